@@ -1,0 +1,182 @@
+import type { OsType } from '../domain/model.js';
+
+/**
+ * What the product needs from ECS (API version 2014-05-26), named for the domain.
+ * One adapter: the official SDK, pointed at the real endpoint or at the local emulator.
+ * Batching limits (10 groups, 100 snapshots/instances/disks per call) are the adapter's concern.
+ */
+
+export type InstanceStatus = 'Pending' | 'Running' | 'Starting' | 'Stopping' | 'Stopped';
+export type DiskStatus = 'In_use' | 'Available' | 'Attaching' | 'Detaching' | 'Creating' | 'ReIniting';
+export type SnapshotStatus = 'progressing' | 'accomplished' | 'failed';
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface EcsInstance {
+  instanceId: string;
+  instanceName: string;
+  status: InstanceStatus;
+  osType: OsType;
+  osName: string;
+  zoneId: string;
+  regionId: string;
+  tags: Tag[];
+}
+
+export interface EcsDisk {
+  diskId: string;
+  diskName: string;
+  instanceId: string | null;
+  zoneId: string;
+  type: 'system' | 'data';
+  /** cloud_essd, cloud_auto, cloud_essd_entry, cloud_ssd, cloud_efficiency, cloud ... */
+  category: string;
+  sizeGiB: number;
+  status: DiskStatus;
+  device: string | null;
+  tags: Tag[];
+  /** The snapshot the disk was created from, if any. */
+  sourceSnapshotId: string | null;
+}
+
+export interface EcsSnapshot {
+  snapshotId: string;
+  snapshotName: string;
+  sourceDiskId: string;
+  sourceDiskType: 'system' | 'data';
+  sourceDiskSizeGiB: number;
+  status: SnapshotStatus;
+  /** 0..100 */
+  progress: number;
+  createdAt: number;
+  tags: Tag[];
+  /** none | image | disk | image_disk */
+  usage: string;
+}
+
+export interface EcsSnapshotGroup {
+  snapshotGroupId: string;
+  instanceId: string;
+  status: SnapshotStatus;
+  snapshots: EcsSnapshot[];
+  tags: Tag[];
+}
+
+export type ScriptType = 'RunShellScript' | 'RunPowerShellScript';
+
+export type InvocationStatus =
+  | 'Pending'
+  | 'Invalid'
+  | 'Aborted'
+  | 'Running'
+  | 'Success'
+  | 'Failed'
+  | 'Error'
+  | 'Timeout'
+  | 'Cancelled'
+  | 'Stopping'
+  | 'Terminated'
+  | 'Scheduled';
+
+export interface InvocationResult {
+  invokeId: string;
+  instanceId: string;
+  status: InvocationStatus;
+  exitCode: number | null;
+  /** Decoded output (the adapter decodes base64). */
+  output: string;
+  errorCode: string | null;
+  errorInfo: string | null;
+  finishedAt: number | null;
+}
+
+export interface CreateSnapshotGroupRequest {
+  instanceId: string;
+  diskIds: string[];
+  name: string;
+  description?: string;
+  tags: Tag[];
+  /** <= 64 ASCII; derived from the job. */
+  clientToken: string;
+}
+
+export interface CreateSnapshotRequest {
+  diskId: string;
+  name: string;
+  description?: string;
+  tags: Tag[];
+  clientToken: string;
+}
+
+export interface CreateDiskRequest {
+  zoneId: string;
+  snapshotId: string;
+  category: string;
+  name: string;
+  tags: Tag[];
+  clientToken: string;
+}
+
+export interface RunCommandRequest {
+  instanceId: string;
+  type: ScriptType;
+  /** Plain text; the adapter encodes it. */
+  content: string;
+  timeoutSeconds: number;
+  name: string;
+  clientToken: string;
+}
+
+export interface Ecs {
+  readonly regionId: string;
+  describeInstances(instanceIds?: string[]): Promise<EcsInstance[]>;
+  /** Disks attached to the instance now. */
+  describeInstanceDisks(instanceId: string): Promise<EcsDisk[]>;
+  describeDisks(diskIds: string[]): Promise<EcsDisk[]>;
+
+  createSnapshotGroup(request: CreateSnapshotGroupRequest): Promise<string>;
+  /**
+   * A signed CreateSnapshotGroup request URL that someone without credentials (the guest
+   * script, while file systems are frozen) can send once within its validity window.
+   */
+  presignCreateSnapshotGroup(request: CreateSnapshotGroupRequest): Promise<string>;
+  describeSnapshotGroups(snapshotGroupIds: string[]): Promise<EcsSnapshotGroup[]>;
+  /** Snapshot groups created with the given ClientToken-derived name or tag, for recovery after a crash. */
+  findSnapshotGroupsByTag(tag: Tag, instanceId?: string): Promise<EcsSnapshotGroup[]>;
+  deleteSnapshotGroup(snapshotGroupId: string): Promise<void>;
+
+  createSnapshot(request: CreateSnapshotRequest): Promise<string>;
+  describeSnapshots(snapshotIds: string[]): Promise<EcsSnapshot[]>;
+  findSnapshotsByTag(tag: Tag, diskId?: string): Promise<EcsSnapshot[]>;
+  deleteSnapshot(snapshotId: string, force?: boolean): Promise<void>;
+
+  createDisk(request: CreateDiskRequest): Promise<string>;
+  attachDisk(diskId: string, instanceId: string): Promise<void>;
+  detachDisk(diskId: string, instanceId: string): Promise<void>;
+  deleteDisk(diskId: string): Promise<void>;
+  resetDisk(diskId: string, snapshotId: string): Promise<void>;
+  startInstance(instanceId: string): Promise<void>;
+  stopInstance(instanceId: string): Promise<void>;
+
+  cloudAssistantStatus(instanceIds: string[]): Promise<Record<string, boolean>>;
+  installCloudAssistant(instanceIds: string[]): Promise<void>;
+  runCommand(request: RunCommandRequest): Promise<{ invokeId: string }>;
+  describeInvocationResults(invokeIds: string[]): Promise<InvocationResult[]>;
+}
+
+/** ECS answered with an error code. `retryable` = throttling, 5xx or no answer. */
+export class EcsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number | null,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EcsError';
+  }
+}

@@ -1,0 +1,44 @@
+import type { Settings } from '../config.js';
+import type { Clock, IdSource } from '../ports/clock.js';
+import type { Ecs } from '../ports/ecs.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Queue } from '../ports/queue.js';
+import type { Store } from '../ports/store.js';
+
+/** Everything a use case may touch. Functions get one per process; tests and the local cloud build their own. */
+export interface Deps {
+  store: Store;
+  jobQueue: Queue;
+  deadLetterQueue: Queue;
+  ecs: Ecs;
+  clock: Clock;
+  ids: IdSource;
+  objectStore?: ObjectStore;
+  settings: Settings;
+  log: Logger;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+let current: Deps | undefined;
+let factory: (() => Promise<Deps>) | undefined;
+
+/** The local cloud and tests install their dependencies here; FC cold start installs a factory. */
+export function setDeps(deps: Deps | undefined): void {
+  current = deps;
+}
+
+export function setDepsFactory(build: () => Promise<Deps>): void {
+  factory = build;
+}
+
+export async function getDeps(): Promise<Deps> {
+  if (current) return current;
+  if (!factory) throw new Error('dependencies are not configured: call setDeps() or setDepsFactory() first');
+  current = await factory();
+  return current;
+}

@@ -1,0 +1,30 @@
+import type { Job } from '../domain/model.js';
+import type { Queue } from '../ports/queue.js';
+import type { Store } from '../ports/store.js';
+
+export interface JobMessage {
+  v: 1;
+  jobId: string;
+}
+
+export function encodeJobMessage(jobId: string): string {
+  return JSON.stringify({ v: 1, jobId } satisfies JobMessage);
+}
+
+/**
+ * Persist the job first, then announce it. A job that already exists (same deterministic id:
+ * a retried timer or request) is announced again rather than duplicated; the worker is idempotent.
+ */
+export async function enqueueJob(
+  deps: { store: Store; jobQueue: Queue },
+  job: Job,
+  delaySeconds = 0,
+): Promise<{ job: Job; created: boolean }> {
+  const written = await deps.store.jobs.create(job);
+  const stored = written.ok ? written.value : (written.current ?? (await deps.store.jobs.get(job.id)));
+  if (!stored) throw new Error(`job ${job.id} could not be created or read back`);
+  await deps.jobQueue.send(encodeJobMessage(stored.id), {
+    delaySeconds: Math.max(0, Math.round(delaySeconds)),
+  });
+  return { job: stored, created: written.ok };
+}

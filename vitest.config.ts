@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    coverage: {
+      provider: 'v8',
+      include: ['lib/**', 'functions/**', 'local/**', 'infra/**'],
+      reporter: ['text-summary', 'json-summary'],
+      thresholds: {
+        'lib/domain/**': { lines: 95, branches: 95 },
+      },
+    },
+  },
+});
