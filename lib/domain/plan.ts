@@ -1,0 +1,293 @@
+/**
+ * Plan input: zod schemas (strict: unknown fields are refused so a typo never silently falls back to a
+ * default), parsing into a ValidationError that names each field and reason, and the pure operations
+ * that create and change a Plan.
+ */
+import { z } from 'zod';
+import { isValidTimeZone } from './calendar.js';
+import { ValidationError } from './errors.js';
+import type { ValidationIssue } from './errors.js';
+import type { DiskSelection, Plan } from './model.js';
+import { firstOccurrenceAtOrAfter, startAtProblem } from './schedule.js';
+
+/** Structurally the `IdSource` port; declared here so the domain imports nothing outside itself. */
+export interface IdSource {
+  next(prefix: string): string;
+}
+
+export const INSTANCE_ID_PATTERN = /^i-[a-z0-9]{4,40}$/;
+export const DISK_ID_PATTERN = /^d-[a-z0-9]{4,40}$/;
+
+/** Longest interval between two runs; a plan that runs less than yearly is an on-demand plan. */
+export const MAX_INTERVAL = { hours: 8_784, days: 366, weeks: 52 } as const;
+/** Longest retention per unit: a century. */
+export const MAX_RETENTION = { days: 36_600, weeks: 5_218, months: 1_200, years: 100 } as const;
+
+export const instanceIdSchema = z.string().regex(INSTANCE_ID_PATTERN, {
+  error: 'must be an ECS instance id like i-bp1abc234def (i- then 4-40 of a-z0-9)',
+});
+
+export const diskIdSchema = z
+  .string()
+  .regex(DISK_ID_PATTERN, { error: 'must be an ECS disk id like d-bp1abc234def (d- then 4-40 of a-z0-9)' });
+
+/** `all` = every disk attached when each backup starts; a list = exactly those disks. */
+export const diskSelectionSchema = z.union([
+  z.literal('all'),
+  z
+    .array(diskIdSchema)
+    .min(1, { error: 'must list at least one disk id, or be "all"' })
+    .max(64, { error: 'must list at most 64 disks' })
+    .refine((ids) => new Set(ids).size === ids.length, { error: 'must not list a disk twice' }),
+]);
+
+/** ECS naming rules: 2-128 chars, starts with a letter, no http:// or https:// prefix. */
+export const planNameSchema = z
+  .string()
+  .min(2, { error: 'must be 2-128 characters' })
+  .max(128, { error: 'must be 2-128 characters' })
+  .regex(/^\p{L}[\p{L}\p{N}._:-]*$/u, {
+    error: 'must start with a letter and hold only letters, digits, ".", "_", ":" and "-"',
+  })
+  .refine((s) => !/^https?:\/\//i.test(s), { error: 'must not start with http:// or https://' });
+
+const positiveInt = z.int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' });
+
+export const intervalSchema = z
+  .strictObject({
+    value: positiveInt,
+    unit: z.enum(['hours', 'days', 'weeks'], { error: 'must be hours, days or weeks' }),
+  })
+  .refine((i) => i.value <= MAX_INTERVAL[i.unit], {
+    error: 'interval must be at most 366 days (8784 hours, 52 weeks)',
+    path: ['value'],
+  });
+
+export const scheduleSchema = z.strictObject({
+  startAt: z.string({ error: 'must be a string' }).superRefine((s, ctx) => {
+    const problem = startAtProblem(s);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  every: intervalSchema,
+});
+
+export const retentionSchema = z
+  .strictObject({
+    value: positiveInt,
+    unit: z.enum(['days', 'weeks', 'months', 'years'], { error: 'must be days, weeks, months or years' }),
+  })
+  .refine((r) => r.value <= MAX_RETENTION[r.unit], {
+    error: 'retention must be at most 100 years (36600 days, 5218 weeks, 1200 months)',
+    path: ['value'],
+  });
+
+export const longTermRuleSchema = z.strictObject({
+  period: z.enum(['week', 'month', 'year'], { error: 'must be week, month or year' }),
+  keep: retentionSchema,
+});
+
+const bool = z.boolean({ error: 'must be true or false' });
+const failureMode = z.enum(['continue', 'fail'], { error: 'must be continue or fail' });
+const timeoutSeconds = z
+  .int({ error: 'must be a whole number of seconds' })
+  .min(1, { error: 'must be 1-1800 seconds' })
+  .max(1800, { error: 'must be 1-1800 seconds' });
+
+export const consistencySchema = z.strictObject({
+  applicationConsistent: bool.default(false),
+  fsFreeze: bool.default(true),
+  windowsWriters: bool.default(true),
+  timeoutSeconds: timeoutSeconds.default(30),
+  onPreScriptFailure: failureMode.default('continue'),
+  onAgentUnavailable: failureMode.default('continue'),
+});
+
+const consistencyPatchSchema = z.strictObject({
+  applicationConsistent: bool.optional(),
+  fsFreeze: bool.optional(),
+  windowsWriters: bool.optional(),
+  timeoutSeconds: timeoutSeconds.optional(),
+  onPreScriptFailure: failureMode.optional(),
+  onAgentUnavailable: failureMode.optional(),
+});
+
+export const timeZoneSchema = z
+  .string({ error: 'must be a string' })
+  .refine(isValidTimeZone, { error: 'must be an IANA time zone such as UTC or Asia/Shanghai' });
+
+const longTermListSchema = z
+  .array(longTermRuleSchema)
+  .max(3, { error: 'at most one rule per period (week, month, year)' })
+  .refine((rules) => new Set(rules.map((r) => r.period)).size === rules.length, {
+    error: 'at most one rule per period (week, month, year)',
+  });
+
+export const planSpecSchema = z.strictObject({
+  name: planNameSchema.optional(),
+  schedule: scheduleSchema.optional(),
+  retention: retentionSchema,
+  longTerm: longTermListSchema.default([]),
+  consistency: consistencySchema.prefault({}),
+  timeZone: timeZoneSchema.default('UTC'),
+  keepLatest: bool.default(true),
+});
+
+/**
+ * Any subset of the plan body. `schedule: null` removes the schedule (on-demand backups only);
+ * `consistency` may name only the options that change.
+ */
+export const planPatchSchema = z.strictObject({
+  name: planNameSchema.optional(),
+  schedule: scheduleSchema.nullable().optional(),
+  retention: retentionSchema.optional(),
+  longTerm: longTermListSchema.optional(),
+  consistency: consistencyPatchSchema.optional(),
+  timeZone: timeZoneSchema.optional(),
+  keepLatest: bool.optional(),
+});
+
+export type PlanSpec = z.output<typeof planSpecSchema>;
+/** What callers may hand to `newPlan`: defaults are filled in there. */
+export type PlanSpecInput = z.input<typeof planSpecSchema>;
+export type PlanPatch = z.output<typeof planPatchSchema>;
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** zod issues as field + reason, one per unknown field, `required` for a missing one. */
+export function toValidationIssues(
+  error: z.ZodError,
+  prefix: readonly PropertyKey[] = [],
+): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  for (const issue of error.issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: 'unknown field' });
+    } else {
+      out.push({ path: formatPath(path), message: issue.message });
+    }
+  }
+  return out;
+}
+
+/** Parses with `schema`, or throws a ValidationError listing every problem. */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): z.output<S> {
+  const result = schema.safeParse(input, {
+    error: (iss) => (iss.input === undefined && iss.code === 'invalid_type' ? 'required' : undefined),
+  });
+  if (!result.success) throw new ValidationError(toValidationIssues(result.error, prefix));
+  return result.data;
+}
+
+export function parsePlanSpec(input: unknown): PlanSpec {
+  return parseWith(planSpecSchema, input);
+}
+
+export function parsePlanPatch(input: unknown): PlanPatch {
+  return parseWith(planPatchSchema, input);
+}
+
+// prettier-ignore
+const ADJECTIVES = [
+  'amber', 'azure', 'bold', 'brave', 'bright', 'calm', 'clear', 'coral', 'crisp', 'dawn', 'deep', 'eager',
+  'fair', 'firm', 'fleet', 'gentle', 'golden', 'grand', 'green', 'hardy', 'ivory', 'jade', 'keen', 'kind',
+  'lively', 'lucid', 'mellow', 'misty', 'noble', 'olive', 'pearl', 'polar', 'proud', 'quick', 'quiet',
+  'rapid', 'rosy', 'ruby', 'sage', 'silver', 'solid', 'steady', 'sunny', 'swift', 'tidy', 'true', 'vivid',
+  'warm', 'wise', 'zesty',
+];
+// prettier-ignore
+const NOUNS = [
+  'anchor', 'aspen', 'badger', 'beacon', 'birch', 'brook', 'canyon', 'cedar', 'comet', 'crane', 'delta',
+  'dune', 'eagle', 'ember', 'falcon', 'fern', 'fjord', 'glacier', 'grove', 'harbor', 'heron', 'island',
+  'lagoon', 'lark', 'maple', 'meadow', 'mesa', 'otter', 'owl', 'pine', 'prairie', 'quail', 'raven', 'reef',
+  'ridge', 'river', 'robin', 'summit', 'spruce', 'tern', 'thicket', 'tundra', 'valley', 'willow', 'wren',
+  'yarrow', 'zephyr', 'lynx', 'orca', 'marten',
+];
+
+function pick<T>(list: readonly T[], random: () => number): T {
+  const i = Math.min(list.length - 1, Math.max(0, Math.floor(random() * list.length)));
+  return list[i] as T;
+}
+
+/**
+ * `plan-amber-falcon-4821`: readable in a list, 50 × 50 × 9000 (22.5 M) combinations, and valid as an
+ * ECS name (starts with a letter, only letters, digits and hyphens, well under 128 characters).
+ */
+export function generatePlanName(random: () => number): string {
+  const n = 1000 + Math.min(8999, Math.max(0, Math.floor(random() * 9000)));
+  return `plan-${pick(ADJECTIVES, random)}-${pick(NOUNS, random)}-${n}`;
+}
+
+export type NewPlanSpec = PlanSpecInput & { instanceId: string; disks: DiskSelection };
+
+/** A new ACTIVE plan; its first run is the first occurrence at or after `now`. */
+export function newPlan(spec: NewPlanSpec, ids: IdSource, now: number, random: () => number): Plan {
+  const { instanceId, disks, ...body } = spec;
+  const parsed = parsePlanSpec(body);
+  const plan: Plan = {
+    id: ids.next('plan-'),
+    name: parsed.name ?? generatePlanName(random),
+    instanceId: parseWith(instanceIdSchema, instanceId, ['instanceId']),
+    disks: parseWith(diskSelectionSchema, disks, ['disks']),
+    retention: parsed.retention,
+    longTerm: parsed.longTerm,
+    consistency: parsed.consistency,
+    timeZone: parsed.timeZone,
+    keepLatest: parsed.keepLatest,
+    state: 'ACTIVE',
+    nextRunAt: parsed.schedule === undefined ? null : firstOccurrenceAtOrAfter(parsed.schedule, now),
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  if (parsed.schedule !== undefined) plan.schedule = parsed.schedule;
+  return plan;
+}
+
+/** The plan with the patch applied; a changed schedule restarts from its first occurrence at or after `now`. */
+export function applyPlanPatch(plan: Plan, patch: PlanPatch, now: number): Plan {
+  const next: Plan = { ...plan, updatedAt: now };
+  if (patch.name !== undefined) next.name = patch.name;
+  if (patch.retention !== undefined) next.retention = patch.retention;
+  if (patch.longTerm !== undefined) next.longTerm = patch.longTerm;
+  if (patch.timeZone !== undefined) next.timeZone = patch.timeZone;
+  if (patch.keepLatest !== undefined) next.keepLatest = patch.keepLatest;
+  if (patch.consistency !== undefined) {
+    const defined = Object.entries(patch.consistency).filter(([, v]) => v !== undefined);
+    next.consistency = { ...plan.consistency, ...Object.fromEntries(defined) };
+  }
+  if (patch.schedule === null) {
+    delete next.schedule;
+    next.nextRunAt = null;
+  } else if (patch.schedule !== undefined) {
+    next.schedule = patch.schedule;
+    next.nextRunAt = plan.state === 'ACTIVE' ? firstOccurrenceAtOrAfter(patch.schedule, now) : null;
+  }
+  return next;
+}
+
+/** Suspended plans create no jobs; jobs already running finish. */
+export function suspendPlan(plan: Plan, now: number): Plan {
+  return { ...plan, state: 'SUSPENDED', nextRunAt: null, updatedAt: now };
+}
+
+/** Resume continues with the first occurrence at or after `now`: what was missed while suspended is not replayed. */
+export function resumePlan(plan: Plan, now: number): Plan {
+  return {
+    ...plan,
+    state: 'ACTIVE',
+    nextRunAt: plan.schedule === undefined ? null : firstOccurrenceAtOrAfter(plan.schedule, now),
+    updatedAt: now,
+  };
+}
