@@ -1,0 +1,1 @@
+export { startMnsEmulator, type MnsEmulator, type MnsEmulatorOptions } from './server.js';
