@@ -1,0 +1,48 @@
+import type { Clock } from '../../ports/clock.js';
+import { SystemClock } from '../system.js';
+import { EcsAdapter } from './adapter.js';
+import type { Sleep } from './rate-limiter.js';
+import { EcsRpcClient, type AttemptEvent, type CredentialsSource } from './rpc-client.js';
+
+export { EcsAdapter, BATCH_LIMITS } from './adapter.js';
+export { EcsRpcClient, ECS_API_VERSION, parseEndpoint } from './rpc-client.js';
+export type { AttemptEvent, CredentialsSource, EcsCredentials } from './rpc-client.js';
+export { ActionRateLimiter } from './rate-limiter.js';
+export { isRetryableCode, toEcsError, backoffDelayMs, NO_ANSWER_CODE } from './errors.js';
+export { parseProgress, parseTime, decodeOutput } from './mappers.js';
+export { presignRpcGetUrl, percentEncode, rpcTimestamp } from './presign.js';
+
+export interface EcsAdapterOptions {
+  /** `ecs.cn-hangzhou.aliyuncs.com`, `127.0.0.1:9090`, or a URL whose scheme sets the protocol. */
+  endpoint: string;
+  regionId: string;
+  /** Default https, or the endpoint URL's scheme. */
+  protocol?: 'http' | 'https';
+  credentials: CredentialsSource;
+  /** `v3` (default) = ACS3-HMAC-SHA256; `v2` = classic RPC HMAC-SHA1. Presigned URLs are always v2. */
+  signatureAlgorithm?: 'v2' | 'v3';
+  /** Calls per second per action name, e.g. `{ CreateSnapshotGroup: 20 }`. */
+  rateLimits?: Record<string, number>;
+  /** For actions not in `rateLimits`. Default 50. */
+  defaultRatePerSecond?: number;
+  /** Back-to-back calls allowed per action before spacing applies. Default 1 (evenly spaced). */
+  burst?: number;
+  /** Attempts per call including the first. Default 5. */
+  maxAttempts?: number;
+  /** Backoff: uniform in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. Defaults 100 ms and 5 s. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  clock?: Clock;
+  sleep?: Sleep;
+  random?: () => number;
+  onAttempt?: (event: AttemptEvent) => void;
+}
+
+/** The `Ecs` port on the official SDK's generic OpenAPI client (see the README for why not the typed client). */
+export function createEcsAdapter(options: EcsAdapterOptions): EcsAdapter {
+  const clock = options.clock ?? new SystemClock();
+  const rpc = new EcsRpcClient({ ...options, clock });
+  return new EcsAdapter(rpc, options.regionId, clock);
+}
