@@ -1,10 +1,10 @@
+import { createApiHandler } from '../../lib/api/app.js';
+import { getDeps } from '../../lib/runtime/deps.js';
 import type { FcContext, FcHttpResponse } from '../../lib/runtime/fc.js';
 
-/** Placeholder until the API routes land: answers /healthz only. */
-export async function handler(event: Buffer, _context: FcContext): Promise<FcHttpResponse> {
-  const request = JSON.parse(event.toString('utf8')) as { rawPath?: string };
-  if (request.rawPath === '/healthz') {
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
-  }
-  return { statusCode: 404, headers: { 'content-type': 'application/problem+json' }, body: '{"status":404}' };
+const api = createApiHandler(getDeps);
+
+/** FC 3.0 HTTP trigger entry: the event is the JSON HTTP event as a Buffer. */
+export async function handler(event: Buffer, context: FcContext): Promise<FcHttpResponse> {
+  return api(event, context);
 }

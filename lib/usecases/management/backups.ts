@@ -1,0 +1,78 @@
+import type { BackupPoint } from '../../domain/model.js';
+import type { Page, PageRequest, PointFilter } from '../../ports/store.js';
+import type { Deps } from '../../runtime/deps.js';
+import { deleteBackupPoint } from '../delete-point.js';
+import type { Outcome } from './outcome.js';
+import { conflict, invalid, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
+
+export async function listBackups(
+  deps: Pick<Deps, 'store'>,
+  filter: PointFilter,
+  page: PageRequest,
+): Promise<Page<BackupPoint>> {
+  return deps.store.points.list(filter, page);
+}
+
+export async function getBackup(deps: Pick<Deps, 'store'>, pointId: string): Promise<Outcome<BackupPoint>> {
+  const point = await deps.store.points.get(pointId);
+  return point === undefined ? notFound('backup', pointId) : ok(point);
+}
+
+/** Points whose expiry still means something: not gone, not on their way out. */
+const LIVE: ReadonlySet<BackupPoint['status']> = new Set(['AVAILABLE', 'DELETE_FAILED', 'CREATING']);
+
+/**
+ * Sets one point's expiry. A long-term keep still holds the point until its own date: the effective
+ * expiry is the later of the two, which is what retention compares with now.
+ */
+export async function setBackupExpiry(
+  deps: Pick<Deps, 'store' | 'clock'>,
+  pointId: string,
+  expireAt: number,
+): Promise<Outcome<BackupPoint>> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+    const point = await deps.store.points.get(pointId);
+    if (point === undefined) return notFound('backup', pointId);
+    if (!LIVE.has(point.status))
+      return conflict(`backup ${pointId} is ${point.status}; its expiry can no longer change`);
+    const now = deps.clock.now();
+    if (expireAt <= now) {
+      return invalid([
+        { path: 'expireAt', message: 'must be in the future; delete the backup to remove it now' },
+      ]);
+    }
+    const next: BackupPoint = {
+      ...point,
+      expireAt,
+      effectiveExpireAt: Math.max(expireAt, point.longTermUntil ?? expireAt),
+    };
+    const written = await deps.store.points.update(next, point.version);
+    if (written.ok) return ok(written.value);
+    if (written.reason === 'not_found') return notFound('backup', pointId);
+  }
+  return conflict(`backup ${pointId} is being changed by another request; retry`);
+}
+
+/** Deletes the point's snapshots; refused while a mount, restore or export uses the point. */
+export async function deleteBackup(
+  deps: Deps,
+  pointId: string,
+  reason: string,
+): Promise<Outcome<BackupPoint>> {
+  const point = await deps.store.points.get(pointId);
+  if (point === undefined) return notFound('backup', pointId);
+  if (point.status === 'DELETED') return ok(point);
+  if (point.inUseBy.length > 0) {
+    return conflict(
+      `backup ${pointId} is in use by ${point.inUseBy.join(', ')}; finish or cancel those jobs first`,
+    );
+  }
+  if (!point.ours)
+    return conflict(`backup ${pointId} was not created by ecs-backup; its snapshots are left alone`);
+  const answer = await deleteBackupPoint(deps, pointId, reason);
+  // Past the checks above a refusal comes from ECS (a snapshot backing an image or a disk): the point
+  // is then DELETE_FAILED with the reason, and retention tries again on its next sweep.
+  if (!answer.ok) return conflict(`backup ${pointId} was not deleted: ${answer.reason}`);
+  const after = await deps.store.points.get(pointId);
+  return after === undefined ? notFound('backup', pointId) : ok(after);
+}

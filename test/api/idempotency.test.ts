@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_TTL_MS } from '../../lib/api/idempotency.js';
+import { dailyPlan } from './fixtures.js';
+import { essdDisk, inventoryEcs, linuxInstance } from './fake-ecs.js';
+import { startHarness, type Harness } from './harness.js';
+
+const INSTANCES = ['i-idem00001', 'i-idem00002', 'i-idem00003', 'i-idem00004', 'i-idem00005'];
+
+let h: Harness;
+let ecsGate: Promise<void> | null = null;
+let onGate: (() => void) | null = null;
+let ecsFailures = 0;
+
+beforeAll(async () => {
+  const base = inventoryEcs(
+    INSTANCES.map(linuxInstance),
+    INSTANCES.map((id, n) => essdDisk(`d-idem0000${n + 1}`, id)),
+  );
+  h = await startHarness({
+    ecs: {
+      ...base,
+      // Lets a test hold a request inside the work, to send its twin meanwhile, or fail it once.
+      describeInstances: async (ids) => {
+        if (ecsGate !== null) {
+          onGate?.();
+          await ecsGate;
+        }
+        if (ecsFailures > 0) {
+          ecsFailures -= 1;
+          throw new Error('connection reset');
+        }
+        return base.describeInstances(ids);
+      },
+    },
+  });
+});
+afterAll(async () => h?.close());
+
+async function jobCount(): Promise<number> {
+  return (await h.store.jobs.list({}, { limit: 1000 })).items.length;
+}
+
+describe('Idempotency-Key on POST', () => {
+  it('a retry with the same key and request gets the first answer; the work runs once', async () => {
+    const body = { instanceId: INSTANCES[0] };
+    const first = await h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-1' },
+    });
+    expect(first.status).toBe(201);
+    const jobs = await jobCount();
+    h.clock.advance(60_000);
+    // Same body, keys in another order and other whitespace: still the same request.
+    const retry = await h.call('POST', '/api/v1/protected-instances', {
+      raw: `{ "instanceId" : "${INSTANCES[0]}" }`,
+      headers: { 'idempotency-key': 'k-1' },
+    });
+    expect(retry.status).toBe(201);
+    expect(retry.text).toBe(first.text);
+    expect(retry.headers.location).toBe(first.headers.location);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(await jobCount()).toBe(jobs);
+    // Without the key the same request is a new one, and conflicts.
+    const fresh = await h.call('POST', '/api/v1/protected-instances', { body });
+    expect(fresh.status).toBe(409);
+  });
+
+  it('the same key with another request is refused with 422 and changes nothing', async () => {
+    const first = await h.call('POST', '/api/v1/protected-instances/' + INSTANCES[0] + '/backups', {
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    expect(first.status).toBe(202);
+    const before = h.dump();
+    const other = await h.call('POST', '/api/v1/protected-instances/' + INSTANCES[0] + '/backups', {
+      body: { retention: { value: 1, unit: 'days' } },
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    expect(other.status).toBe(422);
+    expect(other.body.type).toBe('urn:ecs-backup:problem:idempotency-key-reused');
+    const otherPath = await h.call('POST', '/api/v1/protected-instances', {
+      body: { instanceId: INSTANCES[1] },
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    expect(otherPath.status).toBe(422);
+    expect(h.dump()).toEqual(before);
+  });
+
+  it('concurrent twins: one does the work, the other gets 409 in-progress, then the first answer', async () => {
+    let release!: () => void;
+    ecsGate = new Promise<void>((resolve) => (release = resolve));
+    const body = { instanceId: INSTANCES[2], plan: { ...dailyPlan, schedule: undefined } };
+    const jobsBefore = await jobCount();
+    const reachedCloud = new Promise<void>((resolve) => (onGate = resolve));
+    const first = h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-3' },
+    });
+    // The first request holds its lease while it waits in the cloud call.
+    await reachedCloud;
+    const twin = await h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-3' },
+    });
+    expect(twin.status).toBe(409);
+    expect(twin.body.type).toBe('urn:ecs-backup:problem:idempotency-in-progress');
+    expect(Number(twin.headers['retry-after'])).toBeGreaterThan(0);
+    ecsGate = null;
+    release();
+    const answer = await first;
+    expect(answer.status).toBe(201);
+    const again = await h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-3' },
+    });
+    expect(again.text).toBe(answer.text);
+    expect(await jobCount()).toBe(jobsBefore + 1);
+  });
+
+  it('many twins at once: the work runs once and every answer is the first one or in-progress', async () => {
+    const body = { instanceId: INSTANCES[3] };
+    const jobsBefore = await jobCount();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        h.call('POST', '/api/v1/protected-instances', { body, headers: { 'idempotency-key': 'k-4' } }),
+      ),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((a) => a.text)).size).toBe(1);
+    expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
+    expect(await jobCount()).toBe(jobsBefore + 1);
+  });
+
+  it('a refusal after the lease (404, 409) is remembered; a validation failure is not', async () => {
+    const missing = await h.call('POST', '/api/v1/plans/plan-none/run', {
+      headers: { 'idempotency-key': 'k-5' },
+    });
+    expect(missing.status).toBe(404);
+    const replay = await h.call('POST', '/api/v1/plans/plan-none/run', {
+      headers: { 'idempotency-key': 'k-5' },
+    });
+    expect(replay.status).toBe(404);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+
+    const invalid = await h.call('POST', '/api/v1/protected-instances', {
+      body: { instanceId: 'bad' },
+      headers: { 'idempotency-key': 'k-6' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(await h.store.idempotency.get('lease:k-6')).toBeUndefined();
+    expect(await h.store.idempotency.get('answer:k-6')).toBeUndefined();
+    const fixed = await h.call('POST', '/api/v1/protected-instances', {
+      body: { instanceId: INSTANCES[4] },
+      headers: { 'idempotency-key': 'k-6' },
+    });
+    expect(fixed.status).toBe(201);
+  });
+
+  it('after a 5xx the key is locked only until its lease expires, then a retry runs the work', async () => {
+    await h.call('DELETE', `/api/v1/protected-instances/${INSTANCES[4]}`);
+    const body = { instanceId: INSTANCES[4] };
+    ecsFailures = 1;
+    const failed = await h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-7' },
+    });
+    expect(failed.status).toBe(500);
+    const soon = await h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-7' },
+    });
+    expect(soon.status).toBe(409);
+    h.clock.advance(LEASE_TTL_MS + 1);
+    const later = await h.call('POST', '/api/v1/protected-instances', {
+      body,
+      headers: { 'idempotency-key': 'k-7' },
+    });
+    expect(later.status).toBe(201);
+  });
+
+  it('a malformed key is a 400 naming the header; GET ignores the header', async () => {
+    const r = await h.call('POST', '/api/v1/plans/plan-x/run', {
+      headers: { 'idempotency-key': 'has space' },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([
+      { path: 'header.Idempotency-Key', message: 'must be 1-200 visible ASCII characters' },
+    ]);
+    const g = await h.call('GET', '/api/v1/jobs', { headers: { 'idempotency-key': 'has space' } });
+    expect(g.status).toBe(200);
+  });
+
+  it('answers are kept 24 hours', async () => {
+    const body = { retention: { value: 2, unit: 'days' } };
+    const path = `/api/v1/protected-instances/${INSTANCES[0]}/backups`;
+    const first = await h.call('POST', path, { body, headers: { 'idempotency-key': 'k-8' } });
+    h.clock.advance(23 * 3_600_000);
+    expect((await h.call('POST', path, { body, headers: { 'idempotency-key': 'k-8' } })).text).toBe(
+      first.text,
+    );
+    h.clock.advance(2 * 3_600_000);
+    const after = await h.call('POST', path, { body, headers: { 'idempotency-key': 'k-8' } });
+    expect(after.status).toBe(202);
+    expect(after.body.id).not.toBe(first.body.id);
+  });
+});

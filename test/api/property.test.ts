@@ -1,0 +1,317 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { aJob, aPoint, dailyPlan } from './fixtures.js';
+import { startHarness, type Harness } from './harness.js';
+
+/**
+ * Random bodies against every write route: the API never answers 5xx, every refusal is a problem
+ * document, and a refused request leaves every table exactly as it was.
+ */
+
+const RUNS = 1000;
+const PROTECTED = 'i-prop00001';
+const FREE = 'i-prop00002';
+const POINT = 'pt-prop-1';
+const JOB = 'job-prop-1';
+
+let h: Harness;
+let planId = '';
+
+/** Each route starts from the same small state, so the table dumps stay cheap. */
+beforeEach(async () => {
+  h = await startHarness({
+    seed: {
+      instances: [
+        {
+          instanceId: PROTECTED,
+          disks: [
+            { diskId: 'd-prop00001', type: 'system', category: 'cloud_essd' },
+            { diskId: 'd-prop00002', type: 'data', category: 'cloud_essd' },
+          ],
+        },
+        { instanceId: FREE, disks: [{ diskId: 'd-prop00003', type: 'system', category: 'cloud_auto' }] },
+      ],
+    },
+  });
+  const r = await h.call('POST', '/api/v1/protected-instances', {
+    body: { instanceId: PROTECTED, plan: dailyPlan },
+  });
+  expect(r.status).toBe(201);
+  planId = r.body.plan.id;
+  await h.store.points.create(aPoint({ id: POINT, instanceId: PROTECTED }));
+  await h.store.jobs.create(
+    aJob({ id: JOB, instanceId: PROTECTED, status: 'RUNNING', step: 'poll', finishedAt: null }),
+  );
+}, 60_000);
+afterEach(async () => h?.close());
+
+// ---------------------------------------------------------------- generators
+
+const anyJson = fc.jsonValue({ maxDepth: 3 });
+const oddNumber = fc.oneof(
+  fc.integer({ min: -10, max: 40_000 }),
+  fc.double({ noNaN: true }),
+  fc.constantFrom(0, 1, 366, 367, 1800, 1801, 36_600, 36_601, Number.MAX_SAFE_INTEGER),
+);
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('', ' ', '\u0000', '<script>', 'a'.repeat(200)),
+);
+
+const interval = fc.record(
+  {
+    value: fc.oneof(oddNumber, anyJson),
+    unit: fc.oneof(fc.constantFrom('hours', 'days', 'weeks', 'months'), text),
+  },
+  { requiredKeys: [] },
+);
+const retention = fc.record(
+  {
+    value: fc.oneof(oddNumber, anyJson),
+    unit: fc.oneof(fc.constantFrom('days', 'weeks', 'months', 'years', 'decades'), text),
+  },
+  { requiredKeys: [] },
+);
+const schedule = fc.record(
+  {
+    startAt: fc.oneof(
+      fc.constantFrom(
+        '2026-12-01T02:00:00+08:00',
+        '2026-12-01T02:00+08:00',
+        '2026-12-01T02:00:00',
+        '2026-02-30T00:00:00Z',
+        '2026-12-01T02:00:00.5Z',
+      ),
+      text,
+      anyJson,
+    ),
+    every: fc.oneof(interval, anyJson),
+    cron: anyJson,
+  },
+  { requiredKeys: [] },
+);
+const consistency = fc.record(
+  {
+    applicationConsistent: fc.oneof(fc.boolean(), anyJson),
+    fsFreeze: fc.oneof(fc.boolean(), anyJson),
+    windowsWriters: fc.boolean(),
+    timeoutSeconds: fc.oneof(oddNumber, anyJson),
+    onPreScriptFailure: fc.oneof(fc.constantFrom('continue', 'fail', 'ignore'), anyJson),
+    onAgentUnavailable: fc.constantFrom('continue', 'fail', 'panic'),
+    unknown: anyJson,
+  },
+  { requiredKeys: [] },
+);
+const plan = fc.record(
+  {
+    name: fc.oneof(
+      fc.constantFrom('web-daily', '1starts-with-digit', 'http://x', 'ok.name_1:2-3', 'x'),
+      text,
+    ),
+    schedule: fc.oneof(schedule, fc.constant(null), anyJson),
+    retention: fc.oneof(retention, anyJson),
+    longTerm: fc.oneof(
+      fc.array(
+        fc.record(
+          { period: fc.constantFrom('week', 'month', 'year', 'day'), keep: retention },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 4 },
+      ),
+      anyJson,
+    ),
+    consistency: fc.oneof(consistency, anyJson),
+    timeZone: fc.oneof(fc.constantFrom('UTC', 'Asia/Shanghai', 'Mars/Olympus', 'utc'), text),
+    keepLatest: fc.oneof(fc.boolean(), anyJson),
+    extra: anyJson,
+  },
+  { requiredKeys: [] },
+);
+const instanceId = fc.oneof(fc.constantFrom(PROTECTED, FREE, 'i-nosuch0001', 'i-UPPER001', 'i-', 'x'), text);
+const disks = fc.oneof(
+  fc.constant('all'),
+  fc.array(
+    fc.oneof(fc.constantFrom(...['d-prop00001', 'd-prop00002', 'd-prop00003', 'd-nosuch001', 'd-x']), text),
+    { maxLength: 4 },
+  ),
+  anyJson,
+);
+const instant = fc.oneof(
+  fc.constantFrom(
+    '2030-01-01T00:00:00Z',
+    '2020-01-01T00:00:00Z',
+    '2030-01-01',
+    '2030-01-01T00:00:00',
+    '2030-01-01T00:00:00+25:00',
+  ),
+  text,
+  anyJson,
+);
+
+/** A fair choice: fc.oneof favours its first option inside nested structures. */
+function either<A, B>(a: fc.Arbitrary<A>, b: fc.Arbitrary<B>): fc.Arbitrary<A | B> {
+  return fc.boolean().chain((first): fc.Arbitrary<A | B> => (first ? a : b));
+}
+
+// Well-formed bodies, so that many requests get past validation to the checks that need the store
+// and the cloud (unknown instance, disk not attached, already protected) and to real writes.
+const validRetention = fc.record({
+  value: fc.integer({ min: 1, max: 100 }),
+  unit: fc.constantFrom('days', 'weeks', 'months', 'years'),
+});
+const validPlan = fc.record(
+  {
+    name: fc.constantFrom('web-daily', 'db.nightly', 'Ops:1'),
+    schedule: fc.record({
+      startAt: fc.constantFrom('2026-12-01T02:00:00+08:00', '2027-01-01T00:00:00Z'),
+      every: fc.record({
+        value: fc.integer({ min: 1, max: 52 }),
+        unit: fc.constantFrom('hours', 'days', 'weeks'),
+      }),
+    }),
+    retention: validRetention,
+    longTerm: fc.constantFrom([], [{ period: 'month', keep: { value: 1, unit: 'years' } }]),
+    consistency: fc.record(
+      { applicationConsistent: fc.boolean(), timeoutSeconds: fc.integer({ min: 1, max: 1800 }) },
+      { requiredKeys: [] },
+    ),
+    timeZone: fc.constantFrom('UTC', 'Asia/Shanghai'),
+    keepLatest: fc.boolean(),
+  },
+  { requiredKeys: ['retention'] },
+);
+const validDisks = fc.constantFrom<unknown>(
+  'all',
+  ['d-prop00001'],
+  ['d-prop00002', 'd-prop00001'],
+  ['d-prop00003'],
+  ['d-nosuch001'],
+);
+const validInstance = fc.constantFrom(PROTECTED, FREE, 'i-nosuch0001');
+
+const protectBody = either(
+  fc.record({ instanceId, disks, plan: fc.oneof(plan, anyJson), extra: anyJson }, { requiredKeys: [] }),
+  fc.record(
+    { instanceId: validInstance, disks: validDisks, plan: validPlan },
+    { requiredKeys: ['instanceId'] },
+  ),
+);
+const createPlanBody = either(
+  protectBody,
+  fc.record(
+    { instanceId: validInstance, disks: validDisks, plan: validPlan },
+    { requiredKeys: ['instanceId', 'plan'] },
+  ),
+);
+const planChange = either(
+  fc.oneof(plan, fc.record({ disks, name: text }, { requiredKeys: [] })),
+  fc.record({ disks: validDisks, retention: validRetention }, { requiredKeys: [] }),
+);
+const backupNow = either(
+  fc.record(
+    { disks, retention: fc.oneof(retention, anyJson), longTerm: anyJson, consistency, extra: anyJson },
+    { requiredKeys: [] },
+  ),
+  fc.record({ disks: validDisks, retention: validRetention }, { requiredKeys: [] }),
+);
+const backupPatch = either(
+  fc.record({ expireAt: instant, extra: anyJson }, { requiredKeys: [] }),
+  fc.record({
+    expireAt: fc.constantFrom('2030-01-01T00:00:00Z', '2020-01-01T00:00:00Z', '2031-06-30T12:00:00+08:00'),
+  }),
+);
+const emptyish = fc.oneof(fc.constant({}), anyJson, fc.record({ now: anyJson }));
+
+interface Sent {
+  raw: string;
+  contentType: string | undefined;
+}
+
+/** Structured bodies most of the time, any JSON or broken text otherwise, under various media types. */
+function bodies(structured: fc.Arbitrary<unknown>): fc.Arbitrary<Sent> {
+  const json = fc.oneof(
+    { weight: 6, arbitrary: structured.map((v) => JSON.stringify(v) ?? '') },
+    { weight: 2, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
+    { weight: 1, arbitrary: structured.map((v) => (JSON.stringify(v) ?? '').slice(0, -1)) },
+  );
+  const contentType = fc.oneof(
+    { weight: 8, arbitrary: fc.constant('application/json') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        undefined,
+        'text/plain',
+        'application/json; charset=latin1',
+        'application/x-www-form-urlencoded',
+      ),
+    },
+  );
+  return fc.record({ raw: json, contentType });
+}
+
+// ---------------------------------------------------------------- the property
+
+async function checkRoute(
+  method: string,
+  path: () => string,
+  structured: fc.Arbitrary<unknown>,
+): Promise<{ refused: number; accepted: number; statuses: Record<number, number> }> {
+  const tally = { refused: 0, accepted: 0, statuses: {} as Record<number, number> };
+  await fc.assert(
+    fc.asyncProperty(bodies(structured), async (sent) => {
+      const before = h.dump();
+      const headers: Record<string, string> = {};
+      if (sent.contentType !== undefined) headers['content-type'] = sent.contentType;
+      const r = await h.call(method, path(), { raw: sent.raw, headers });
+      expect(r.status, r.text).toBeLessThan(500);
+      tally.statuses[r.status] = (tally.statuses[r.status] ?? 0) + 1;
+      if (r.status >= 400) {
+        tally.refused += 1;
+        expect(r.headers['content-type']).toBe('application/problem+json');
+        expect(r.body).toMatchObject({
+          status: r.status,
+          type: expect.stringMatching(/^urn:ecs-backup:problem:/),
+        });
+        expect(h.dump()).toEqual(before);
+      } else {
+        tally.accepted += 1;
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  return tally;
+}
+
+describe(`${RUNS} random bodies per write route: never a 5xx, a refusal changes nothing`, () => {
+  const cases: [string, string, () => string, fc.Arbitrary<unknown>][] = [
+    ['POST', '/protected-instances', () => '/api/v1/protected-instances', protectBody],
+    [
+      'POST',
+      '/protected-instances/{id}/backups',
+      () => `/api/v1/protected-instances/${PROTECTED}/backups`,
+      backupNow,
+    ],
+    ['POST', '/plans', () => '/api/v1/plans', createPlanBody],
+    ['PATCH', '/plans/{id}', () => `/api/v1/plans/${planId}`, planChange],
+    ['POST', '/plans/{id}/run', () => `/api/v1/plans/${planId}/run`, emptyish],
+    ['POST', '/plans/{id}/suspend', () => `/api/v1/plans/${planId}/suspend`, emptyish],
+    ['POST', '/plans/{id}/resume', () => `/api/v1/plans/${planId}/resume`, emptyish],
+    ['POST', '/jobs/{id}/cancel', () => `/api/v1/jobs/${JOB}/cancel`, emptyish],
+    ['PATCH', '/backups/{id}', () => `/api/v1/backups/${POINT}`, backupPatch],
+  ];
+  for (const [method, name, path, structured] of cases) {
+    it(`${method} ${name}`, async () => {
+      const tally = await checkRoute(method, path, structured);
+      expect(tally.refused + tally.accepted).toBe(RUNS);
+      // Both sides of the property must be exercised: refusals, and requests that get past validation.
+      expect(tally.refused).toBeGreaterThan(RUNS / 2);
+      const pastValidation = Object.entries(tally.statuses)
+        .filter(([status]) => !['400', '413', '415'].includes(status))
+        .reduce((sum, [, n]) => sum + n, 0);
+      expect(pastValidation).toBeGreaterThan(0);
+      // ...and some bodies were valid and changed state: the property is not vacuous.
+      expect(tally.accepted).toBeGreaterThan(0);
+    }, 120_000);
+  }
+});
