@@ -1,0 +1,6 @@
+export {
+  startTablestoreEmulator,
+  type InjectedFault,
+  type TablestoreEmulator,
+  type TablestoreEmulatorOptions,
+} from './server.js';

@@ -1,0 +1,188 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TABLE_LIST, TABLES, indexKeyColumns, ttlIndexName, type TableDef } from '../../infra/tables.js';
+import { MIGRATIONS, migrate, openSqliteStore } from '../../lib/adapters/sqlite/index.js';
+import { DUE_SQL, EXPIRED_AFTER_SQL, EXPIRED_SQL, listSql } from '../../lib/adapters/sqlite/store.js';
+import { ManualClock } from '../support/clock.js';
+
+interface IndexShape {
+  name: string;
+  table: string;
+  columns: string[];
+  partial: boolean;
+}
+
+function indexesInDb(db: Database.Database): IndexShape[] {
+  const rows = db
+    .prepare(
+      "SELECT name, tbl_name AS tbl, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name != 'schema_migrations'",
+    )
+    .all() as { name: string; tbl: string; sql: string }[];
+  return rows
+    .map((r) => ({
+      name: r.name,
+      table: r.tbl,
+      columns: (
+        db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`).all(r.name) as { name: string }[]
+      ).map((c) => c.name),
+      partial: /\bWHERE\b/i.test(r.sql),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** What infra/tables.ts says the indexes must be. */
+function indexesFromDefinition(): IndexShape[] {
+  const out: IndexShape[] = [];
+  for (const t of TABLE_LIST) {
+    for (const ix of t.indexes) {
+      out.push({
+        name: ix.name,
+        table: t.name,
+        columns: indexKeyColumns(t, ix),
+        partial: ix.columns.some((c) => t.columns[c]?.nullable === true),
+      });
+    }
+    if (t.ttl)
+      out.push({ name: ttlIndexName(t), table: t.name, columns: [t.ttl.expireColumn], partial: false });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function plan(db: Database.Database, sql: string, params: unknown[]): string {
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+  return rows.map((r) => r.detail).join(' | ');
+}
+
+describe('SQLite schema matches infra/tables.ts', () => {
+  let db: Database.Database;
+
+  beforeEach(() => {
+    db = new Database(':memory:');
+    migrate(db, new ManualClock(1_000));
+  });
+
+  afterEach(() => {
+    db.close();
+  });
+
+  it('creates exactly the indexes the table definitions name, with the id as tie-breaker', () => {
+    expect(indexesInDb(db)).toEqual(indexesFromDefinition());
+  });
+
+  it('creates each table with its key, version, doc and indexed columns, nullable only where defined', () => {
+    for (const t of TABLE_LIST) {
+      const cols = db
+        .prepare(`SELECT name, type, "notnull" AS nn, pk FROM pragma_table_info(?)`)
+        .all(t.name) as {
+        name: string;
+        type: string;
+        nn: number;
+        pk: number;
+      }[];
+      const expected = [
+        { name: t.primaryKey, type: 'TEXT', nn: 1, pk: 1 },
+        { name: 'version', type: 'INTEGER', nn: 1, pk: 0 },
+        { name: 'doc', type: 'TEXT', nn: 1, pk: 0 },
+        ...Object.entries((t as TableDef).columns).map(([name, def]) => ({
+          name,
+          type: def.type === 'string' ? 'TEXT' : 'INTEGER',
+          nn: def.nullable ? 0 : 1,
+          pk: 0,
+        })),
+      ];
+      expect(cols, t.name).toEqual(expected);
+    }
+  });
+
+  it('respects the Tablestore limit of global indexes per table', () => {
+    for (const t of TABLE_LIST) expect(t.indexes.length).toBeLessThanOrEqual(5);
+  });
+
+  it('records each migration once and does not apply it again', () => {
+    expect(migrate(db, new ManualClock(2_000))).toEqual([]);
+    const rows = db.prepare('SELECT version, appliedAt FROM schema_migrations').all();
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, appliedAt: 1_000 })));
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    db.prepare('INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)').run(
+      999,
+      'future',
+      1,
+    );
+    expect(() => migrate(db, new ManualClock(3_000))).toThrow(/newer/);
+  });
+
+  it('serves the hot queries from their index, in index order (no sort step)', () => {
+    const due = plan(db, DUE_SQL, [0, 10]);
+    expect(due).toContain('USING INDEX plans_due');
+    expect(due).not.toContain('TEMP B-TREE');
+
+    for (const [sql, params] of [
+      [EXPIRED_SQL, ['eligible', 0, 10]],
+      [EXPIRED_AFTER_SQL, ['eligible', 0, 0, 'x', 10]],
+    ] as const) {
+      const p = plan(db, sql, [...params]);
+      expect(p).toContain('USING INDEX points_expiry');
+      expect(p).not.toContain('TEMP B-TREE');
+    }
+  });
+
+  it('serves each single-filter list from the matching index in both orders, with a cursor', () => {
+    const shapes: [TableDef, string[], string, string][] = [
+      [TABLES.points as TableDef, ['instanceId = ?'], 'completedAt', 'points_by_instance'],
+      [TABLES.points as TableDef, ['planId = ?'], 'completedAt', 'points_by_plan'],
+      [TABLES.points as TableDef, ['status = ?'], 'completedAt', 'points_by_status'],
+      [TABLES.points as TableDef, [], 'completedAt', 'points_by_completed'],
+      [TABLES.jobs as TableDef, ['status = ?'], 'createdAt', 'jobs_by_status'],
+      [TABLES.jobs as TableDef, ['type = ?'], 'createdAt', 'jobs_by_type'],
+      [TABLES.jobs as TableDef, ['instanceId = ?'], 'createdAt', 'jobs_by_instance'],
+      [TABLES.jobs as TableDef, ['planId = ?'], 'createdAt', 'jobs_by_plan'],
+      [TABLES.jobs as TableDef, [], 'createdAt', 'jobs_by_created'],
+      [TABLES.plans as TableDef, ['instanceId = ?'], 'createdAt', 'plans_by_instance'],
+      [TABLES.plans as TableDef, ['state = ?'], 'createdAt', 'plans_by_state'],
+      [TABLES.plans as TableDef, [], 'createdAt', 'plans_by_created'],
+      [TABLES.instances as TableDef, [], 'createdAt', 'instances_by_created'],
+      [TABLES.exports as TableDef, ['backupId = ?'], 'createdAt', 'exports_by_backup'],
+      [TABLES.exports as TableDef, ['instanceId = ?'], 'createdAt', 'exports_by_instance'],
+      [TABLES.exports as TableDef, [], 'createdAt', 'exports_by_created'],
+    ];
+    for (const [table, clauses, sortKey, index] of shapes) {
+      for (const desc of [true, false]) {
+        const withCursor = [...clauses, `(${sortKey}, ${table.primaryKey}) ${desc ? '<' : '>'} (?, ?)`];
+        const sql = listSql(table, withCursor, sortKey, desc);
+        const params = [...clauses.map(() => 'x'), 0, 'x', 10];
+        const p = plan(db, sql, params);
+        expect(p, `${index} ${desc ? 'desc' : 'asc'}`).toContain(`INDEX ${index}`);
+        expect(p, `${index} ${desc ? 'desc' : 'asc'}`).not.toContain('TEMP B-TREE');
+      }
+    }
+  });
+});
+
+describe('SQLite store file', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ecsb-schema-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('migrates a new file once; reopening keeps the recorded version', async () => {
+    const file = path.join(dir, 'state.db');
+    const first = openSqliteStore(file, { clock: new ManualClock(5) });
+    await first.close();
+    const second = openSqliteStore(file, { clock: new ManualClock(6) });
+    try {
+      expect(second.db.prepare('SELECT version, appliedAt FROM schema_migrations').all()).toEqual([
+        { version: 1, appliedAt: 5 },
+      ]);
+    } finally {
+      await second.close();
+    }
+  });
+});
