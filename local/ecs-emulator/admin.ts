@@ -1,0 +1,365 @@
+import fs from 'node:fs';
+import { EcsApiError, notFound } from './errors.js';
+import { listTree, safeJoin } from './files.js';
+import type { Faults } from './faults.js';
+import type { Assistant } from './assistant.js';
+import type { DiskRecord, SnapshotGroupRecord, SnapshotRecord } from './records.js';
+import { addDisk, addInstance, toMount } from './seed.js';
+import { ESSD_FAMILY, newId, type EcsState } from './state.js';
+import type { CallRecord, EmulatorAdmin, EmulatorStats } from './types.js';
+
+const GiB = 1024 ** 3;
+
+export interface AdminDeps {
+  state: EcsState;
+  faults: Faults;
+  assistant: Assistant;
+  calls: CallRecord[];
+}
+
+/** The control surface tests and benchmarks use; the same methods answer under /__admin/<name>. */
+export function createAdmin(deps: AdminDeps): EmulatorAdmin {
+  const { state, faults } = deps;
+  const now = (): number => Date.now();
+
+  const diskOrThrow = (diskId: string): DiskRecord => {
+    const d = state.disk(diskId, now());
+    if (!d) throw notFound('InvalidDiskId.NotFound', `disk ${diskId}`);
+    return d;
+  };
+  const treeOf = (args: { diskId?: string; snapshotId?: string }): string => {
+    if (args.snapshotId) {
+      if (!state.snapshots.get(args.snapshotId))
+        throw notFound('InvalidSnapshotId.NotFound', `snapshot ${args.snapshotId}`);
+      return state.trees.snapshotDir(args.snapshotId);
+    }
+    if (args.diskId) {
+      diskOrThrow(args.diskId);
+      return state.trees.ensureDisk(args.diskId);
+    }
+    throw new EcsApiError('MissingParameter', 'diskId or snapshotId is required.', 400);
+  };
+
+  const admin: EmulatorAdmin = {
+    async stats(): Promise<EmulatorStats> {
+      const callsByAction: Record<string, number> = {};
+      for (const c of deps.calls) callsByAction[c.action] = (callsByAction[c.action] ?? 0) + 1;
+      return {
+        instances: state.instances.size,
+        disks: state.disks.size,
+        snapshots: state.snapshots.size,
+        snapshotGroups: state.groups.size,
+        invocations: state.invocations.size,
+        calls: deps.calls.length,
+        callsByAction,
+        frozen: state.frozen.size,
+      };
+    },
+    async calls(filter = {}) {
+      return deps.calls.filter(
+        (c) =>
+          (!filter.action || c.action === filter.action) &&
+          (filter.since === undefined || c.at >= filter.since),
+      );
+    },
+    async clearCalls() {
+      deps.calls.length = 0;
+    },
+    async freezeLog(filter = {}) {
+      return state.freezeLog.filter(
+        (e) =>
+          (!filter.instanceId || e.instanceId === filter.instanceId) &&
+          (!filter.mountPoint || e.mountPoint === filter.mountPoint),
+      );
+    },
+    async mountLog(filter = {}) {
+      return state.mountLog.filter((e) => !filter.instanceId || e.instanceId === filter.instanceId);
+    },
+    async frozen(filter = {}) {
+      return [...state.frozen.values()].filter(
+        (f) => !filter.instanceId || f.instanceId === filter.instanceId,
+      );
+    },
+
+    async failNext(fault) {
+      faults.failNext(fault);
+    },
+    async delay({ action, ms }) {
+      faults.setDelay(action ?? '*', ms);
+    },
+    async throttle({ action, fraction }) {
+      faults.setThrottle(action ?? '*', fraction);
+    },
+    async setRateLimit({ action, perSecond }) {
+      faults.setRateLimit(action, perSecond);
+    },
+    async failSnapshot({ diskId, snapshotId, atPercent }) {
+      const pct = Math.max(0, Math.min(99, atPercent ?? 50));
+      if (snapshotId) {
+        const s = state.snapshots.get(snapshotId);
+        if (!s) throw notFound('InvalidSnapshotId.NotFound', `snapshot ${snapshotId}`);
+        s.failAtPercent = pct;
+        s.completedAt = null;
+        state.putSnapshot(s);
+        return;
+      }
+      faults.snapshotFailures.set(diskId ?? '*', pct);
+    },
+    async setAgent({ instanceId, installed, responsive }) {
+      const inst = state.instance(instanceId, now());
+      if (!inst) throw notFound('InvalidInstanceId.NotFound', `instance ${instanceId}`);
+      if (installed !== undefined) {
+        inst.agentInstalled = installed;
+        inst.agentInstallPending = false;
+      }
+      if (responsive !== undefined) inst.agentResponsive = responsive;
+      state.putInstance(inst);
+    },
+    async clearFaults() {
+      faults.clear();
+    },
+
+    async setSnapshotSpeed({ bytesPerSec, baseMs, instant }) {
+      if (instant) {
+        state.settings.snapshotSpeedBytesPerSec = 0;
+        state.settings.snapshotBaseMs = 0;
+      }
+      if (bytesPerSec !== undefined) state.settings.snapshotSpeedBytesPerSec = bytesPerSec;
+      if (baseMs !== undefined) state.settings.snapshotBaseMs = baseMs;
+      state.saveSettings();
+    },
+    async completeSnapshots(args = {}) {
+      const t = now();
+      const ids = args.snapshotIds ?? [...state.snapshots.byId.keys()];
+      let n = 0;
+      state.db.batch(() => {
+        for (const id of ids) {
+          const s = state.snapshots.get(id);
+          if (!s || state.snapshotView(s, t).status !== 'progressing') continue;
+          s.completedAt = t;
+          s.failAtPercent = null;
+          state.putSnapshot(s);
+          n += 1;
+        }
+      });
+      return n;
+    },
+    async advanceSnapshots({ ms }) {
+      const t = now();
+      state.db.batch(() => {
+        for (const s of state.snapshots.byId.values()) {
+          if (state.snapshotView(s, t).status !== 'progressing') continue;
+          s.createdAt -= ms;
+          state.putSnapshot(s);
+        }
+      });
+    },
+    async setGroupDiskLimit({ limit }) {
+      state.settings.groupDiskLimit = limit;
+      state.saveSettings();
+    },
+    async setAsyncOperationMs({ ms }) {
+      state.settings.asyncOperationMs = ms;
+      state.saveSettings();
+    },
+
+    async addInstance(spec) {
+      const { instance, disks } = state.db.batch(() => addInstance(state, spec, now()));
+      return { instanceId: instance.instanceId, diskIds: disks.map((d) => d.diskId) };
+    },
+    async updateInstance(args) {
+      const inst = state.instance(args.instanceId, now());
+      if (!inst) throw notFound('InvalidInstanceId.NotFound', `instance ${args.instanceId}`);
+      if (args.status !== undefined) {
+        inst.status = args.status;
+        inst.pending = null;
+        if (args.status === 'Running') inst.everStarted = true;
+      }
+      if (args.lockReason !== undefined) inst.lockReason = args.lockReason;
+      if (args.everStarted !== undefined) inst.everStarted = args.everStarted;
+      if (args.tags !== undefined) inst.tags = { ...args.tags };
+      if (args.mounts !== undefined) inst.mounts = args.mounts.map(toMount);
+      state.putInstance(inst);
+    },
+    async addDisk(spec) {
+      const t = now();
+      if (spec.instanceId) {
+        const inst = state.instance(spec.instanceId, t);
+        if (!inst) throw notFound('InvalidInstanceId.NotFound', `instance ${spec.instanceId}`);
+        const used = new Set(state.disksOf(inst.instanceId, t).map((d) => d.device));
+        let index = 1;
+        while (used.has(`/dev/xvd${String.fromCharCode(97 + index)}`)) index += 1;
+        const d = addDisk(
+          state,
+          { ...spec, type: spec.type ?? 'data' },
+          { instanceId: inst.instanceId, zoneId: inst.zoneId, index },
+          t,
+        );
+        return { diskId: d.diskId };
+      }
+      return { diskId: addDisk(state, spec, null, t).diskId };
+    },
+    async updateDisk({ diskId, category, usedGiB, tags }) {
+      const d = diskOrThrow(diskId);
+      if (category !== undefined) d.category = category;
+      if (usedGiB !== undefined) d.usedBytes = Math.round(usedGiB * GiB);
+      if (tags !== undefined) d.tags = { ...tags };
+      state.putDisk(d);
+    },
+
+    async writeFile({ diskId, path, content, encoding }) {
+      diskOrThrow(diskId);
+      state.trees.writeFile(diskId, path, Buffer.from(content, encoding ?? 'utf8'));
+    },
+    async readFile(args) {
+      const file = safeJoin(treeOf(args), args.path);
+      if (!fs.existsSync(file)) throw new EcsApiError('FileNotFound', `No file ${args.path}.`, 404);
+      return fs.readFileSync(file).toString(args.encoding ?? 'utf8');
+    },
+    async removeFile({ diskId, path }) {
+      diskOrThrow(diskId);
+      state.trees.removeFile(diskId, path);
+    },
+    async listFiles(args) {
+      return listTree(treeOf(args));
+    },
+    async treePath(args) {
+      return treeOf(args);
+    },
+
+    async setTmpFile(args) {
+      if (!state.instances.get(args.instanceId))
+        throw notFound('InvalidInstanceId.NotFound', `instance ${args.instanceId}`);
+      state.trees.setTmpFile(args.instanceId, args);
+    },
+    async removeTmpFile({ instanceId, path }) {
+      if (!state.instances.get(instanceId))
+        throw notFound('InvalidInstanceId.NotFound', `instance ${instanceId}`);
+      state.trees.removeTmpFile(instanceId, path);
+    },
+
+    async bulkSeed(spec) {
+      const t = now();
+      const zoneId = spec.zoneId ?? state.settings.zones[0] ?? `${state.settings.regionId}-a`;
+      const category = spec.category ?? 'cloud_essd';
+      const perInstance = Math.max(1, spec.disksPerInstance ?? 2);
+      const out = {
+        instanceIds: [] as string[],
+        diskIds: [] as string[],
+        snapshotIds: [] as string[],
+        snapshotGroupIds: [] as string[],
+      };
+      state.db.batch(() => {
+        const disksByInstance: DiskRecord[][] = [];
+        for (let i = 0; i < spec.instances; i++) {
+          const instanceId = newId('i-');
+          state.putInstance({
+            instanceId,
+            instanceName: `bulk-${i}`,
+            osType: 'linux',
+            osName: 'Alibaba Cloud Linux 3.2104 LTS 64 bit',
+            zoneId,
+            instanceType: 'ecs.g7.large',
+            status: 'Running',
+            pending: null,
+            everStarted: true,
+            lockReason: null,
+            agentInstalled: true,
+            agentInstallPending: false,
+            agentResponsive: true,
+            tags: { ...(spec.tags ?? {}) },
+            mounts: [],
+            creationTime: t,
+            startTime: t,
+            invocationCount: 0,
+            lastInvokedTime: null,
+          });
+          out.instanceIds.push(instanceId);
+          const disks: DiskRecord[] = [];
+          for (let k = 0; k < perInstance; k++) {
+            const d: DiskRecord = {
+              diskId: newId('d-'),
+              diskName: '',
+              description: '',
+              zoneId,
+              category,
+              performanceLevel: ESSD_FAMILY.has(category) ? 'PL1' : null,
+              sizeGiB: k === 0 ? 40 : 100,
+              type: k === 0 ? 'system' : 'data',
+              status: 'In_use',
+              instanceId,
+              device: `/dev/xvd${String.fromCharCode(97 + k)}`,
+              pending: null,
+              sourceSnapshotId: null,
+              everAttached: true,
+              usedBytes: 0,
+              tags: {},
+              creationTime: t,
+              attachedTime: t,
+              detachedTime: null,
+              deleteWithInstance: k === 0,
+              hasTree: false,
+            };
+            state.putDisk(d);
+            disks.push(d);
+            out.diskIds.push(d.diskId);
+          }
+          disksByInstance.push(disks);
+        }
+        // Spread snapshots round-robin over instances; one group per instance per round when ESSD.
+        let made = 0;
+        let round = 0;
+        while (made < spec.snapshots && disksByInstance.length > 0) {
+          for (const disks of disksByInstance) {
+            if (made >= spec.snapshots) break;
+            const take = disks.slice(0, Math.min(disks.length, spec.snapshots - made));
+            const grouped = ESSD_FAMILY.has(category);
+            const groupId = grouped ? newId('ssg-') : null;
+            const createdAt = t - (spec.snapshots - made) * 1000;
+            const snaps: SnapshotRecord[] = take.map((d) => ({
+              snapshotId: newId('s-'),
+              snapshotName: `bulk-${round}`,
+              description: '',
+              sourceDiskId: d.diskId,
+              sourceDiskType: d.type === 'system' ? 'System' : 'Data',
+              sourceDiskSizeGiB: d.sizeGiB,
+              sourceDiskCategory: d.category,
+              instanceId: d.instanceId,
+              snapshotGroupId: groupId,
+              createdAt,
+              durationMs: 0,
+              completedAt: null,
+              failAtPercent: null,
+              retentionDays: null,
+              dataBytes: 0,
+              tags: { ...(spec.tags ?? {}) },
+              hasTree: false,
+            }));
+            for (const s of snaps) {
+              state.putSnapshot(s);
+              out.snapshotIds.push(s.snapshotId);
+            }
+            if (groupId) {
+              const g: SnapshotGroupRecord = {
+                snapshotGroupId: groupId,
+                name: `bulk-${round}`,
+                description: '',
+                instanceId: take[0]?.instanceId ?? null,
+                snapshotIds: snaps.map((s) => s.snapshotId),
+                createdAt,
+                tags: { ...(spec.tags ?? {}) },
+                resourceGroupId: '',
+              };
+              state.putGroup(g);
+              out.snapshotGroupIds.push(groupId);
+            }
+            made += snaps.length;
+          }
+          round += 1;
+        }
+      });
+      return out;
+    },
+  };
+  return admin;
+}
