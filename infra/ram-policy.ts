@@ -1,0 +1,108 @@
+import { JOBS_DEAD_LETTER_QUEUE, JOBS_QUEUE } from './queues.js';
+import { DEFAULT_TABLE_PREFIX, TABLE_LIST } from './tables.js';
+
+/**
+ * The RAM policy of the functions' role: exactly the actions the functions call, on our own
+ * resources where the service lets a policy name them. `test/unit/infra/ram-policy.test.ts` checks
+ * the lists against the adapters' source, so a new call without a policy line fails the build.
+ * Provisioning (CreateTable, CreateQueue, SetQueueAttributes) is an operator's job and not granted here.
+ */
+
+/** ECS actions of `lib/adapters/ecs`. CreateSnapshotGroup is also sent pre-signed by the guest script. */
+export const ECS_ACTIONS = [
+  'AttachDisk',
+  'CreateDisk',
+  'CreateSnapshot',
+  'CreateSnapshotGroup',
+  'DeleteDisk',
+  'DeleteSnapshot',
+  'DeleteSnapshotGroup',
+  'DescribeCloudAssistantStatus',
+  'DescribeDisks',
+  'DescribeInstances',
+  'DescribeInvocationResults',
+  'DescribeSnapshotGroups',
+  'DescribeSnapshots',
+  'DetachDisk',
+  'InstallCloudAssistant',
+  'ResetDisk',
+  'RunCommand',
+  'StartInstance',
+  'StopInstance',
+] as const;
+
+/** Tablestore row operations of `lib/adapters/tablestore` (conditional updates are PutRow). */
+export const OTS_ACTIONS = [
+  'BatchGetRow',
+  'BatchWriteRow',
+  'DeleteRow',
+  'GetRange',
+  'GetRow',
+  'PutRow',
+] as const;
+
+/** MNS message operations of `lib/adapters/mns` (batch receive is ReceiveMessage in RAM). */
+export const MNS_ACTIONS = [
+  'ChangeMessageVisibility',
+  'DeleteMessage',
+  'ReceiveMessage',
+  'SendMessage',
+] as const;
+
+export interface RamPolicyOptions {
+  /** Region of the deployment, e.g. cn-hangzhou; `*` when omitted. */
+  region?: string;
+  /** Account id (uid); `*` when omitted. */
+  accountId?: string;
+  tablestoreInstance: string;
+  /** Prefix of our Tablestore table names. */
+  tablePrefix?: string;
+}
+
+export interface RamPolicyDocument {
+  Version: '1';
+  Statement: { Effect: 'Allow'; Action: string[]; Resource: string[] }[];
+}
+
+export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
+  const region = options.region ?? '*';
+  const account = options.accountId ?? '*';
+  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+  return {
+    Version: '1',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ECS_ACTIONS.map((a) => `ecs:${a}`),
+        // Snapshot, disk and invocation ids are not known in advance; ECS scopes these by region.
+        Resource: [`acs:ecs:${region}:${account}:*`],
+      },
+      {
+        Effect: 'Allow',
+        Action: OTS_ACTIONS.map((a) => `ots:${a}`),
+        // `<table>*` covers the table and its global indexes (`<prefix><table>_by_...`).
+        Resource: TABLE_LIST.map(
+          (t) =>
+            `acs:ots:${region}:${account}:instance/${options.tablestoreInstance}/table/${prefix}${t.name}*`,
+        ),
+      },
+      {
+        Effect: 'Allow',
+        Action: MNS_ACTIONS.map((a) => `mns:${a}`),
+        Resource: [JOBS_QUEUE, JOBS_DEAD_LETTER_QUEUE].map(
+          (q) => `acs:mns:${region}:${account}:/queues/${q}/messages`,
+        ),
+      },
+    ],
+  };
+}
+
+/** `npx tsx infra/ram-policy.ts` prints the policy for TABLESTORE_INSTANCE, ECS_REGION and ACCOUNT_ID. */
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const policy = ramPolicy({
+    tablestoreInstance: process.env.TABLESTORE_INSTANCE ?? '*',
+    region: process.env.ECS_REGION,
+    accountId: process.env.ACCOUNT_ID,
+  });
+  console.log(JSON.stringify(policy, null, 2));
+}
