@@ -115,6 +115,15 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       if (responsive !== undefined) inst.agentResponsive = responsive;
       state.putInstance(inst);
     },
+    async hold({ action, count } = {}) {
+      faults.hold(action ?? '*', count ?? 1);
+    },
+    async held({ action } = {}) {
+      return faults.held(action);
+    },
+    async release({ action } = {}) {
+      return faults.release(action);
+    },
     async clearFaults() {
       faults.clear();
     },

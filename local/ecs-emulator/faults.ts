@@ -1,13 +1,16 @@
 import { EcsApiError } from './errors.js';
 import type { FaultSpec } from './types.js';
 
-/** Injected failures, delays, throttling and per-action rate limits. */
+/** Injected failures, delays, held calls, throttling and per-action rate limits. */
 export class Faults {
   private readonly failures = new Map<string, { remaining: number; spec: FaultSpec }[]>();
   private readonly delays = new Map<string, number>();
   private readonly throttled = new Map<string, number>();
   private readonly limits = new Map<string, number>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** action (or '*') -> how many of its next calls still have to be held. */
+  private readonly holds = new Map<string, number>();
+  private readonly heldCalls: { action: string; release: () => void }[] = [];
   /** diskId (or '*') -> percent at which its next snapshot fails. */
   readonly snapshotFailures = new Map<string, number>();
 
@@ -42,6 +45,41 @@ export class Faults {
     this.delays.clear();
     this.throttled.clear();
     this.snapshotFailures.clear();
+    this.release();
+  }
+
+  hold(action: string, count: number): void {
+    this.holds.set(action, (this.holds.get(action) ?? 0) + Math.max(1, Math.floor(count)));
+  }
+
+  /** Calls waiting in `waitIfHeld` now, of one action or of all. */
+  held(action?: string): number {
+    return this.heldCalls.filter((c) => action === undefined || c.action === action).length;
+  }
+
+  /**
+   * Lets the held calls of the action (all when none is given) go on, and drops holds not taken yet,
+   * so a test that releases never leaves a trap for the next call.
+   */
+  release(action?: string): number {
+    if (action === undefined) this.holds.clear();
+    else this.holds.delete(action);
+    const go = this.heldCalls.filter((c) => action === undefined || c.action === action);
+    for (const c of go) this.heldCalls.splice(this.heldCalls.indexOf(c), 1);
+    for (const c of go) c.release();
+    return go.length;
+  }
+
+  /** Resolves at once, unless a hold on this action (or '*') is pending: then when it is released. */
+  async waitIfHeld(action: string): Promise<void> {
+    for (const key of [action, '*']) {
+      const remaining = this.holds.get(key);
+      if (remaining === undefined) continue;
+      if (remaining <= 1) this.holds.delete(key);
+      else this.holds.set(key, remaining - 1);
+      await new Promise<void>((resolve) => this.heldCalls.push({ action, release: resolve }));
+      return;
+    }
   }
 
   delayFor(action: string): number {

@@ -173,6 +173,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       faults.check(action, started);
       const delay = faults.delayFor(action);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      await faults.waitIfHeld(action);
 
       const token = IDEMPOTENT.has(action) ? params['ClientToken'] : undefined;
       let answer: Body | undefined;

@@ -208,6 +208,16 @@ export interface EmulatorAdmin {
   /** Next snapshot of the disk (any disk without diskId), or the given one, fails at this progress. */
   failSnapshot(args: { diskId?: string; snapshotId?: string; atPercent?: number }): Promise<void>;
   setAgent(args: { instanceId: string; installed?: boolean; responsive?: boolean }): Promise<void>;
+  /**
+   * The next `count` (default 1) calls of the action (`*` or none = any) pass authentication and the
+   * other faults, then wait before doing their work until `release` (or `clearFaults`).
+   */
+  hold(args?: { action?: string; count?: number }): Promise<void>;
+  /** How many calls (of the action) are waiting on a hold now. */
+  held(args?: { action?: string }): Promise<number>;
+  /** Lets the held calls (of the action) go on and drops its holds not taken yet; answers how many went. */
+  release(args?: { action?: string }): Promise<number>;
+  /** Clears every fault and lets held calls go on. */
   clearFaults(): Promise<void>;
 
   setSnapshotSpeed(args: { bytesPerSec?: number; baseMs?: number; instant?: boolean }): Promise<void>;

@@ -18,6 +18,8 @@ import { ManualClock, SequentialIds } from '../support/clock.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 export const T0 = Date.parse('2026-06-01T00:00:00Z');
+/** Attempts the ECS adapter makes per call (the first included) before a transient failure surfaces. */
+export const ECS_ATTEMPTS = 3;
 
 export interface CallOptions {
   body?: unknown;
@@ -44,7 +46,7 @@ export interface Harness {
   queue: Queue;
   clock: ManualClock;
   dir: string;
-  emulator: EcsEmulator | null;
+  emulator: EcsEmulator;
   logs: { level: string; message: string; fields?: Record<string, unknown> }[];
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   /** Every row of every table that holds product state (not the idempotency memo). */
@@ -98,33 +100,29 @@ export async function invoke(event: FcHttpEvent): Promise<CallResult> {
 }
 
 /**
- * The API in-process on real parts: SQLite store and embedded queue in a temp folder, and ECS either
- * the emulator behind the real adapter (`seed`) or a given port implementation (`ecs`).
+ * The API in-process on real parts: SQLite store and embedded queue in a temp folder, and ECS = the
+ * emulator (seeded with `seed`) behind the real adapter. Tests make ECS fail, slow or hold a call
+ * through `emulator.admin`.
  */
-export async function startHarness(options: {
-  ecs?: Ecs;
-  seed?: SeedConfig;
-  apiToken?: string;
-}): Promise<Harness> {
+export async function startHarness(options: { seed?: SeedConfig; apiToken?: string }): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-api-'));
-  let emulator: EcsEmulator | null = null;
-  let ecs: Ecs;
-  if (options.ecs !== undefined) ecs = options.ecs;
-  else {
-    emulator = await startEcsEmulator({
-      dataDir: path.join(dir, 'ecs'),
-      seed: options.seed ?? {},
-      snapshotBaseMs: 50,
-    });
-    ecs = createEcsAdapter({
-      endpoint: emulator.url,
-      regionId: emulator.regionId,
-      credentials: { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
-      // The suites send thousands of requests; the client-side rate limit is not what they test.
-      defaultRatePerSecond: 100_000,
-      burst: 1000,
-    });
-  }
+  const emulator = await startEcsEmulator({
+    dataDir: path.join(dir, 'ecs'),
+    seed: options.seed ?? {},
+    snapshotBaseMs: 50,
+  });
+  const ecs: Ecs = createEcsAdapter({
+    endpoint: emulator.url,
+    regionId: emulator.regionId,
+    credentials: { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
+    // The suites send thousands of requests; the client-side rate limit is not what they test.
+    defaultRatePerSecond: 100_000,
+    burst: 1000,
+    // Real retries on transient failures, with short backoffs so a test of a failing cloud stays fast.
+    maxAttempts: ECS_ATTEMPTS,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+  });
   const file = path.join(dir, 'state.db');
   const clock = new ManualClock(T0);
   const store = openSqliteStore(file, { synchronous: 'NORMAL', clock });
@@ -186,7 +184,7 @@ export async function startHarness(options: {
       await queue.close();
       await deadLetterQueue.close();
       await store.close();
-      await emulator?.close();
+      await emulator.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,40 +1,35 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LEASE_TTL_MS } from '../../lib/api/idempotency.js';
 import { dailyPlan } from './fixtures.js';
-import { essdDisk, inventoryEcs, linuxInstance } from './fake-ecs.js';
-import { startHarness, type Harness } from './harness.js';
+import { ECS_ATTEMPTS, startHarness, type Harness } from './harness.js';
 
 const INSTANCES = ['i-idem00001', 'i-idem00002', 'i-idem00003', 'i-idem00004', 'i-idem00005'];
 
 let h: Harness;
-let ecsGate: Promise<void> | null = null;
-let onGate: (() => void) | null = null;
-let ecsFailures = 0;
 
 beforeAll(async () => {
-  const base = inventoryEcs(
-    INSTANCES.map(linuxInstance),
-    INSTANCES.map((id, n) => essdDisk(`d-idem0000${n + 1}`, id)),
-  );
   h = await startHarness({
-    ecs: {
-      ...base,
-      // Lets a test hold a request inside the work, to send its twin meanwhile, or fail it once.
-      describeInstances: async (ids) => {
-        if (ecsGate !== null) {
-          onGate?.();
-          await ecsGate;
-        }
-        if (ecsFailures > 0) {
-          ecsFailures -= 1;
-          throw new Error('connection reset');
-        }
-        return base.describeInstances(ids);
-      },
+    seed: {
+      instances: INSTANCES.map((instanceId, n) => ({
+        instanceId,
+        disks: [{ diskId: `d-idem0000${n + 1}`, type: 'system' as const, category: 'cloud_essd' }],
+      })),
     },
   });
 });
 afterAll(async () => h?.close());
+// A failed assertion must not leave a held call or a pending failure for the next test.
+afterEach(async () => h.emulator.admin.clearFaults());
+
+/** Resolves once `n` calls are waiting on a hold in the emulator. */
+async function heldInCloud(n: number): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      expect(await h.emulator.admin.held({ action: 'DescribeInstances' })).toBe(n);
+    },
+    { timeout: 10_000, interval: 10 },
+  );
+}
 
 async function jobCount(): Promise<number> {
   return (await h.store.jobs.list({}, { limit: 1000 })).items.length;
@@ -86,17 +81,16 @@ describe('Idempotency-Key on POST', () => {
   });
 
   it('concurrent twins: one does the work, the other gets 409 in-progress, then the first answer', async () => {
-    let release!: () => void;
-    ecsGate = new Promise<void>((resolve) => (release = resolve));
+    await h.emulator.admin.hold({ action: 'DescribeInstances' });
     const body = { instanceId: INSTANCES[2], plan: { ...dailyPlan, schedule: undefined } };
     const jobsBefore = await jobCount();
-    const reachedCloud = new Promise<void>((resolve) => (onGate = resolve));
+    const since = Date.now();
     const first = h.call('POST', '/api/v1/protected-instances', {
       body,
       headers: { 'idempotency-key': 'k-3' },
     });
-    // The first request holds its lease while it waits in the cloud call.
-    await reachedCloud;
+    // The first request holds its lease while its DescribeInstances waits in the emulator.
+    await heldInCloud(1);
     const twin = await h.call('POST', '/api/v1/protected-instances', {
       body,
       headers: { 'idempotency-key': 'k-3' },
@@ -104,8 +98,9 @@ describe('Idempotency-Key on POST', () => {
     expect(twin.status).toBe(409);
     expect(twin.body.type).toBe('urn:ecs-backup:problem:idempotency-in-progress');
     expect(Number(twin.headers['retry-after'])).toBeGreaterThan(0);
-    ecsGate = null;
-    release();
+    // The twin was answered from the lease alone: it never reached ECS.
+    expect(await h.emulator.admin.calls({ action: 'DescribeInstances', since })).toEqual([]);
+    expect(await h.emulator.admin.release({ action: 'DescribeInstances' })).toBe(1);
     const answer = await first;
     expect(answer.status).toBe(201);
     const again = await h.call('POST', '/api/v1/protected-instances', {
@@ -159,12 +154,19 @@ describe('Idempotency-Key on POST', () => {
   it('after a 5xx the key is locked only until its lease expires, then a retry runs the work', async () => {
     await h.call('DELETE', `/api/v1/protected-instances/${INSTANCES[4]}`);
     const body = { instanceId: INSTANCES[4] };
-    ecsFailures = 1;
+    // ECS fails every attempt the adapter makes, so the request itself fails (503: transient).
+    await h.emulator.admin.failNext({
+      action: 'DescribeInstances',
+      count: ECS_ATTEMPTS,
+      code: 'InternalError',
+      status: 500,
+    });
     const failed = await h.call('POST', '/api/v1/protected-instances', {
       body,
       headers: { 'idempotency-key': 'k-7' },
     });
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(503);
+    expect(failed.body.type).toBe('urn:ecs-backup:problem:upstream-unavailable');
     const soon = await h.call('POST', '/api/v1/protected-instances', {
       body,
       headers: { 'idempotency-key': 'k-7' },

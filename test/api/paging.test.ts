@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aJob, aPoint } from './fixtures.js';
-import { essdDisk, inventoryEcs, linuxInstance } from './fake-ecs.js';
 import { startHarness, T0, type Harness } from './harness.js';
 
 /**
@@ -12,7 +11,13 @@ const I = 'i-page00001';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ ecs: inventoryEcs([linuxInstance(I)], [essdDisk('d-page00001', I)]) });
+  h = await startHarness({
+    seed: {
+      instances: [
+        { instanceId: I, disks: [{ diskId: 'd-page00001', type: 'system', category: 'cloud_essd' }] },
+      ],
+    },
+  });
   // Pairs of rows share a timestamp, so the id tie-breaker is exercised too.
   await h.store.jobs.createMany(
     Array.from({ length: 230 }, (_, n) =>

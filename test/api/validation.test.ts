@@ -1,35 +1,34 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EcsError } from '../../lib/ports/ecs.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { aPoint, dailyPlan } from './fixtures.js';
-import { essdDisk, inventoryEcs, linuxInstance } from './fake-ecs.js';
-import { startHarness, TOKEN, type CallResult, type Harness } from './harness.js';
+import { ECS_ATTEMPTS, startHarness, TOKEN, type CallResult, type Harness } from './harness.js';
 
 const I = 'i-valid0001';
 const D_SYS = 'd-valid0001';
 const D_DATA = 'd-valid0002';
 
 let h: Harness;
-let failEcs: EcsError | Error | null = null;
 
 beforeAll(async () => {
-  const base = inventoryEcs(
-    [linuxInstance(I), linuxInstance('i-other0001')],
-    [essdDisk(D_SYS, I), essdDisk(D_DATA, I, 'data'), essdDisk('d-other0001', 'i-other0001')],
-  );
   h = await startHarness({
-    ecs: {
-      ...base,
-      describeInstances: async (ids) => {
-        if (failEcs !== null) throw failEcs;
-        return base.describeInstances(ids);
-      },
+    seed: {
+      instances: [
+        {
+          instanceId: I,
+          disks: [
+            { diskId: D_SYS, type: 'system', category: 'cloud_essd' },
+            { diskId: D_DATA, type: 'data', category: 'cloud_essd' },
+          ],
+        },
+        {
+          instanceId: 'i-other0001',
+          disks: [{ diskId: 'd-other0001', type: 'system', category: 'cloud_essd' }],
+        },
+      ],
     },
   });
 });
 afterAll(async () => h?.close());
-beforeEach(() => {
-  failEcs = null;
-});
+afterEach(async () => h.emulator.admin.clearFaults());
 
 function expectProblem(r: CallResult, status: number, kind: string): void {
   expect(r.status).toBe(status);
@@ -386,24 +385,69 @@ describe('unknown resources and conflicts', () => {
 });
 
 describe('server errors', () => {
+  function loggedError(r: CallResult): string {
+    const entry = h.logs.find((l) => l.level === 'error' && l.fields?.requestId === r.body.requestId);
+    return String(entry?.fields?.error);
+  }
+
   it('an unexpected failure is a 500 with a generic detail; the log has the cause', async () => {
-    failEcs = new Error('socket hang up at 10.0.0.7:443 secret=abc');
+    // The real database refusing writes (as on a volume gone read-only) is a failure no route expects.
+    h.store.db.pragma('query_only = ON');
+    let r: CallResult;
+    try {
+      r = await refused('POST', '/api/v1/protected-instances', { body: { instanceId: I } }, 500, 'internal');
+    } finally {
+      h.store.db.pragma('query_only = OFF');
+    }
+    expect(r.text).not.toContain('readonly');
+    expect(r.text).not.toContain('SQLITE');
+    expect(r.body.requestId).toEqual(expect.any(String));
+    expect(loggedError(r)).toContain('attempt to write a readonly database');
+  });
+
+  it('a cloud failing every attempt is a 503 without the cloud message; the log has it', async () => {
+    await h.emulator.admin.failNext({
+      action: 'DescribeInstances',
+      count: ECS_ATTEMPTS,
+      code: 'InternalError',
+      status: 500,
+      message: 'socket hang up at 10.0.0.7:443 secret=abc',
+    });
     const r = await refused(
       'POST',
       '/api/v1/protected-instances',
       { body: { instanceId: I } },
-      500,
-      'internal',
+      503,
+      'upstream-unavailable',
     );
     expect(r.text).not.toContain('socket');
     expect(r.text).not.toContain('secret');
     expect(r.body.requestId).toEqual(expect.any(String));
-    const entry = h.logs.find((l) => l.level === 'error' && l.fields?.requestId === r.body.requestId);
-    expect(String(entry?.fields?.error)).toContain('socket hang up');
+    expect(loggedError(r)).toContain('socket hang up');
+  });
+
+  it('a cloud refusal is a 502 without the cloud message, after one attempt', async () => {
+    const since = Date.now();
+    await h.emulator.admin.failNext({
+      action: 'DescribeInstances',
+      code: 'Forbidden.RAM',
+      status: 403,
+      message: 'User not authorized to operate on the specified resource, account 1234567890.',
+    });
+    const r = await refused(
+      'POST',
+      '/api/v1/protected-instances',
+      { body: { instanceId: I } },
+      502,
+      'upstream-failed',
+    );
+    expect(r.text).not.toContain('1234567890');
+    expect(loggedError(r)).toContain('account 1234567890');
+    expect((await h.emulator.admin.calls({ action: 'DescribeInstances', since })).length).toBe(1);
   });
 
   it('a throttled cloud is a 503 with Retry-After, without the cloud message', async () => {
-    failEcs = new EcsError('Throttling.User', 'Request was denied due to user flow control.', 400, true);
+    await h.emulator.admin.throttle({ action: 'DescribeInstances', fraction: 1 });
     const r = await refused(
       'POST',
       '/api/v1/protected-instances',

@@ -9,7 +9,8 @@ import type { BackupPoint, Job } from '../../lib/domain/model.js';
 import { setDeps } from '../../lib/runtime/deps.js';
 import { handler } from '../../functions/api/index.js';
 import { startHttpBridge } from '../../local/http-bridge.js';
-import { essdDisk, inventoryEcs, linuxInstance } from '../api/fake-ecs.js';
+import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
+import { startEcsEmulator } from '../../local/ecs-emulator/index.js';
 
 /**
  * p99 latency of the two busiest reads, GET /jobs and GET /backups (a page of 50), with 100,000 jobs
@@ -146,6 +147,12 @@ export default async function apiBench() {
     maxReceiveCount: 1000,
   });
   let bridge: Awaited<ReturnType<typeof startHttpBridge>> | undefined;
+  const emulator = await startEcsEmulator({
+    dataDir: path.join(dir, 'ecs'),
+    seed: {
+      instances: [{ instanceId: 'i-bench00000', disks: [{ diskId: 'd-bench0a', category: 'cloud_essd' }] }],
+    },
+  });
   try {
     const now = clock.now();
     const seedStarted = performance.now();
@@ -159,7 +166,11 @@ export default async function apiBench() {
       store,
       jobQueue: queue,
       deadLetterQueue: dlq,
-      ecs: inventoryEcs([linuxInstance('i-bench00000')], [essdDisk('d-bench0a', 'i-bench00000')]),
+      ecs: createEcsAdapter({
+        endpoint: emulator.url,
+        regionId: emulator.regionId,
+        credentials: { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
+      }),
       clock,
       ids: new RandomIds(),
       settings: loadSettings({ API_TOKEN: TOKEN, DATA_DIR: dir }),
@@ -219,6 +230,7 @@ export default async function apiBench() {
     await queue.close();
     await dlq.close();
     await store.close();
+    await emulator.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
