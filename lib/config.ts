@@ -31,9 +31,57 @@ export const settingsSchema = z.object({
   POLL_INTERVAL_SECONDS: int(10, 1, 3600),
   /** The scheduler runs every minute and looks this far ahead (must exceed the tick period). */
   SCHEDULER_LOOKAHEAD_SECONDS: int(90, 60, 3600),
+  /**
+   * Scheduled job messages arrive this many seconds before their occurrence; the worker prepares
+   * (reads disks, decides consistency) and holds the job until its second, then starts it.
+   */
+  SCHEDULE_LEAD_SECONDS: int(3, 0, 30),
+  /** A queue message received this many times without success is dead-lettered and its job FAILED. */
+  MAX_RECEIVE_COUNT: int(5, 1, 100),
+  /** Seconds a received job message stays invisible (the embedded queue; MNS has it set by infra/queues.ts). */
+  QUEUE_VISIBILITY_TIMEOUT_SECONDS: int(300, 1, 43_200),
+  /** A running job whose record has not changed for this long gets its message re-sent by the scheduler. */
+  JOB_STALL_SECONDS: int(600, 30, 86_400),
+  /** Local cloud: seconds between scheduler timer events (FC fires every minute; the look-ahead must cover it). */
+  SCHEDULER_TICK_SECONDS: int(10, 1, 60),
+  /** Local cloud: seconds between retention timer events (FC: hourly). */
+  RETENTION_TICK_SECONDS: int(3600, 1, 86_400),
+  /** Local cloud: worker invocations in flight at once. */
+  WORKER_CONCURRENCY: int(8, 1, 256),
+  /** Local cloud: messages per worker invocation (MNS trigger batch size, 1-16). */
+  WORKER_BATCH_SIZE: int(4, 1, 16),
+  /** Client-side ECS rate limit for actions not in ECS_RATE_LIMITS (calls per second per action). */
+  ECS_DEFAULT_RATE_PER_SECOND: int(50, 1, 10_000),
+  /** Per-action limits, `Action=perSecond` comma-separated, e.g. `CreateSnapshotGroup=20,RunCommand=10`. */
+  ECS_RATE_LIMITS: z
+    .string()
+    .regex(
+      /^(\s*[A-Za-z]+\s*=\s*\d+(\.\d+)?\s*)(,\s*[A-Za-z]+\s*=\s*\d+(\.\d+)?\s*)*$|^$/,
+      'must be Action=perSecond[,...]',
+    )
+    .default(''),
+  /** Attempts per ECS call (first included) on throttling, 5xx or no answer. */
+  ECS_MAX_ATTEMPTS: int(5, 1, 20),
+  /** Local cloud: the ECS emulator's port (0 = any free port), region and access key pair. */
+  ECS_EMULATOR_PORT: int(9090, 0, 65_535),
+  ECS_EMULATOR_REGION: z.string().min(1).optional(),
+  ECS_EMULATOR_ACCESS_KEY_ID: z.string().min(1).optional(),
+  ECS_EMULATOR_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  /** Point deletions retention runs in parallel (each is one or a few ECS calls). */
+  RETENTION_CONCURRENCY: int(8, 1, 64),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
+
+/** `ECS_RATE_LIMITS` as a map of action name to calls per second. */
+export function ecsRateLimits(settings: Settings): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of settings.ECS_RATE_LIMITS.split(',')) {
+    const [action, rate] = part.split('=').map((x) => x.trim());
+    if (action && rate) out[action] = Number(rate);
+  }
+  return out;
+}
 
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const parsed = settingsSchema.safeParse(env);

@@ -1,4 +1,5 @@
 import type { Settings } from '../config.js';
+import type { Job } from '../domain/model.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { Ecs } from '../ports/ecs.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -16,6 +17,13 @@ export interface Deps {
   objectStore?: ObjectStore;
   settings: Settings;
   log: Logger;
+  /** Test seams; absent in production. */
+  hooks?: EngineHooks;
+}
+
+export interface EngineHooks {
+  /** Called after each job step is persisted; throwing here stands for the worker dying at that boundary. */
+  afterJobStep?(job: Job): void | Promise<void>;
 }
 
 export interface Logger {

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { installCloudDepsFactory } from '../../lib/runtime/build-deps.js';
+import { getDeps } from '../../lib/runtime/deps.js';
+import type { FcContext } from '../../lib/runtime/fc.js';
+import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
+import { timerEventSchema, type TimerEvent } from '../shared/events.js';
+import { BadEventError, fcFunction } from '../shared/middlewares.js';
+
+installCloudDepsFactory();
+
+/** The timer's payload may narrow a manual run to one instance: `{"instanceId":"i-..."}`. */
+const payloadSchema = z.strictObject({
+  instanceId: z
+    .string()
+    .regex(/^i-[a-z0-9]{4,40}$/)
+    .optional(),
+});
+
+function parsePayload(payload: string | undefined): { instanceId?: string } {
+  if (!payload || payload.trim() === '') return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload);
+  } catch {
+    throw new BadEventError('payload is not JSON');
+  }
+  const parsed = payloadSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new BadEventError(`payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data.instanceId ? { instanceId: parsed.data.instanceId } : {};
+}
+
+/** Timer trigger, hourly: deletes expired backup points (design §3). */
+export const handler: (event: Buffer, context: FcContext) => Promise<RetentionReport> = fcFunction(
+  'retention',
+  timerEventSchema,
+  async (event: TimerEvent, context: FcContext) => {
+    const scope = parsePayload(event.payload);
+    const deps = await getDeps();
+    const budgetMs = (context.function?.timeout ?? 600) * 1000 * 0.8;
+    return enforceRetention(deps, deps.clock.now(), { ...scope, budgetMs });
+  },
+);

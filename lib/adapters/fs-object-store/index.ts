@@ -1,0 +1,155 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ObjectStore } from '../../ports/object-store.js';
+
+export interface FsObjectStoreOptions {
+  /** Folder holding the objects (created when missing). */
+  root: string;
+  /** Where signed URLs point, e.g. the local API's `http://127.0.0.1:8080/objects`. */
+  baseUrl: string;
+  /** HMAC key for signed URLs; a random one (valid for this process only) when absent. */
+  secret?: string;
+}
+
+export class ObjectKeyError extends Error {
+  constructor(key: string, reason: string) {
+    super(`invalid object key ${JSON.stringify(key)}: ${reason}`);
+    this.name = 'ObjectKeyError';
+  }
+}
+
+/**
+ * Keys are relative slash paths; anything that could leave the root (`..`, absolute paths,
+ * backslashes, NUL) is refused rather than normalised, so a key always names one file.
+ */
+export function checkKey(key: string): string {
+  if (key.length === 0 || key.length > 1024) throw new ObjectKeyError(key, 'must be 1-1024 characters');
+  if (key.startsWith('/') || key.includes('\\') || key.includes('\0')) {
+    throw new ObjectKeyError(key, 'must be a relative path with forward slashes');
+  }
+  const parts = key.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new ObjectKeyError(key, 'must not contain empty, "." or ".." segments');
+  }
+  return key;
+}
+
+function checkPrefix(prefix: string): string {
+  if (prefix === '') return prefix;
+  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  checkKey(trimmed);
+  return prefix;
+}
+
+/**
+ * The object store on a local folder (the local cloud's stand-in for OSS). Objects live under
+ * `<root>/data/<key>`, their content type under `<root>/meta/<key>.json`; writes go to a temp file
+ * renamed into place, so a reader never sees half an object.
+ */
+export class FsObjectStore implements ObjectStore {
+  private readonly dataDir: string;
+  private readonly metaDir: string;
+  private readonly secret: Buffer;
+
+  constructor(private readonly options: FsObjectStoreOptions) {
+    this.dataDir = path.resolve(options.root, 'data');
+    this.metaDir = path.resolve(options.root, 'meta');
+    this.secret = options.secret ? Buffer.from(options.secret) : randomBytes(32);
+  }
+
+  private dataPath(key: string): string {
+    return path.join(this.dataDir, ...checkKey(key).split('/'));
+  }
+
+  private metaPath(key: string): string {
+    return `${path.join(this.metaDir, ...checkKey(key).split('/'))}.json`;
+  }
+
+  private async writeAtomic(file: string, body: Buffer | string): Promise<void> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await fs.writeFile(temp, body);
+    await fs.rename(temp, file);
+  }
+
+  async put(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
+    await this.writeAtomic(this.dataPath(key), body);
+    await this.writeAtomic(this.metaPath(key), JSON.stringify({ contentType }));
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(this.dataPath(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async contentType(key: string): Promise<string | undefined> {
+    try {
+      return (JSON.parse(await fs.readFile(this.metaPath(key), 'utf8')) as { contentType: string })
+        .contentType;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    checkPrefix(prefix);
+    const out: { key: string; size: number }[] = [];
+    const walk = async (dir: string, rel: string) => {
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const key = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (e.isDirectory()) {
+          // Only descend where keys under the prefix can be.
+          if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(path.join(dir, e.name), key);
+        } else if (e.isFile() && !e.name.endsWith('.tmp') && key.startsWith(prefix)) {
+          out.push({ key, size: (await fs.stat(path.join(dir, e.name))).size });
+        }
+      }
+    };
+    await walk(this.dataDir, '');
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Deletes every object whose key starts with `prefix` (an export's folder, say). */
+  async delete(prefix: string): Promise<void> {
+    for (const { key } of await this.list(prefix)) {
+      await fs.rm(this.dataPath(key), { force: true });
+      await fs.rm(this.metaPath(key), { force: true });
+    }
+  }
+
+  private sign(key: string, expiresAt: number): string {
+    return createHmac('sha256', this.secret).update(`${key}\n${expiresAt}`).digest('base64url');
+  }
+
+  async signedUrl(key: string, expiresAt: number): Promise<string> {
+    checkKey(key);
+    const encoded = key.split('/').map(encodeURIComponent).join('/');
+    const base = this.options.baseUrl.replace(/\/+$/, '');
+    return `${base}/${encoded}?expires=${Math.floor(expiresAt)}&signature=${this.sign(key, Math.floor(expiresAt))}`;
+  }
+
+  /** For whoever serves signed URLs: true when the signature matches and `now` is before the expiry. */
+  verify(key: string, expiresAt: number, signature: string, now: number): boolean {
+    if (!Number.isFinite(expiresAt) || now >= expiresAt) return false;
+    const expected = Buffer.from(this.sign(key, expiresAt));
+    const given = Buffer.from(signature);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+}
+
+export function createFsObjectStore(options: FsObjectStoreOptions): FsObjectStore {
+  return new FsObjectStore(options);
+}

@@ -1,0 +1,60 @@
+import type { ConsistencyDecision } from '../../domain/consistency.js';
+import type { BackupJobParams, ConsistencyLevel, Job, OsType } from '../../domain/model.js';
+
+/** A disk as the job saw it when it resolved the selection. */
+export interface ResolvedDisk {
+  diskId: string;
+  category: string;
+  sizeGiB: number;
+  type: 'system' | 'data';
+  device: string | null;
+}
+
+/** What the guest script reported (its `ECSB` result lines). */
+export interface GuestOutcome {
+  achieved: ConsistencyLevel;
+  reason: string | null;
+  freezeMs: number | null;
+  preExit: number | null;
+  postExit: number | null;
+}
+
+/**
+ * A backup job's intermediate state, persisted in `job.state` after every step so any worker can
+ * pick the job up where the last one stopped.
+ */
+export interface BackupJobState {
+  disks?: ResolvedDisk[];
+  /** Listed disks that are no longer attached: the job ends PARTIAL_COMPLETE. */
+  missingDisks?: string[];
+  os?: OsType;
+  decision?: ConsistencyDecision;
+  snapshotGroupId?: string;
+  /** Per-disk snapshots: disk id -> snapshot id. */
+  snapshots?: Record<string, string>;
+  /** Per-disk snapshots that could not be taken: disk id -> reason. */
+  failedDisks?: Record<string, string>;
+  invokeId?: string;
+  guest?: GuestOutcome;
+  /** Reasons gathered on the way (lower consistency, fallbacks), in order. */
+  notes?: string[];
+  /** Consecutive delays for throttling or a busy resource, for backoff. */
+  retries?: number;
+  /** Polls that did not find a resource ECS had just returned (eventual consistency). */
+  missingPolls?: number;
+  pointId?: string;
+  /** Cancel arrived after the snapshot completed: the backup is kept and the job completes. */
+  cancelTooLate?: boolean;
+}
+
+export function backupState(job: Job): BackupJobState {
+  return job.state as BackupJobState;
+}
+
+export function backupParams(job: Job): BackupJobParams {
+  return job.params as unknown as BackupJobParams;
+}
+
+export function withState(job: Job, patch: Partial<BackupJobState>): Record<string, unknown> {
+  return { ...job.state, ...patch };
+}

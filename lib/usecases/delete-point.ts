@@ -1,0 +1,104 @@
+import type { BackupPoint } from '../domain/model.js';
+import { EcsError } from '../ports/ecs.js';
+import type { Deps } from '../runtime/deps.js';
+import { ecsReaders } from './backup/ecs-readers.js';
+import { isOurs } from './backup/ownership.js';
+
+export type DeleteResult = { ok: true } | { ok: false; reason: string };
+
+const describeError = (err: unknown) =>
+  err instanceof EcsError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+
+/**
+ * Deletes a backup point's snapshots and marks it DELETED. Refuses a point in use (mount, restore,
+ * export) or not created by us, and never deletes a snapshot without our managed-by tag. A refused
+ * or failed delete (a snapshot backing an image or a disk) is recorded on the point as
+ * DELETE_FAILED with the reason, and retention tries it again on its next sweep.
+ */
+export async function deleteBackupPoint(deps: Deps, pointId: string, reason: string): Promise<DeleteResult> {
+  const claimed = await claim(deps, pointId);
+  if ('done' in claimed) return claimed.done;
+  const point = claimed.point;
+  const problems = await deleteSnapshots(deps, point);
+  const now = deps.clock.now();
+  for (let i = 0; i < 5; i += 1) {
+    const current = i === 0 ? point : await deps.store.points.get(pointId);
+    if (!current) return { ok: true };
+    const next: BackupPoint =
+      problems.length === 0
+        ? { ...current, status: 'DELETED', lastError: null }
+        : { ...current, status: 'DELETE_FAILED', lastError: problems.join('; ') };
+    const written = await deps.store.points.update(next, current.version);
+    if (written.ok) break;
+  }
+  if (problems.length > 0) {
+    deps.log.warn('backup point not deleted', { pointId, reason, problems });
+    return { ok: false, reason: problems.join('; ') };
+  }
+  deps.log.info('backup point deleted', { pointId, reason, at: now });
+  return { ok: true };
+}
+
+/**
+ * Marks the point DELETING with a conditional write, so a mount or restore that claims it at the
+ * same moment either wins (and the delete is refused) or sees it going.
+ */
+async function claim(deps: Deps, pointId: string): Promise<{ point: BackupPoint } | { done: DeleteResult }> {
+  for (let i = 0; i < 5; i += 1) {
+    const point = await deps.store.points.get(pointId);
+    if (!point) return { done: { ok: false, reason: `backup point ${pointId} not found` } };
+    if (point.status === 'DELETED') return { done: { ok: true } };
+    if (point.inUseBy.length > 0) {
+      return { done: { ok: false, reason: `backup point is in use by job(s) ${point.inUseBy.join(', ')}` } };
+    }
+    if (!point.ours) {
+      return {
+        done: {
+          ok: false,
+          reason: 'backup point was not created by ecs-backup; its snapshots are left alone',
+        },
+      };
+    }
+    if (point.status === 'DELETING') return { point };
+    const written = await deps.store.points.update({ ...point, status: 'DELETING' }, point.version);
+    if (written.ok) return { point: written.value };
+  }
+  return { done: { ok: false, reason: 'backup point kept changing; try again' } };
+}
+
+async function deleteSnapshots(deps: Deps, point: BackupPoint): Promise<string[]> {
+  const readers = ecsReaders(deps.ecs, deps.clock, deps.settings.POLL_INTERVAL_SECONDS);
+  const problems: string[] = [];
+  if (point.snapshotGroupId) {
+    try {
+      const group = await readers.groups.get(point.snapshotGroupId, 0);
+      if (group && !isOurs(group.tags)) {
+        problems.push(
+          `snapshot group ${point.snapshotGroupId} lacks the ecs-backup managed-by tag; not deleted`,
+        );
+      } else if (group) {
+        // The adapter reports member snapshots ECS kept (they back an image or a disk) as an error.
+        await deps.ecs.deleteSnapshotGroup(point.snapshotGroupId);
+        readers.groups.unwatch(point.snapshotGroupId);
+      }
+    } catch (err) {
+      problems.push(`snapshot group ${point.snapshotGroupId}: ${describeError(err)}`);
+    }
+    return problems;
+  }
+  for (const entry of point.snapshots) {
+    try {
+      const snap = await readers.snapshots.get(entry.snapshotId, 0);
+      if (!snap) continue;
+      if (!isOurs(snap.tags)) {
+        problems.push(`snapshot ${entry.snapshotId} lacks the ecs-backup managed-by tag; not deleted`);
+        continue;
+      }
+      await deps.ecs.deleteSnapshot(entry.snapshotId);
+      readers.snapshots.unwatch(entry.snapshotId);
+    } catch (err) {
+      problems.push(`snapshot ${entry.snapshotId}: ${describeError(err)}`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,149 @@
+import type { BackupPoint } from '../domain/model.js';
+import { selectExpired } from '../domain/retention.js';
+import type { Deps } from '../runtime/deps.js';
+import { deleteBackupPoint } from './delete-point.js';
+
+export interface RetentionReport {
+  examined: number;
+  deleted: number;
+  failed: { pointId: string; reason: string }[];
+  kept: number;
+  /** True when the time budget ran out before the sweep finished; the next sweep continues. */
+  truncated: boolean;
+}
+
+export interface RetentionOptions {
+  /** Only this instance's points (run after each completed backup of it). */
+  instanceId?: string;
+  /** Points read per page. */
+  pageSize?: number;
+  /** Stop starting new deletions after this long (a function has a timeout). */
+  budgetMs?: number;
+}
+
+const LIVE: BackupPoint['status'][] = ['AVAILABLE', 'DELETING', 'DELETE_FAILED'];
+
+/**
+ * Deletes the points whose effective expiry has passed (design §3). The sweep reads only expired
+ * points (plus, per instance concerned, its newest good point for the keep-latest guard), so its cost
+ * grows with what expires, not with what is stored. A failed delete is recorded on its point and the
+ * sweep goes on.
+ */
+export async function enforceRetention(
+  deps: Deps,
+  now: number,
+  options: RetentionOptions = {},
+): Promise<RetentionReport> {
+  const report: RetentionReport = { examined: 0, deleted: 0, failed: [], kept: 0, truncated: false };
+  const started = deps.clock.now();
+  const budgetMs = options.budgetMs ?? Number.POSITIVE_INFINITY;
+  const pageSize = options.pageSize ?? 500;
+  const keepLatest = new Map<string, boolean>();
+  if (options.instanceId) {
+    const points = await instancePoints(deps, options.instanceId);
+    await sweep(deps, now, points, keepLatest, report);
+    return report;
+  }
+  // DELETING points are deletions a crash interrupted; there are normally none.
+  const interrupted = await deps.store.points.list({ status: 'DELETING' }, { limit: pageSize, order: 'asc' });
+  const expiredInterrupted = interrupted.items.filter((p) => p.effectiveExpireAt <= now);
+  if (expiredInterrupted.length > 0) {
+    await sweep(deps, now, await withLatest(deps, expiredInterrupted), keepLatest, report);
+  }
+  let cursor: string | undefined;
+  do {
+    if (deps.clock.now() - started > budgetMs) {
+      report.truncated = true;
+      break;
+    }
+    const page = await deps.store.points.expired(now, pageSize, cursor);
+    cursor = page.cursor;
+    if (page.items.length === 0) break;
+    await sweep(deps, now, await withLatest(deps, page.items), keepLatest, report);
+  } while (cursor);
+  return report;
+}
+
+/** Expired points plus each concerned instance's newest good point, which the keep-latest guard needs. */
+async function withLatest(deps: Deps, expired: BackupPoint[]): Promise<BackupPoint[]> {
+  const byId = new Map(expired.map((p) => [p.id, p]));
+  const instances = [...new Set(expired.map((p) => p.instanceId))];
+  const newest = await Promise.all(instances.map((instanceId) => newestAvailable(deps, instanceId)));
+  for (const p of newest) if (p && !byId.has(p.id)) byId.set(p.id, p);
+  return [...byId.values()];
+}
+
+/**
+ * The instance's newest AVAILABLE point. Asked by instance alone (newest first) rather than by
+ * instance and status: the store serves that from its per-instance index whatever the planner
+ * thinks of the status index, and the newest points are nearly always the available ones.
+ */
+async function newestAvailable(deps: Deps, instanceId: string): Promise<BackupPoint | undefined> {
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.points.list({ instanceId }, { limit: 20, cursor, order: 'desc' });
+    const found = page.items.find((p) => p.status === 'AVAILABLE');
+    if (found) return found;
+    cursor = page.cursor;
+  } while (cursor);
+  return undefined;
+}
+
+async function instancePoints(deps: Deps, instanceId: string): Promise<BackupPoint[]> {
+  const out: BackupPoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.points.list(
+      { instanceId, status: LIVE },
+      { limit: 1000, cursor, order: 'asc' },
+    );
+    out.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
+}
+
+/** The plan bound to the instance decides keep-latest; without one the safe answer is to keep. */
+async function resolveKeepLatest(
+  deps: Deps,
+  instanceIds: string[],
+  cache: Map<string, boolean>,
+): Promise<void> {
+  const unknown = instanceIds.filter((id) => !cache.has(id));
+  if (unknown.length === 0) return;
+  const protectedInstances = await deps.store.instances.getMany(unknown);
+  const planIds = protectedInstances.flatMap((p) => (p.planId ? [p.planId] : []));
+  const plans = planIds.length > 0 ? await deps.store.plans.getMany(planIds) : [];
+  const planById = new Map(plans.map((p) => [p.id, p]));
+  const instanceById = new Map(protectedInstances.map((p) => [p.instanceId, p]));
+  for (const id of unknown) {
+    const planId = instanceById.get(id)?.planId;
+    cache.set(id, planId ? (planById.get(planId)?.keepLatest ?? true) : true);
+  }
+}
+
+async function sweep(
+  deps: Deps,
+  now: number,
+  points: BackupPoint[],
+  keepLatest: Map<string, boolean>,
+  report: RetentionReport,
+): Promise<void> {
+  await resolveKeepLatest(deps, [...new Set(points.map((p) => p.instanceId))], keepLatest);
+  const chosen = selectExpired(points, now, { keepLatest: (id) => keepLatest.get(id) ?? true });
+  const expiredCount = points.filter((p) => p.effectiveExpireAt <= now).length;
+  report.examined += expiredCount;
+  report.kept += expiredCount - chosen.length;
+  const queue = [...chosen];
+  const workers = Array.from(
+    { length: Math.min(deps.settings.RETENTION_CONCURRENCY, queue.length) },
+    async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        const result = await deleteBackupPoint(deps, item.point.id, item.reason);
+        if (result.ok) report.deleted += 1;
+        else report.failed.push({ pointId: item.point.id, reason: result.reason });
+      }
+    },
+  );
+  await Promise.all(workers);
+}

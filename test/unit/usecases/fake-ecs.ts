@@ -1,0 +1,371 @@
+import {
+  EcsError,
+  type CreateSnapshotGroupRequest,
+  type CreateSnapshotRequest,
+  type Ecs,
+  type EcsDisk,
+  type EcsInstance,
+  type EcsSnapshot,
+  type EcsSnapshotGroup,
+  type InvocationResult,
+  type RunCommandRequest,
+  type Tag,
+} from '../../../lib/ports/ecs.js';
+
+type Method = keyof Ecs;
+
+interface GuestBehaviour {
+  /** Result lines the guest prints (`ECSB` lines); the group is created when `createsGroup`. */
+  consistency: 'application' | 'filesystem' | 'crash';
+  reason?: string;
+  freezeMs?: number;
+  preExit?: number;
+  createsGroup?: boolean;
+  status?: InvocationResult['status'];
+  errorCode?: string | null;
+}
+
+/**
+ * An in-memory ECS for use-case tests: instances and disks, snapshot groups and snapshots whose
+ * progress advances when told, ClientToken idempotency, call counting and scripted failures.
+ */
+export class FakeEcs implements Ecs {
+  readonly regionId = 'cn-test';
+  readonly calls: Record<string, number> = {};
+  instances = new Map<string, EcsInstance & { agent: boolean }>();
+  disks = new Map<string, EcsDisk>();
+  groups = new Map<string, EcsSnapshotGroup>();
+  snapshots = new Map<string, EcsSnapshot>();
+  invocations = new Map<string, InvocationResult>();
+  private tokens = new Map<string, { params: string; id: string }>();
+  private presigned = new Map<string, CreateSnapshotGroupRequest>();
+  private failures: { method: Method; err: Error; remaining: number }[] = [];
+  private seq = 0;
+  /** Probability [0, 1) that any call is throttled. */
+  throttleFraction = 0;
+  /** Snapshots complete after this many describe calls saw them progressing; 0 = complete at once. */
+  describesToComplete = 1;
+  guest: GuestBehaviour = { consistency: 'application', freezeMs: 120, preExit: 0, createsGroup: true };
+  /** Snapshots that back an image: deleting them fails as ECS does. */
+  usedByImage = new Set<string>();
+
+  private id(prefix: string): string {
+    this.seq += 1;
+    return `${prefix}${String(this.seq).padStart(8, '0')}`;
+  }
+
+  addInstance(
+    options: {
+      os?: 'linux' | 'windows';
+      categories?: string[];
+      status?: EcsInstance['status'];
+      agent?: boolean;
+    } = {},
+  ) {
+    const instanceId = this.id('i-fake');
+    this.instances.set(instanceId, {
+      instanceId,
+      instanceName: instanceId,
+      status: options.status ?? 'Running',
+      osType: options.os ?? 'linux',
+      osName: 'test',
+      zoneId: 'cn-test-a',
+      regionId: this.regionId,
+      tags: [],
+      agent: options.agent ?? true,
+    });
+    const diskIds = (options.categories ?? ['cloud_essd', 'cloud_essd']).map((category, i) =>
+      this.addDisk(instanceId, category, i === 0 ? 'system' : 'data'),
+    );
+    return { instanceId, diskIds };
+  }
+
+  addDisk(instanceId: string, category = 'cloud_essd', type: 'system' | 'data' = 'data'): string {
+    const diskId = this.id('d-fake');
+    this.disks.set(diskId, {
+      diskId,
+      diskName: diskId,
+      instanceId,
+      zoneId: 'cn-test-a',
+      type,
+      category,
+      sizeGiB: 40,
+      status: 'In_use',
+      device: `/dev/vd${this.disks.size}`,
+      tags: [],
+      sourceSnapshotId: null,
+    });
+    return diskId;
+  }
+
+  failNext(method: Method, code: string | Error, count = 1, retryable = false): void {
+    const err = typeof code === 'string' ? new EcsError(code, `${code} (injected)`, 400, retryable) : code;
+    this.failures.push({ method, err, remaining: count });
+  }
+
+  completeAll(): void {
+    for (const s of this.snapshots.values())
+      if (s.status === 'progressing') Object.assign(s, { status: 'accomplished', progress: 100 });
+    for (const g of this.groups.values()) this.refreshGroup(g);
+  }
+
+  totalCalls(): number {
+    return Object.values(this.calls).reduce((a, b) => a + b, 0);
+  }
+
+  private enter(method: Method): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+    if (this.throttleFraction > 0 && Math.random() < this.throttleFraction) {
+      throw new EcsError('Throttling.User', 'Request was denied due to user flow control.', 400, true);
+    }
+    const f = this.failures.find((x) => x.method === method && x.remaining > 0);
+    if (f) {
+      f.remaining -= 1;
+      throw f.err;
+    }
+  }
+
+  private idempotent(token: string, params: unknown, create: () => string): string {
+    const key = JSON.stringify(params);
+    const seen = this.tokens.get(token);
+    if (seen) {
+      if (seen.params !== key) throw new EcsError('IdempotentParameterMismatch', 'token reused', 400, false);
+      return seen.id;
+    }
+    const id = create();
+    this.tokens.set(token, { params: key, id });
+    return id;
+  }
+
+  private refreshGroup(g: EcsSnapshotGroup): void {
+    const live = g.snapshots.map((s) => this.snapshots.get(s.snapshotId) ?? s);
+    g.snapshots = live;
+    g.status = live.some((s) => s.status === 'failed')
+      ? 'failed'
+      : live.every((s) => s.status === 'accomplished')
+        ? 'accomplished'
+        : 'progressing';
+  }
+
+  private observe(s: EcsSnapshot & { seen?: number }): void {
+    if (s.status !== 'progressing') return;
+    s.seen = (s.seen ?? 0) + 1;
+    if (s.seen >= this.describesToComplete) Object.assign(s, { status: 'accomplished', progress: 100 });
+    else s.progress = 50;
+  }
+
+  private newSnapshot(diskId: string, name: string, tags: Tag[]): EcsSnapshot {
+    const disk = this.disks.get(diskId);
+    if (!disk) throw new EcsError('InvalidDiskId.NotFound', `disk ${diskId} not found`, 404, false);
+    for (const s of this.snapshots.values()) {
+      if (s.sourceDiskId === diskId && s.status === 'progressing') {
+        throw new EcsError('IncorrectDiskStatus.CreatingSnapshot', 'a snapshot is being created', 403, false);
+      }
+    }
+    const snap: EcsSnapshot = {
+      snapshotId: this.id('s-fake'),
+      snapshotName: name,
+      sourceDiskId: diskId,
+      sourceDiskType: disk.type,
+      sourceDiskSizeGiB: disk.sizeGiB,
+      status: this.describesToComplete === 0 ? 'accomplished' : 'progressing',
+      progress: this.describesToComplete === 0 ? 100 : 0,
+      createdAt: 0,
+      tags: [...tags],
+      usage: 'none',
+    };
+    this.snapshots.set(snap.snapshotId, snap);
+    return snap;
+  }
+
+  private createGroupNow(request: CreateSnapshotGroupRequest): string {
+    for (const diskId of request.diskIds) {
+      const disk = this.disks.get(diskId);
+      if (disk && !['cloud_essd', 'cloud_auto', 'cloud_essd_entry'].includes(disk.category)) {
+        throw new EcsError('DiskCategory.OperationNotSupported', `${diskId} is ${disk.category}`, 400, false);
+      }
+    }
+    const snapshots = request.diskIds.map((d) => this.newSnapshot(d, request.name, request.tags));
+    const group: EcsSnapshotGroup = {
+      snapshotGroupId: this.id('ssg-fake'),
+      instanceId: request.instanceId,
+      status: 'progressing',
+      snapshots,
+      tags: [...request.tags],
+    };
+    this.refreshGroup(group);
+    this.groups.set(group.snapshotGroupId, group);
+    return group.snapshotGroupId;
+  }
+
+  async describeInstances(ids?: string[]): Promise<EcsInstance[]> {
+    this.enter('describeInstances');
+    return [...this.instances.values()].filter((i) => !ids || ids.includes(i.instanceId));
+  }
+
+  async describeInstanceDisks(instanceId: string): Promise<EcsDisk[]> {
+    this.enter('describeInstanceDisks');
+    return [...this.disks.values()].filter((d) => d.instanceId === instanceId);
+  }
+
+  async describeDisks(ids: string[]): Promise<EcsDisk[]> {
+    this.enter('describeDisks');
+    return ids.flatMap((id) => (this.disks.has(id) ? [this.disks.get(id)!] : []));
+  }
+
+  async createSnapshotGroup(request: CreateSnapshotGroupRequest): Promise<string> {
+    this.enter('createSnapshotGroup');
+    const { clientToken, ...params } = request;
+    return this.idempotent(clientToken, params, () => this.createGroupNow(request));
+  }
+
+  async presignCreateSnapshotGroup(request: CreateSnapshotGroupRequest): Promise<string> {
+    this.enter('presignCreateSnapshotGroup');
+    const url = `http://fake-ecs/presigned/${this.id('p')}`;
+    this.presigned.set(url, request);
+    return url;
+  }
+
+  async describeSnapshotGroups(ids: string[]): Promise<EcsSnapshotGroup[]> {
+    this.enter('describeSnapshotGroups');
+    if (ids.length > 10) throw new EcsError('InvalidParameter', 'at most 10 ids', 400, false);
+    const out: EcsSnapshotGroup[] = [];
+    for (const id of ids) {
+      const g = this.groups.get(id);
+      if (!g) continue;
+      for (const s of g.snapshots) this.observe(this.snapshots.get(s.snapshotId) ?? s);
+      this.refreshGroup(g);
+      out.push(structuredClone(g));
+    }
+    return out;
+  }
+
+  async findSnapshotGroupsByTag(tag: Tag, instanceId?: string): Promise<EcsSnapshotGroup[]> {
+    this.enter('findSnapshotGroupsByTag');
+    return [...this.groups.values()]
+      .filter(
+        (g) =>
+          (!instanceId || g.instanceId === instanceId) &&
+          g.tags.some((t) => t.key === tag.key && t.value === tag.value),
+      )
+      .map((g) => structuredClone(g));
+  }
+
+  async deleteSnapshotGroup(id: string): Promise<void> {
+    this.enter('deleteSnapshotGroup');
+    const g = this.groups.get(id);
+    if (!g) return;
+    const kept = g.snapshots.filter((s) => this.usedByImage.has(s.snapshotId));
+    for (const s of g.snapshots) if (!kept.includes(s)) this.snapshots.delete(s.snapshotId);
+    if (kept.length > 0) {
+      g.snapshots = kept;
+      throw new EcsError(
+        'SnapshotCreatedImage',
+        `snapshot ${kept[0]!.snapshotId} backs an image`,
+        200,
+        false,
+      );
+    }
+    this.groups.delete(id);
+  }
+
+  async createSnapshot(request: CreateSnapshotRequest): Promise<string> {
+    this.enter('createSnapshot');
+    const { clientToken, ...params } = request;
+    return this.idempotent(
+      clientToken,
+      params,
+      () => this.newSnapshot(request.diskId, request.name, request.tags).snapshotId,
+    );
+  }
+
+  async describeSnapshots(ids: string[]): Promise<EcsSnapshot[]> {
+    this.enter('describeSnapshots');
+    const out: EcsSnapshot[] = [];
+    for (const id of ids) {
+      const s = this.snapshots.get(id);
+      if (!s) continue;
+      this.observe(s);
+      out.push(structuredClone(s));
+    }
+    return out;
+  }
+
+  async findSnapshotsByTag(tag: Tag, diskId?: string): Promise<EcsSnapshot[]> {
+    this.enter('findSnapshotsByTag');
+    return [...this.snapshots.values()].filter(
+      (s) =>
+        (!diskId || s.sourceDiskId === diskId) &&
+        s.tags.some((t) => t.key === tag.key && t.value === tag.value),
+    );
+  }
+
+  async deleteSnapshot(id: string): Promise<void> {
+    this.enter('deleteSnapshot');
+    if (this.usedByImage.has(id))
+      throw new EcsError('SnapshotCreatedImage', `snapshot ${id} backs an image`, 403, false);
+    this.snapshots.delete(id);
+  }
+
+  async createDisk(): Promise<string> {
+    throw new Error('not used');
+  }
+  async attachDisk(): Promise<void> {}
+  async detachDisk(): Promise<void> {}
+  async deleteDisk(): Promise<void> {}
+  async resetDisk(): Promise<void> {}
+  async startInstance(): Promise<void> {}
+  async stopInstance(): Promise<void> {}
+
+  async cloudAssistantStatus(ids: string[]): Promise<Record<string, boolean>> {
+    this.enter('cloudAssistantStatus');
+    return Object.fromEntries(ids.map((id) => [id, this.instances.get(id)?.agent ?? false]));
+  }
+
+  async installCloudAssistant(): Promise<void> {
+    this.enter('installCloudAssistant');
+  }
+
+  /** Runs the "guest" at once: the presigned request in the script creates the group, as the real script does. */
+  async runCommand(request: RunCommandRequest): Promise<{ invokeId: string }> {
+    this.enter('runCommand');
+    const url = /https?:\/\/fake-ecs\/presigned\/p\d+/.exec(request.content)?.[0];
+    const invokeId = this.idempotent(request.clientToken, { i: request.instanceId }, () => this.id('t-fake'));
+    if (this.invocations.has(invokeId)) return { invokeId };
+    const g = this.guest;
+    const lines = [
+      `ECSB consistency=${g.consistency}`,
+      `ECSB reason=${g.reason ?? ''}`,
+      `ECSB freeze_ms=${g.freezeMs ?? 'none'}`,
+      `ECSB pre_exit=${g.preExit ?? 'none'}`,
+      'ECSB post_exit=0',
+    ];
+    const presigned = url ? this.presigned.get(url) : undefined;
+    if (g.createsGroup !== false && presigned) {
+      const { clientToken, ...params } = presigned;
+      const id = this.idempotent(clientToken, params, () => this.createGroupNow(presigned));
+      lines.push(`ECSB snapshot_group_id=${id}`);
+    } else {
+      lines.push('ECSB snapshot_error=Unknown: no snapshot request was made');
+    }
+    const delivered = g.status !== 'Aborted';
+    this.invocations.set(invokeId, {
+      invokeId,
+      instanceId: request.instanceId,
+      status: g.status ?? 'Success',
+      exitCode: delivered ? 0 : null,
+      output: delivered ? `${lines.join('\n')}\n` : '',
+      errorCode: g.errorCode ?? null,
+      errorInfo: null,
+      finishedAt: 0,
+    });
+    return { invokeId };
+  }
+
+  async describeInvocationResults(ids: string[]): Promise<InvocationResult[]> {
+    this.enter('describeInvocationResults');
+    return ids.flatMap((id) =>
+      this.invocations.has(id) ? [structuredClone(this.invocations.get(id)!)] : [],
+    );
+  }
+}

@@ -1,0 +1,158 @@
+import { openEmbeddedQueue } from '../../../lib/adapters/embedded-queue/index.js';
+import { openSqliteStore } from '../../../lib/adapters/sqlite/index.js';
+import { loadSettings } from '../../../lib/config.js';
+import { newJob } from '../../../lib/domain/job.js';
+import type { BackupJobParams, ConsistencyOptions, Job } from '../../../lib/domain/model.js';
+import type { Queue } from '../../../lib/ports/queue.js';
+import type { Deps } from '../../../lib/runtime/deps.js';
+import { silentLogger } from '../../../lib/runtime/logger.js';
+import {
+  handleJobMessage,
+  retryJobMessageLater,
+  type JobMessageOutcome,
+} from '../../../lib/usecases/backup/handle-job-message.js';
+import { enqueueJob } from '../../../lib/usecases/enqueue-job.js';
+import { ManualClock, SequentialIds } from '../../support/clock.js';
+import { FakeEcs } from './fake-ecs.js';
+
+export const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
+
+export interface Harness {
+  deps: Deps;
+  ecs: FakeEcs;
+  clock: ManualClock;
+  queue: Queue;
+  dlq: Queue;
+  outcomes: JobMessageOutcome[];
+  /** Delivers messages (advancing the clock to the next delayed one) until `done` or the budget ends. */
+  drain(options?: {
+    until?: () => Promise<boolean>;
+    maxSteps?: number;
+    deliverTwice?: boolean;
+  }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function harness(settings: Record<string, string> = {}): Harness {
+  const clock = new ManualClock(T0);
+  const ecs = new FakeEcs();
+  const store = openSqliteStore(':memory:', { clock, synchronous: 'NORMAL' });
+  const resolved = loadSettings({ DATA_DIR: '/nonexistent', MAX_RECEIVE_COUNT: '3', ...settings });
+  const queueFile = ':memory:';
+  const queue = openEmbeddedQueue(
+    queueFile,
+    'jobs',
+    { visibilityTimeoutSeconds: 30, maxReceiveCount: 10 },
+    clock,
+  );
+  const dlq = openEmbeddedQueue(
+    queueFile,
+    'dlq',
+    { visibilityTimeoutSeconds: 30, maxReceiveCount: 1000 },
+    clock,
+  );
+  const deps: Deps = {
+    store,
+    jobQueue: queue,
+    deadLetterQueue: dlq,
+    ecs,
+    clock,
+    ids: new SequentialIds(),
+    settings: resolved,
+    log: silentLogger,
+  };
+  const outcomes: JobMessageOutcome[] = [];
+  return {
+    deps,
+    ecs,
+    clock,
+    queue,
+    dlq,
+    outcomes,
+    async drain(options = {}) {
+      const maxSteps = options.maxSteps ?? 2000;
+      let idleSeconds = 0;
+      for (let step = 0; step < maxSteps; step += 1) {
+        if (options.until && (await options.until())) return;
+        const messages = await queue.receive({ max: 16 });
+        if (messages.length === 0) {
+          // Nothing visible: move time on to the next delayed message, or stop when none comes.
+          if (!options.until && idleSeconds > 120) return;
+          clock.advance(1000);
+          idleSeconds += 1;
+          continue;
+        }
+        idleSeconds = 0;
+        for (const m of messages) {
+          const deliveries = options.deliverTwice ? 2 : 1;
+          for (let d = 0; d < deliveries; d += 1) {
+            try {
+              outcomes.push(await handleJobMessage(deps, m.body, m.receiveCount));
+            } catch {
+              await retryJobMessageLater(deps, m.body, m.receiveCount);
+            }
+          }
+          await queue.delete(m.receiptHandle).catch(() => undefined);
+        }
+      }
+      if (options.until) throw new Error('drain: condition not reached');
+    },
+    async close() {
+      await queue.close();
+      await dlq.close();
+      await store.close();
+    },
+  };
+}
+
+export const crashConsistency: ConsistencyOptions = {
+  applicationConsistent: false,
+  fsFreeze: true,
+  windowsWriters: true,
+  timeoutSeconds: 30,
+  onPreScriptFailure: 'continue',
+  onAgentUnavailable: 'continue',
+};
+
+export function backupParams(overrides: Partial<BackupJobParams> = {}): BackupJobParams {
+  return {
+    disks: 'all',
+    retention: { value: 7, unit: 'days' },
+    longTerm: [],
+    consistency: crashConsistency,
+    timeZone: 'UTC',
+    keepLatest: true,
+    trigger: 'manual',
+    ...overrides,
+  };
+}
+
+let counter = 0;
+
+/** A manual backup job, stored and announced as the API would. */
+export async function startBackup(
+  h: Harness,
+  instanceId: string,
+  params: Partial<BackupJobParams> = {},
+  fields: { id?: string; planId?: string; scheduledAt?: number } = {},
+): Promise<Job> {
+  counter += 1;
+  const job = newJob(
+    {
+      id: fields.id ?? `job-test${counter}`,
+      type: 'backup',
+      instanceId,
+      planId: fields.planId ?? null,
+      scheduledAt: fields.scheduledAt ?? null,
+      params: backupParams(params) as unknown as Record<string, unknown>,
+    },
+    h.clock.now(),
+  );
+  return (await enqueueJob(h.deps, job)).job;
+}
+
+export async function jobOf(h: Harness, id: string): Promise<Job> {
+  const job = await h.deps.store.jobs.get(id);
+  if (!job) throw new Error(`no job ${id}`);
+  return job;
+}
