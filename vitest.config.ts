@@ -6,9 +6,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', './test/tools/summary-reporter.ts'],
     coverage: {
       provider: 'v8',
-      include: ['lib/**', 'functions/**', 'local/**', 'infra/**'],
+      include: ['lib/**/*.ts', 'functions/**/*.ts', 'local/**/*.ts', 'infra/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       thresholds: {
         'lib/domain/**': { lines: 95, branches: 95 },
