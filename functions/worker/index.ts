@@ -7,6 +7,7 @@ import {
   retryJobMessageLater,
   type JobMessageOutcome,
 } from '../../lib/usecases/backup/handle-job-message.js';
+import '../../lib/usecases/restore/register.js';
 import { mnsTriggerEventSchema, type MnsCloudEvent } from '../shared/events.js';
 import { fcFunction } from '../shared/middlewares.js';
 

@@ -25,6 +25,7 @@ import {
 import { backupNow, protectInstance, stopProtection } from '../usecases/management/protect.js';
 import type { ApiResponse } from './http.js';
 import { openApiDocument } from './openapi.js';
+import { recoveryRoutes } from './routes-recovery.js';
 import { unwrap, withClientCursor } from './outcomes.js';
 import type { Route } from './router.js';
 import { defineRoute } from './router.js';
@@ -447,6 +448,7 @@ export const routes: Route[] = [
     handle: async ({ params }, { deps }) =>
       ok(toBackupView(unwrap(await deleteBackup(deps, params.backupId, 'deleted through the API')))),
   }),
+  ...recoveryRoutes,
 ];
 
 /** Optional fields left out rather than set to undefined, as the ports' filters expect. */

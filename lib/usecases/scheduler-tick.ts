@@ -4,6 +4,7 @@ import { firstOccurrenceAtOrAfter, occurrencesIn, planCatchUp } from '../domain/
 import type { Deps } from '../runtime/deps.js';
 import { encodeJobMessage, enqueueJob } from './enqueue-job.js';
 import { paramsFromPlan } from './management/job-params.js';
+import { sweepRecovery } from './mount/expiry.js';
 
 export interface TickReport {
   plans: number;
@@ -62,6 +63,7 @@ export async function schedulerTick(deps: Deps, now: number, options: TickOption
     if (due.length < pageSize) break;
   }
   report.resumed = await resumeStalledJobs(deps, now);
+  await sweepRecovery(deps, now);
   return report;
 }
 
