@@ -171,6 +171,26 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       state.settings.asyncOperationMs = ms;
       state.saveSettings();
     },
+    async completeOperations() {
+      // Transitions settle lazily on read: moving their end to now settles them on the next read.
+      const t = now();
+      let n = 0;
+      state.db.batch(() => {
+        for (const r of state.instances.byId.values()) {
+          if (!r.pending || r.pending.until <= t) continue;
+          r.pending.until = t;
+          state.putInstance(r);
+          n += 1;
+        }
+        for (const r of state.disks.byId.values()) {
+          if (!r.pending || r.pending.until <= t) continue;
+          r.pending.until = t;
+          state.putDisk(r);
+          n += 1;
+        }
+      });
+      return n;
+    },
 
     async addInstance(spec) {
       const { instance, disks } = state.db.batch(() => addInstance(state, spec, now()));

@@ -225,6 +225,8 @@ export interface EmulatorAdmin {
   advanceSnapshots(args: { ms: number }): Promise<void>;
   setGroupDiskLimit(args: { limit: number }): Promise<void>;
   setAsyncOperationMs(args: { ms: number }): Promise<void>;
+  /** Ends every instance and disk transition (Stopping, Attaching, ReIniting...) now; answers how many. */
+  completeOperations(): Promise<number>;
 
   addInstance(spec: SeedInstance): Promise<{ instanceId: string; diskIds: string[] }>;
   updateInstance(args: {

@@ -93,7 +93,7 @@ describe('infra/queues.ts', () => {
     await provisionQueues(options(false));
     const jobs = createMnsQueue({ ...options(false), name: JOBS_QUEUE, settings: queueSettings(JOBS_QUEUE) });
     await jobs.send('{"v":1,"jobId":"job-1"}');
-    const [m] = await jobs.receive({ waitSeconds: 2 });
+    const [m] = await jobs.receive({ waitSeconds: 20 });
     expect(m?.body).toBe('{"v":1,"jobId":"job-1"}');
     await jobs.delete(m!.receiptHandle);
     await jobs.close();

@@ -19,6 +19,7 @@ import { startMnsEmulator, type MnsEmulator } from '../../local/mns-emulator/ind
 import { toCloudEvent } from '../../local/runtime/consumer.js';
 import { timerEvent } from '../../local/runtime/timers.js';
 import { startTablestoreEmulator, type TablestoreEmulator } from '../../local/tablestore-emulator/index.js';
+import { E2E_TIMEOUT_MS } from './support.js';
 
 const KEY = { accessKeyId: 'cloud-test-id', accessKeySecret: 'cloud-test-secret' };
 
@@ -27,7 +28,7 @@ const KEY = { accessKeyId: 'cloud-test-id', accessKeySecret: 'cloud-test-secret'
  * (STORE=tablestore, QUEUE=mns), each adapter on its official SDK against its emulator, and the
  * worker driven with MNS CloudEvents as the EventBridge trigger would.
  */
-describe('the engine on Tablestore + MNS (cloud adapters, emulated)', () => {
+describe('the engine on Tablestore + MNS (cloud adapters, emulated)', { timeout: E2E_TIMEOUT_MS }, () => {
   let ecs: EcsEmulator;
   let tablestore: TablestoreEmulator;
   let mns: MnsEmulator;
@@ -91,7 +92,7 @@ describe('the engine on Tablestore + MNS (cloud adapters, emulated)', () => {
     };
 
     // Act: play the MNS trigger until the job ends.
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     let current = await deps.store.jobs.get(job.id);
     while (current && !isTerminal(current.status) && Date.now() < deadline) {
       const messages = await deps.jobQueue.receive({ max: 10, waitSeconds: 1 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  E2E_TIMEOUT_MS,
   addLinuxInstance,
   addWindowsInstance,
   backupNow,
@@ -14,7 +15,7 @@ import {
 const app = { consistency: { applicationConsistent: true, fsFreeze: true, timeoutSeconds: 30 } };
 
 /** Consistency as design §4 says, through the real guest scripts run by the emulator's Cloud Assistant. */
-describe('consistency on the local cloud', () => {
+describe('consistency on the local cloud', { timeout: E2E_TIMEOUT_MS }, () => {
   let cloud: TestCloud;
 
   beforeAll(async () => {

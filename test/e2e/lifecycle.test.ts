@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledJobId } from '../../lib/domain/job.js';
 import { parseStartAt } from '../../lib/domain/schedule.js';
 import {
+  E2E_TIMEOUT_MS,
   addLinuxInstance,
   backupNow,
   finished,
@@ -19,7 +20,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 /** Suspend/resume, retention and cancel, with the timers off so each tick happens when the test says. */
-describe('plan lifecycle, retention and cancel on the local cloud', () => {
+describe('plan lifecycle, retention and cancel on the local cloud', { timeout: E2E_TIMEOUT_MS }, () => {
   let cloud: TestCloud;
 
   beforeAll(async () => {

@@ -3,6 +3,7 @@ import type { Job } from '../../lib/domain/model.js';
 import type { Queue } from '../../lib/ports/queue.js';
 import { decodeJobMessage } from '../../lib/usecases/backup/job-message.js';
 import {
+  E2E_TIMEOUT_MS,
   addLinuxInstance,
   backupNow,
   finished,
@@ -47,7 +48,7 @@ async function assertClean(cloud: TestCloud, job: Job): Promise<void> {
   expect(await cloud.emulator.admin.frozen({ instanceId: job.instanceId })).toEqual([]);
 }
 
-describe('reliability on the local cloud', () => {
+describe('reliability on the local cloud', { timeout: E2E_TIMEOUT_MS }, () => {
   let cloud: TestCloud;
   let original: Queue;
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  E2E_TIMEOUT_MS,
   addLinuxInstance,
   finished,
   planBody,
@@ -13,7 +14,7 @@ import {
   type TestCloud,
 } from './support.js';
 
-describe('stopping and starting the local cloud', () => {
+describe('stopping and starting the local cloud', { timeout: E2E_TIMEOUT_MS }, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-restart-'));
   let cloud: TestCloud | undefined;
 
@@ -23,8 +24,9 @@ describe('stopping and starting the local cloud', () => {
   });
 
   it('loses no state and resumes a job that was mid-backup; the generated token stays the same', async () => {
-    // Prepare: a backup whose snapshot takes a few seconds, stopped while the worker polls it.
-    cloud = await startTestCloud({ dataDir, timers: false, emulator: { snapshotBaseMs: 4_000 } });
+    // Prepare: a backup whose snapshot would take an hour, stopped while the worker polls it; the
+    // snapshot completes only after the restart, so the stop always falls mid-backup.
+    cloud = await startTestCloud({ dataDir, timers: false, emulator: { snapshotBaseMs: 3_600_000 } });
     const firstToken = cloud.apiToken;
     const { instanceId } = await addLinuxInstance(cloud);
     const { jobId } = await protect(cloud, instanceId, planBody());
@@ -33,6 +35,8 @@ describe('stopping and starting the local cloud', () => {
     // Act
     await cloud.close();
     cloud = await startTestCloud({ dataDir, timers: false });
+    expect((await cloud.deps.store.jobs.get(jobId!))?.step).toBe('poll');
+    expect(await cloud.emulator.admin.completeSnapshots()).toBeGreaterThan(0);
     const job = await finished(cloud, jobId!);
 
     // Assess

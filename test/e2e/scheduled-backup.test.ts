@@ -3,6 +3,7 @@ import { scheduledJobId } from '../../lib/domain/job.js';
 import { parseStartAt } from '../../lib/domain/schedule.js';
 import { isOurs } from '../../lib/usecases/backup/ownership.js';
 import {
+  E2E_TIMEOUT_MS,
   addLinuxInstance,
   finished,
   groupsOfJob,
@@ -16,7 +17,7 @@ import {
 } from './support.js';
 
 /** The local cloud with its own timers: the scheduler function fires every second in fast mode. */
-describe('scheduled backups on the local cloud', () => {
+describe('scheduled backups on the local cloud', { timeout: E2E_TIMEOUT_MS }, () => {
   let cloud: TestCloud;
 
   beforeAll(async () => {

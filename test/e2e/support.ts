@@ -7,6 +7,12 @@ import { TAG_JOB } from '../../lib/usecases/backup/ownership.js';
 import type { SeedDisk, SeedInstance } from '../../local/ecs-emulator/index.js';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local/cloud.js';
 
+/**
+ * Per-test limit for the e2e files: above every deadline the tests pass to `finished` and `until`,
+ * so on a slow machine those fail first and say what they were waiting for.
+ */
+export const E2E_TIMEOUT_MS = 120_000;
+
 export const TERMINAL: JobStatus[] = [
   'COMPLETE',
   'PARTIAL_COMPLETE',
@@ -170,7 +176,7 @@ export async function backupNow(
   return answer.body.id;
 }
 
-export async function finished(cloud: LocalCloud, jobId: string, timeoutMs = 30_000): Promise<Job> {
+export async function finished(cloud: LocalCloud, jobId: string, timeoutMs = 60_000): Promise<Job> {
   return cloud.waitForJob(jobId, TERMINAL, timeoutMs);
 }
 
@@ -190,7 +196,7 @@ export async function groupsOfJob(cloud: LocalCloud, job: Job): Promise<EcsSnaps
 export async function until<T>(
   what: string,
   probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -15,7 +15,8 @@ interface Result {
 describe('ECS emulator: Cloud Assistant runs real scripts in an instance sandbox', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ snapshotBaseMs: 0, snapshotSpeedBytesPerSec: 0, agentDeliveryTimeoutMs: 300 });
+    // Long enough that the Pending state is always seen right after RunCommand on a busy machine.
+    h = await startHarness({ snapshotBaseMs: 0, snapshotSpeedBytesPerSec: 0, agentDeliveryTimeoutMs: 5_000 });
   });
   afterAll(async () => {
     await h.stop();
@@ -158,16 +159,18 @@ describe('ECS emulator: Cloud Assistant runs real scripts in an instance sandbox
 
   it('kills a script that exceeds its Timeout, while a setsid watchdog survives and thaws', async () => {
     const started = Date.now();
+    // The watchdog thaws once the script is gone, so the thaw proves it outlived the kill; the
+    // Timeout leaves the sandbox set-up and the freeze call seconds to finish on a busy machine.
     const id = await run(
       'i-demoweb01',
       [
         'fsfreeze -f /data',
-        'setsid bash -c "sleep 1.5; fsfreeze -u /data" >/dev/null 2>&1 < /dev/null &',
+        'setsid bash -c "while kill -0 $$ 2>/dev/null; do sleep 0.1; done; fsfreeze -u /data" >/dev/null 2>&1 < /dev/null &',
         'echo waiting',
         'sleep 30',
         'echo never',
       ].join('\n'),
-      { timeout: 1 },
+      { timeout: 5 },
     );
     const r = await finished(id);
     expect(r).toMatchObject({
@@ -175,7 +178,8 @@ describe('ECS emulator: Cloud Assistant runs real scripts in an instance sandbox
       errorCode: 'ExecutionTimeout',
       output: 'waiting\n',
     });
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // Killed, not left to finish its 30 s sleep.
+    expect(Date.now() - started).toBeLessThan(25_000);
     await waitFor(
       async () => ((await h.emu.admin.frozen({ instanceId: 'i-demoweb01' })).length === 0 ? true : undefined),
       10_000,
@@ -184,6 +188,8 @@ describe('ECS emulator: Cloud Assistant runs real scripts in an instance sandbox
       (e) => e.invokeId === id && e.action === 'thaw' && e.ok,
     );
     expect(thaw).toHaveLength(1);
+    // Not before the agent killed the script at its 5 s Timeout.
+    expect(thaw[0]!.at - started).toBeGreaterThanOrEqual(5_000);
   });
 
   it('keeps the first 24 KB of output and reports the rest as Dropped', async () => {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ecs, REGION, ecsError, startHarness, waitFor, type Harness } from './helpers.js';
 
@@ -24,6 +25,19 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
   };
   const until = (probe: () => Promise<string | undefined>, want: string): Promise<true> =>
     waitFor(async () => ((await probe()) === want ? true : undefined));
+  /**
+   * Runs `act` while transitions last an hour, so the transitional state it starts is still there
+   * when the test looks, however slow the machine; `settle` then ends it.
+   */
+  const inTransition = async <T>(act: () => Promise<T>): Promise<T> => {
+    await h.emu.admin.setAsyncOperationMs({ ms: 3_600_000 });
+    try {
+      return await act();
+    } finally {
+      await h.emu.admin.setAsyncOperationMs({ ms: 100 });
+    }
+  };
+  const settle = () => h.emu.admin.completeOperations();
 
   it('describes the region and its two zones', async () => {
     const regions = await h.ecs.describeRegions(new Ecs.DescribeRegionsRequest({}));
@@ -81,8 +95,11 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
   });
 
   it('stops and starts instances through Stopping and Starting', async () => {
-    await h.ecs.stopInstance(new Ecs.StopInstanceRequest({ instanceId: 'i-demolegacy01' }));
+    await inTransition(() =>
+      h.ecs.stopInstance(new Ecs.StopInstanceRequest({ instanceId: 'i-demolegacy01' })),
+    );
     expect(await instanceStatus('i-demolegacy01')).toBe('Stopping');
+    expect(await settle()).toBeGreaterThanOrEqual(1);
     await until(() => instanceStatus('i-demolegacy01'), 'Stopped');
     const again = await ecsError(
       h.ecs.stopInstance(new Ecs.StopInstanceRequest({ instanceId: 'i-demolegacy01' })),
@@ -139,17 +156,20 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
   });
 
   it('creates, attaches, detaches and deletes a disk through its transitional states', async () => {
-    const created = await h.ecs.createDisk(
-      new Ecs.CreateDiskRequest({
-        regionId: REGION,
-        zoneId: 'cn-hangzhou-h',
-        diskCategory: 'cloud_essd',
-        size: 20,
-        diskName: 'scratch',
-      }),
+    const created = await inTransition(() =>
+      h.ecs.createDisk(
+        new Ecs.CreateDiskRequest({
+          regionId: REGION,
+          zoneId: 'cn-hangzhou-h',
+          diskCategory: 'cloud_essd',
+          size: 20,
+          diskName: 'scratch',
+        }),
+      ),
     );
     const diskId = created.body?.diskId as string;
     expect(await diskStatus(diskId)).toBe('Creating');
+    await settle();
     await until(() => diskStatus(diskId), 'Available');
 
     const wrongZone = await ecsError(
@@ -157,8 +177,11 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
     );
     expect(wrongZone.code).toBe('InstanceDiskZoneMismatch');
 
-    await h.ecs.attachDisk(new Ecs.AttachDiskRequest({ diskId, instanceId: 'i-demoweb01' }));
+    await inTransition(() =>
+      h.ecs.attachDisk(new Ecs.AttachDiskRequest({ diskId, instanceId: 'i-demoweb01' })),
+    );
     expect(await diskStatus(diskId)).toBe('Attaching');
+    await settle();
     await until(() => diskStatus(diskId), 'In_use');
     const attached = await h.ecs.describeDisks(
       new Ecs.DescribeDisksRequest({ regionId: REGION, diskIds: JSON.stringify([diskId]) }),
@@ -172,8 +195,11 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
     );
     expect(systemDisk.code).toBe('IncorrectInstanceStatus');
 
-    await h.ecs.detachDisk(new Ecs.DetachDiskRequest({ diskId, instanceId: 'i-demoweb01' }));
+    await inTransition(() =>
+      h.ecs.detachDisk(new Ecs.DetachDiskRequest({ diskId, instanceId: 'i-demoweb01' })),
+    );
     expect(await diskStatus(diskId)).toBe('Detaching');
+    await settle();
     await until(() => diskStatus(diskId), 'Available');
     await h.ecs.deleteDisk(new Ecs.DeleteDiskRequest({ diskId }));
     expect(await diskStatus(diskId)).toBeUndefined();
@@ -234,8 +260,11 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
     expect(used.code).toBe('SnapshotCreatedDisk');
 
     // Act: roll back the source disk (its instance is stopped)
-    await h.ecs.resetDisk(new Ecs.ResetDiskRequest({ diskId: 'd-demobatch01data', snapshotId }));
+    await inTransition(() =>
+      h.ecs.resetDisk(new Ecs.ResetDiskRequest({ diskId: 'd-demobatch01data', snapshotId })),
+    );
     expect(await diskStatus('d-demobatch01data')).toBe('ReIniting');
+    await settle();
     await until(() => diskStatus('d-demobatch01data'), 'In_use');
     expect(await h.emu.admin.readFile({ diskId: 'd-demobatch01data', path: 'jobs/state.txt' })).toBe(
       'version 1',
@@ -370,27 +399,32 @@ describe('ECS emulator: state across restarts', () => {
     // Prepare
     const first = await startHarness({ snapshotBaseMs: 0, snapshotSpeedBytesPerSec: 0 });
     const dataDir = first.dataDir;
-    const s = await first.ecs.createSnapshot(
-      new Ecs.CreateSnapshotRequest({ diskId: 'd-demoweb01data', tag: [{ key: 'k', value: 'v' }] }),
-    );
-    await first.emu.admin.writeFile({ diskId: 'd-demoweb01data', path: 'persist.txt', content: 'kept' });
-    await first.emu.close();
+    try {
+      const s = await first.ecs.createSnapshot(
+        new Ecs.CreateSnapshotRequest({ diskId: 'd-demoweb01data', tag: [{ key: 'k', value: 'v' }] }),
+      );
+      await first.emu.admin.writeFile({ diskId: 'd-demoweb01data', path: 'persist.txt', content: 'kept' });
+      await first.emu.close();
 
-    // Act
-    const second = await startHarness({ dataDir });
-    const again = await second.ecs.describeSnapshots(
-      new Ecs.DescribeSnapshotsRequest({ regionId: REGION, tag: [{ key: 'k', value: 'v' }] }),
-    );
-    const file = await second.emu.admin.readFile({ diskId: 'd-demoweb01data', path: 'persist.txt' });
-    await second.emu.close();
-    const third = await startHarness({ dataDir, reset: true });
-    const wiped = await third.ecs.describeSnapshots(new Ecs.DescribeSnapshotsRequest({ regionId: REGION }));
-    await third.stop();
+      // Act
+      const second = await startHarness({ dataDir });
+      const again = await second.ecs.describeSnapshots(
+        new Ecs.DescribeSnapshotsRequest({ regionId: REGION, tag: [{ key: 'k', value: 'v' }] }),
+      );
+      const file = await second.emu.admin.readFile({ diskId: 'd-demoweb01data', path: 'persist.txt' });
+      await second.emu.close();
+      const third = await startHarness({ dataDir, reset: true });
+      const wiped = await third.ecs.describeSnapshots(new Ecs.DescribeSnapshotsRequest({ regionId: REGION }));
+      await third.stop();
 
-    // Assess
-    expect(again.body?.snapshots?.snapshot?.map((x) => x.snapshotId)).toEqual([s.body?.snapshotId]);
-    expect(file).toBe('kept');
-    expect(wiped.body?.totalCount).toBe(0);
+      // Assess
+      expect(again.body?.snapshots?.snapshot?.map((x) => x.snapshotId)).toEqual([s.body?.snapshotId]);
+      expect(file).toBe('kept');
+      expect(wiped.body?.totalCount).toBe(0);
+    } finally {
+      // The harnesses were handed this folder, so none of them removes it.
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -39,6 +39,8 @@ export interface GuestCase {
 export interface RunningGuest {
   pid: number;
   dir: string;
+  /** Ends a `hang` curl's wait now, as if its --max-time had passed. */
+  releaseCurl(): Promise<void>;
   log(): Promise<string[]>;
   waitForLog(predicate: (lines: string[]) => boolean, timeoutMs?: number): Promise<string[]>;
 }
@@ -125,6 +127,7 @@ export async function runGuest(c: GuestCase = {}): Promise<GuestRun> {
     await chmod(path.join(dir, 'bin', stub), 0o755);
   }
   const logFile = path.join(dir, 'events.log');
+  const curlRelease = path.join(dir, 'curl-release');
   await writeFile(logFile, '');
   await writeFile(path.join(dir, 'mounts'), c.mounts ?? DEFAULT_MOUNTS);
   await writeHook(dir, 'prescript.sh', c.pre === undefined ? VALID_PRE : c.pre);
@@ -139,6 +142,7 @@ export async function runGuest(c: GuestCase = {}): Promise<GuestRun> {
     ECSB_TEST_LOG: logFile,
     FAKE_STATE: path.join(dir, 'state'),
     FAKE_CURL_MODE: c.curl ?? 'ok',
+    FAKE_CURL_RELEASE: curlRelease,
     FAKE_FSFREEZE_FAIL: c.freezeFailOn ?? '',
     LANG: 'C',
   };
@@ -168,6 +172,7 @@ export async function runGuest(c: GuestCase = {}): Promise<GuestRun> {
   const running: RunningGuest = {
     pid: child.pid!,
     dir,
+    releaseCurl: () => writeFile(curlRelease, ''),
     log: () => readLog(logFile),
     async waitForLog(predicate, timeoutMs = 15_000) {
       const deadline = performance.now() + timeoutMs;

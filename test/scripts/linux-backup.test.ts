@@ -197,7 +197,9 @@ describe('linux guest script', () => {
   it('SIGKILL of the whole process group mid-freeze: the watchdog still thaws everything after the timeout', async () => {
     let killedAt = 0;
     const r = await run({
-      params: { timeoutSeconds: 2, requestTimeoutSeconds: 1 },
+      // The kill must land while curl hangs and before the watchdog fires: a 5 s window, so a busy
+      // machine that is slow to see the curl line still kills mid-freeze.
+      params: { timeoutSeconds: 5, requestTimeoutSeconds: 5 },
       curl: 'hang',
       async during(g) {
         await g.waitForLog((lines) => lines.some((l) => l.startsWith('curl ')));
@@ -219,11 +221,13 @@ describe('linux guest script', () => {
 
   it('SIGTERM mid-freeze: the trap thaws at once and still prints a crash result', async () => {
     const r = await run({
-      params: { timeoutSeconds: 30, requestTimeoutSeconds: 1 },
+      // curl waits until the test releases it (or 20 s), so the signal always arrives mid-request.
+      params: { timeoutSeconds: 30, requestTimeoutSeconds: 20 },
       curl: 'hang',
       async during(g) {
         await g.waitForLog((lines) => lines.some((l) => l.startsWith('curl ')));
         process.kill(g.pid, 'SIGTERM');
+        await g.releaseCurl();
       },
     });
 
