@@ -146,7 +146,8 @@ describe('findViolations', () => {
   });
 });
 
-describe('check-domain-deps command', () => {
+// Each test starts node with tsx, which compiles the checker first: seconds on a busy machine, not ms.
+describe('check-domain-deps command', { timeout: 120_000 }, () => {
   const run = (dir?: string) =>
     spawnSync(
       process.execPath,
