@@ -21,7 +21,7 @@ import type {
 } from '../../ports/store.js';
 import { SystemClock } from '../system.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
-import { MAX_HOT_LIMIT, clampLimit, decodeCursor, encodeCursor } from './paging.js';
+import { MAX_HOT_LIMIT, clampLimit, decodeCursor, encodeCursor } from '../store-paging.js';
 
 export interface SqliteStoreOptions {
   /**

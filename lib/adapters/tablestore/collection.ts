@@ -14,7 +14,7 @@ import {
   isRetryableRowError,
   type TablestoreClient,
 } from './client.js';
-import { clampLimit, decodeCursor, encodeCursor, type CursorPosition } from './paging.js';
+import { clampLimit, decodeCursor, encodeCursor, type CursorPosition } from '../store-paging.js';
 
 /**
  * A table of versioned JSON documents on Tablestore: conditional writes on the `version` column,

@@ -40,7 +40,7 @@ import {
   TablestoreCollection,
   type Ctx,
 } from './collection.js';
-import { MAX_HOT_LIMIT, clampLimit, decodeCursor } from './paging.js';
+import { MAX_HOT_LIMIT, clampLimit, decodeCursor } from '../store-paging.js';
 
 export interface TablestoreStoreOptions extends TablestoreConnection, RetryOptions {
   /** Prepended to every table and index name (several deployments can share an instance). */

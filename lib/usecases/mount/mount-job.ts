@@ -23,7 +23,7 @@ import {
   type StepContext,
   type StepResult,
 } from '../restore/kit.js';
-import { claimStep } from '../restore/restore-job.js';
+import { claimStep, enterClaim } from '../restore/restore-job.js';
 import { mountParams, recoveryState, unmountParams, type RecoveryState } from '../restore/state.js';
 
 const HOUR_MS = 3_600_000;
@@ -61,21 +61,7 @@ export const runMountStep = guarded(
 async function startMount(ctx: StepContext, job: Job): Promise<StepResult> {
   const checked = await checkMount(ctx.deps, mountParams(job));
   if (!checked.ok) return windDown(ctx, job, 'FAILED', refusalReason(checked));
-  const { point, targets, instance } = checked.value;
-  const now = ctx.deps.clock.now();
-  ctx.entered.add('claim');
-  const patch: Partial<RecoveryState> = {
-    pointId: point.id,
-    targets,
-    zoneId: instance.zoneId,
-    stepSince: now,
-  };
-  const started = transition(job, 'RUNNING', now, {
-    step: 'claim',
-    progress: 5,
-    state: withState(job, patch),
-  });
-  return { next: 'continue', job: await save(ctx, job, started) };
+  return enterClaim(ctx, job, checked.value);
 }
 
 /** The TTL runs from the moment the disk is usable, not from the request. */

@@ -2,7 +2,7 @@ import { transition } from '../../domain/job.js';
 import type { Job } from '../../domain/model.js';
 import type { EcsInstance } from '../../ports/ecs.js';
 import { save } from '../backup/backup-steps.js';
-import { checkRestore, refusalReason } from './check.js';
+import { checkRestore, refusalReason, type ResolvedRecovery } from './check.js';
 import {
   attachStep,
   cleanupStep,
@@ -86,7 +86,16 @@ async function startStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const params = restoreParams(job);
   const checked = await checkRestore(ctx.deps, params, { selfJobId: job.id, requireStopped: false });
   if (!checked.ok) return windDown(ctx, job, 'FAILED', refusalReason(checked));
-  const { point, targets, instance } = checked.value;
+  return enterClaim(ctx, job, checked.value);
+}
+
+/** A checked restore or mount becomes RUNNING at step `claim`, remembering what it will work on. */
+export async function enterClaim(
+  ctx: StepContext,
+  job: Job,
+  resolved: ResolvedRecovery,
+): Promise<StepResult> {
+  const { point, targets, instance } = resolved;
   const now = ctx.deps.clock.now();
   ctx.entered.add('claim');
   const patch: Partial<RecoveryState> = {

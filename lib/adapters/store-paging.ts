@@ -1,4 +1,4 @@
-import { ValidationError } from '../../domain/errors.js';
+import { ValidationError } from '../domain/errors.js';
 
 /** Position after which the next page starts: the (sort key, id) of the last row returned. */
 export interface CursorPosition {
