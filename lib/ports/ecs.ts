@@ -1,5 +1,19 @@
 import type { OsType } from '../domain/model.js';
 
+export {
+  EcsAuthError,
+  EcsBusyError,
+  EcsError,
+  EcsInvalidParameterError,
+  EcsNotFoundError,
+  EcsQuotaError,
+  EcsThrottledError,
+  EcsTokenReusedError,
+  EcsUnreachableError,
+  EcsUnsupportedError,
+  type EcsErrorDetails,
+} from './ecs-errors.js';
+
 /**
  * What the product needs from ECS (API version 2014-05-26), named for the domain.
  * One adapter: the official SDK, pointed at the real endpoint or at the local emulator.
@@ -165,18 +179,4 @@ export interface Ecs {
   installCloudAssistant(instanceIds: string[]): Promise<void>;
   runCommand(request: RunCommandRequest): Promise<{ invokeId: string }>;
   describeInvocationResults(invokeIds: string[]): Promise<InvocationResult[]>;
-}
-
-/** ECS answered with an error code. `retryable` = throttling, 5xx or no answer. */
-export class EcsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly statusCode: number | null,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EcsError';
-  }
 }

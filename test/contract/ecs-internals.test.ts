@@ -146,7 +146,7 @@ describe('toEcsError', () => {
   });
 
   it('passes an EcsError through unchanged', () => {
-    const original = new EcsError('X', 'y', 400, false);
+    const original = new EcsError('X', 'y', { statusCode: 400 });
     expect(toEcsError(original, 'A')).toBe(original);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../ports/clock.js';
 import {
   EcsError,
+  EcsNotFoundError,
   type CreateDiskRequest,
   type CreateSnapshotGroupRequest,
   type CreateSnapshotRequest,
@@ -25,6 +26,7 @@ import {
   str,
   type Json,
 } from './mappers.js';
+import { ecsErrorFor } from './errors.js';
 import { presignRpcGetUrl } from './presign.js';
 import type { EcsRpcClient } from './rpc-client.js';
 
@@ -122,7 +124,7 @@ export class EcsAdapter implements Ecs {
         )
         .join(', ');
       const msg = `${str(first.ErrorMsg) || 'snapshot group not fully deleted'}${items ? ` (${items})` : ''}`;
-      throw new EcsError(code, msg, 200, false);
+      throw ecsErrorFor(code, msg, { statusCode: 200 });
     }
   }
 
@@ -335,7 +337,7 @@ export class EcsAdapter implements Ecs {
       }
       return out;
     }
-    throw new EcsError('TooManyPages', `${action}: more than ${MAX_PAGES} pages`, null, false);
+    throw new EcsError('TooManyPages', `${action}: more than ${MAX_PAGES} pages`);
   }
 }
 
@@ -370,24 +372,19 @@ function tagParams(tags: Tag[]): Query {
 /** ECS accepts up to 64 ASCII characters; refusing here beats an opaque InvalidParameter later. */
 function clientToken(token: string): string {
   if (token === '' || token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) {
-    throw new EcsError(
-      'InvalidClientToken',
-      `ClientToken must be 1-64 printable ASCII characters`,
-      null,
-      false,
-    );
+    throw ecsErrorFor('InvalidClientToken', `ClientToken must be 1-64 printable ASCII characters`);
   }
   return token;
 }
 
 function required(body: Json, field: string, action: string): string {
   const v = str(body[field]);
-  if (v === '') throw new EcsError('InvalidResponse', `${action} answered without ${field}`, 200, false);
+  if (v === '')
+    throw new EcsError('InvalidResponse', `${action} answered without ${field}`, { statusCode: 200 });
   return v;
 }
 
 /** Deleting what is already gone succeeds: retries and repeated retention sweeps must converge. */
 function isNotFound(err: unknown, resource: string): boolean {
-  if (!(err instanceof EcsError)) return false;
-  return err.code.endsWith('.NotFound') && err.code.includes(resource);
+  return err instanceof EcsNotFoundError && err.code.includes(resource);
 }

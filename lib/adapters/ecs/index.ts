@@ -8,7 +8,15 @@ export { EcsAdapter, BATCH_LIMITS } from './adapter.js';
 export { EcsRpcClient, ECS_API_VERSION, parseEndpoint } from './rpc-client.js';
 export type { AttemptEvent, CredentialsSource, EcsCredentials } from './rpc-client.js';
 export { ActionRateLimiter } from './rate-limiter.js';
-export { isRetryableCode, toEcsError, backoffDelayMs, NO_ANSWER_CODE } from './errors.js';
+export {
+  backoffDelayMs,
+  classifyEcsCode,
+  ecsErrorFor,
+  isRetryableCode,
+  NO_ANSWER_CODE,
+  toEcsError,
+  type EcsErrorClass,
+} from './errors.js';
 export { parseProgress, parseTime, decodeOutput } from './mappers.js';
 export { presignRpcGetUrl, percentEncode, rpcTimestamp } from './presign.js';
 

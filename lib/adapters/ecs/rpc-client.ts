@@ -1,6 +1,6 @@
 import * as OpenApi from '@alicloud/openapi-client';
 import type { Clock } from '../../ports/clock.js';
-import { EcsError } from '../../ports/ecs.js';
+import { EcsAuthError, type EcsError } from '../../ports/ecs.js';
 import { backoffDelayMs, toEcsError } from './errors.js';
 import { ActionRateLimiter, type Sleep } from './rate-limiter.js';
 
@@ -136,12 +136,7 @@ export class EcsRpcClient {
     const source = this.options.credentials;
     const c = typeof source === 'function' ? await source() : source;
     if (!c.accessKeyId || !c.accessKeySecret) {
-      throw new EcsError(
-        'InvalidCredentials',
-        'ECS credentials are missing an access key id or secret',
-        null,
-        false,
-      );
+      throw new EcsAuthError('InvalidCredentials', 'ECS credentials are missing an access key id or secret');
     }
     return c;
   }

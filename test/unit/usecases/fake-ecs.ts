@@ -1,5 +1,5 @@
+import { ecsErrorFor } from '../../../lib/adapters/ecs/errors.js';
 import {
-  EcsError,
   type CreateSnapshotGroupRequest,
   type CreateSnapshotRequest,
   type Ecs,
@@ -99,7 +99,10 @@ export class FakeEcs implements Ecs {
   }
 
   failNext(method: Method, code: string | Error, count = 1, retryable = false): void {
-    const err = typeof code === 'string' ? new EcsError(code, `${code} (injected)`, 400, retryable) : code;
+    const err =
+      typeof code === 'string'
+        ? ecsErrorFor(code, `${code} (injected)`, { statusCode: retryable ? 503 : 400 })
+        : code;
     this.failures.push({ method, err, remaining: count });
   }
 
@@ -116,7 +119,9 @@ export class FakeEcs implements Ecs {
   private enter(method: Method): void {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
     if (this.throttleFraction > 0 && Math.random() < this.throttleFraction) {
-      throw new EcsError('Throttling.User', 'Request was denied due to user flow control.', 400, true);
+      throw ecsErrorFor('Throttling.User', 'Request was denied due to user flow control.', {
+        statusCode: 400,
+      });
     }
     const f = this.failures.find((x) => x.method === method && x.remaining > 0);
     if (f) {
@@ -129,7 +134,8 @@ export class FakeEcs implements Ecs {
     const key = JSON.stringify(params);
     const seen = this.tokens.get(token);
     if (seen) {
-      if (seen.params !== key) throw new EcsError('IdempotentParameterMismatch', 'token reused', 400, false);
+      if (seen.params !== key)
+        throw ecsErrorFor('IdempotentParameterMismatch', 'token reused', { statusCode: 400 });
       return seen.id;
     }
     const id = create();
@@ -156,10 +162,12 @@ export class FakeEcs implements Ecs {
 
   private newSnapshot(diskId: string, name: string, tags: Tag[]): EcsSnapshot {
     const disk = this.disks.get(diskId);
-    if (!disk) throw new EcsError('InvalidDiskId.NotFound', `disk ${diskId} not found`, 404, false);
+    if (!disk) throw ecsErrorFor('InvalidDiskId.NotFound', `disk ${diskId} not found`, { statusCode: 404 });
     for (const s of this.snapshots.values()) {
       if (s.sourceDiskId === diskId && s.status === 'progressing') {
-        throw new EcsError('IncorrectDiskStatus.CreatingSnapshot', 'a snapshot is being created', 403, false);
+        throw ecsErrorFor('IncorrectDiskStatus.CreatingSnapshot', 'a snapshot is being created', {
+          statusCode: 403,
+        });
       }
     }
     const snap: EcsSnapshot = {
@@ -182,7 +190,9 @@ export class FakeEcs implements Ecs {
     for (const diskId of request.diskIds) {
       const disk = this.disks.get(diskId);
       if (disk && !['cloud_essd', 'cloud_auto', 'cloud_essd_entry'].includes(disk.category)) {
-        throw new EcsError('DiskCategory.OperationNotSupported', `${diskId} is ${disk.category}`, 400, false);
+        throw ecsErrorFor('DiskCategory.OperationNotSupported', `${diskId} is ${disk.category}`, {
+          statusCode: 400,
+        });
       }
     }
     const snapshots = request.diskIds.map((d) => this.newSnapshot(d, request.name, request.tags));
@@ -228,7 +238,7 @@ export class FakeEcs implements Ecs {
 
   async describeSnapshotGroups(ids: string[]): Promise<EcsSnapshotGroup[]> {
     this.enter('describeSnapshotGroups');
-    if (ids.length > 10) throw new EcsError('InvalidParameter', 'at most 10 ids', 400, false);
+    if (ids.length > 10) throw ecsErrorFor('InvalidParameter', 'at most 10 ids', { statusCode: 400 });
     const out: EcsSnapshotGroup[] = [];
     for (const id of ids) {
       const g = this.groups.get(id);
@@ -259,12 +269,9 @@ export class FakeEcs implements Ecs {
     for (const s of g.snapshots) if (!kept.includes(s)) this.snapshots.delete(s.snapshotId);
     if (kept.length > 0) {
       g.snapshots = kept;
-      throw new EcsError(
-        'SnapshotCreatedImage',
-        `snapshot ${kept[0]!.snapshotId} backs an image`,
-        200,
-        false,
-      );
+      throw ecsErrorFor('SnapshotCreatedImage', `snapshot ${kept[0]!.snapshotId} backs an image`, {
+        statusCode: 200,
+      });
     }
     this.groups.delete(id);
   }
@@ -303,7 +310,7 @@ export class FakeEcs implements Ecs {
   async deleteSnapshot(id: string): Promise<void> {
     this.enter('deleteSnapshot');
     if (this.usedByImage.has(id))
-      throw new EcsError('SnapshotCreatedImage', `snapshot ${id} backs an image`, 403, false);
+      throw ecsErrorFor('SnapshotCreatedImage', `snapshot ${id} backs an image`, { statusCode: 403 });
     this.snapshots.delete(id);
   }
 
