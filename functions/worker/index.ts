@@ -2,12 +2,12 @@ import { decodeMnsBody } from '../../lib/adapters/mns/codec.js';
 import { installCloudDepsFactory } from '../../lib/runtime/build-deps.js';
 import { getDeps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
+import { JOB_KINDS } from '../../lib/usecases/job-kinds.js';
 import {
   handleJobMessage,
   retryJobMessageLater,
   type JobMessageOutcome,
-} from '../../lib/usecases/backup/handle-job-message.js';
-import '../../lib/usecases/restore/register.js';
+} from '../../lib/usecases/jobs/handle-job-message.js';
 import { mnsTriggerEventSchema, type MnsCloudEvent } from '../shared/events.js';
 import { fcFunction } from '../shared/middlewares.js';
 
@@ -25,7 +25,7 @@ async function handleOne(event: MnsCloudEvent, failures: WorkerResult['batchItem
   const body = decodeMnsBody(event.data.messageBody);
   const receiveCount = event.data.dequeueCount ?? 1;
   try {
-    return await handleJobMessage(deps, body, receiveCount);
+    return await handleJobMessage(deps, JOB_KINDS, body, receiveCount);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     deps.log.error('job message failed; retrying it alone', { messageId: event.data.messageId, error });

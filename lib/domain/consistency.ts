@@ -172,3 +172,46 @@ export function decidePreScriptFailure(
     return { action: 'fail', reason: `${what} and the plan says fail` };
   return { action: 'continue', achieved: 'filesystem', reason: `${what}: file-system-consistent` };
 }
+
+/** What the start of a backup learned about the instance before deciding. */
+export interface InstanceFacts {
+  os: OsType;
+  /** ECS status of the instance (`Running`, `Stopped`, ...). */
+  status: string;
+  agent: AgentStatus;
+}
+
+/**
+ * The decision once the instance has been looked at. A stopped (or stopping, starting) instance
+ * cannot run the guest script, but it writes nothing either, so its crash-consistent snapshot is as
+ * good as a frozen one: the decision is overridden to a direct snapshot with that reason. Disks that
+ * cannot form a group keep their own reason (per-disk), which says more.
+ */
+export function decideConsistencyForInstance(
+  facts: InstanceFacts,
+  options: ConsistencyOptions,
+  disks: readonly DiskInfo[],
+  settings: { groupDiskLimit: number },
+): ConsistencyDecision {
+  if (!options.applicationConsistent || facts.status === 'Running') {
+    return decideConsistency(facts.os, options, 'unknown', facts.agent, disks, settings);
+  }
+  const shape = decideConsistency(
+    facts.os,
+    { ...options, applicationConsistent: false },
+    'unknown',
+    facts.agent,
+    disks,
+    settings,
+  );
+  if (shape.method === 'fail') return { ...shape, requested: 'application' };
+  const quiet = `instance is ${facts.status}: the guest script cannot run; crash-consistent snapshot of a quiet instance`;
+  return {
+    requested: 'application',
+    expected: 'crash',
+    snapshot: shape.snapshot,
+    method: 'direct',
+    installAgent: false,
+    reason: shape.snapshot === 'per-disk' ? shape.reason : quiet,
+  };
+}

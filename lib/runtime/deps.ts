@@ -1,36 +1,6 @@
-import type { Settings } from '../config.js';
-import type { Job } from '../domain/model.js';
-import type { Clock, IdSource } from '../ports/clock.js';
-import type { Ecs } from '../ports/ecs.js';
-import type { ObjectStore } from '../ports/object-store.js';
-import type { Queue } from '../ports/queue.js';
-import type { Store } from '../ports/store.js';
+import type { Deps } from '../usecases/deps.js';
 
-/** Everything a use case may touch. Functions get one per process; tests and the local cloud build their own. */
-export interface Deps {
-  store: Store;
-  jobQueue: Queue;
-  deadLetterQueue: Queue;
-  ecs: Ecs;
-  clock: Clock;
-  ids: IdSource;
-  objectStore?: ObjectStore;
-  settings: Settings;
-  log: Logger;
-  /** Test seams; absent in production. */
-  hooks?: EngineHooks;
-}
-
-export interface EngineHooks {
-  /** Called after each job step is persisted; throwing here stands for the worker dying at that boundary. */
-  afterJobStep?(job: Job): void | Promise<void>;
-}
-
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type { Deps, EngineHooks, Logger } from '../usecases/deps.js';
 
 let current: Deps | undefined;
 let factory: (() => Promise<Deps>) | undefined;

@@ -1,6 +1,6 @@
 import { isTerminal, transition } from '../domain/job.js';
 import type { Job } from '../domain/model.js';
-import type { Deps } from '../runtime/deps.js';
+import type { Deps } from './deps.js';
 import { encodeJobMessage } from './enqueue-job.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { BackupPoint } from '../domain/model.js';
 import { EcsError } from '../ports/ecs.js';
-import type { Deps } from '../runtime/deps.js';
+import type { Deps } from './deps.js';
 import { ecsReaders } from './backup/ecs-readers.js';
 import { isOurs } from './backup/ownership.js';
 

@@ -1,15 +1,10 @@
 import type { Job } from '../domain/model.js';
 import type { Queue } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
+import { encodeJobMessage } from './jobs/job-message.js';
 
-export interface JobMessage {
-  v: 1;
-  jobId: string;
-}
-
-export function encodeJobMessage(jobId: string): string {
-  return JSON.stringify({ v: 1, jobId } satisfies JobMessage);
-}
+/** Callers that only announce a job import the codec from here, next to `enqueueJob`. */
+export { encodeJobMessage };
 
 /**
  * Persist the job first, then announce it. A job that already exists (same deterministic id:

@@ -1,6 +1,6 @@
 import type { BackupPoint } from '../domain/model.js';
 import { selectExpired } from '../domain/retention.js';
-import type { Deps } from '../runtime/deps.js';
+import type { Deps } from './deps.js';
 import { deleteBackupPoint } from './delete-point.js';
 
 export interface RetentionReport {

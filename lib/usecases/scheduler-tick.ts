@@ -1,7 +1,7 @@
 import { newJob, scheduledJobId } from '../domain/job.js';
 import type { Plan } from '../domain/model.js';
 import { firstOccurrenceAtOrAfter, occurrencesIn, planCatchUp } from '../domain/schedule.js';
-import type { Deps } from '../runtime/deps.js';
+import type { Deps } from './deps.js';
 import { encodeJobMessage, enqueueJob } from './enqueue-job.js';
 import { paramsFromPlan } from './management/job-params.js';
 import { sweepRecovery } from './mount/expiry.js';

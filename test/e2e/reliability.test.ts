@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../lib/domain/model.js';
 import type { Queue } from '../../lib/ports/queue.js';
-import { decodeJobMessage } from '../../lib/usecases/backup/job-message.js';
+import { decodeJobMessage } from '../../lib/usecases/jobs/job-message.js';
 import {
   E2E_TIMEOUT_MS,
   addLinuxInstance,

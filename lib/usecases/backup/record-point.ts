@@ -1,7 +1,7 @@
 import type { BackupPoint, ConsistencyLevel, Job, PointSnapshot } from '../../domain/model.js';
 import { periodStart, pointExpiry } from '../../domain/retention.js';
 import type { EcsSnapshot } from '../../ports/ecs.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import type { EcsReaders } from './ecs-readers.js';
 import { isOurs } from './ownership.js';
 import { backupParams, backupState, type ResolvedDisk } from './state.js';

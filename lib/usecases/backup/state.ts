@@ -1,5 +1,6 @@
 import type { ConsistencyDecision } from '../../domain/consistency.js';
 import type { BackupJobParams, ConsistencyLevel, Job, OsType } from '../../domain/model.js';
+import type { EngineState } from '../jobs/job-kind.js';
 
 /** A disk as the job saw it when it resolved the selection. */
 export interface ResolvedDisk {
@@ -23,7 +24,7 @@ export interface GuestOutcome {
  * A backup job's intermediate state, persisted in `job.state` after every step so any worker can
  * pick the job up where the last one stopped.
  */
-export interface BackupJobState {
+export interface BackupJobState extends EngineState {
   disks?: ResolvedDisk[];
   /** Listed disks that are no longer attached: the job ends PARTIAL_COMPLETE. */
   missingDisks?: string[];
@@ -36,15 +37,9 @@ export interface BackupJobState {
   failedDisks?: Record<string, string>;
   invokeId?: string;
   guest?: GuestOutcome;
-  /** Reasons gathered on the way (lower consistency, fallbacks), in order. */
-  notes?: string[];
-  /** Consecutive delays for throttling or a busy resource, for backoff. */
-  retries?: number;
   /** Polls that did not find a resource ECS had just returned (eventual consistency). */
   missingPolls?: number;
   pointId?: string;
-  /** Cancel arrived after the snapshot completed: the backup is kept and the job completes. */
-  cancelTooLate?: boolean;
 }
 
 export function backupState(job: Job): BackupJobState {
@@ -53,8 +48,4 @@ export function backupState(job: Job): BackupJobState {
 
 export function backupParams(job: Job): BackupJobParams {
   return job.params as unknown as BackupJobParams;
-}
-
-export function withState(job: Job, patch: Partial<BackupJobState>): Record<string, unknown> {
-  return { ...job.state, ...patch };
 }

@@ -1,6 +1,6 @@
 import type { BackupPoint } from '../../domain/model.js';
 import type { Page, PageRequest, PointFilter } from '../../ports/store.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { deleteBackupPoint } from '../delete-point.js';
 import type { Outcome } from './outcome.js';
 import { conflict, invalid, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';

@@ -1,6 +1,6 @@
 import type { DiskSelection } from '../../domain/model.js';
 import type { EcsDisk, EcsInstance } from '../../ports/ecs.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import type { Outcome } from './outcome.js';
 import { invalid, notFound, ok } from './outcome.js';
 

@@ -1,7 +1,7 @@
 import type { Plan, ProtectedInstance } from '../../domain/model.js';
 import type { EcsDisk, EcsInstance } from '../../ports/ecs.js';
 import type { Page, PageRequest } from '../../ports/store.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import type { Outcome } from './outcome.js';
 import { invalid, notFound, ok } from './outcome.js';
 

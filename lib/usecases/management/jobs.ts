@@ -1,6 +1,6 @@
 import type { BackupPoint, Job } from '../../domain/model.js';
 import type { JobFilter, Page, PageRequest } from '../../ports/store.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { requestCancel } from '../cancel-job.js';
 import type { Outcome } from './outcome.js';
 import { conflict, notFound, ok } from './outcome.js';

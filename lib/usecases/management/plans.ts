@@ -4,7 +4,7 @@ import { preview } from '../../domain/retention.js';
 import type { PreviewRow } from '../../domain/retention.js';
 import type { BackupPoint, DiskSelection, Job, Plan } from '../../domain/model.js';
 import type { Page, PageRequest, PlanFilter } from '../../ports/store.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { checkInstanceDisks } from './checks.js';
 import { paramsFromPlan } from './job-params.js';
 import type { Outcome } from './outcome.js';

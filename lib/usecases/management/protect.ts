@@ -1,7 +1,7 @@
 import { newPlan } from '../../domain/plan.js';
 import type { PlanSpec } from '../../domain/plan.js';
 import type { DiskSelection, Job, Plan, ProtectedInstance } from '../../domain/model.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { checkInstanceDisks } from './checks.js';
 import type { OnDemandOverrides } from './job-params.js';
 import { onDemandParams, paramsFromPlan } from './job-params.js';

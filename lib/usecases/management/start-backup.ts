@@ -1,6 +1,6 @@
 import { newJob } from '../../domain/job.js';
 import type { BackupJobParams, Job } from '../../domain/model.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { enqueueJob } from '../enqueue-job.js';
 
 /** An on-demand backup job: stored QUEUED, then announced to the worker right away. */

@@ -1,9 +1,8 @@
 import type { Job } from '../../domain/model.js';
-import type { Deps } from '../../runtime/deps.js';
-import { ecsReaders } from '../backup/ecs-readers.js';
-import { removeDisk } from '../restore/disk-steps.js';
-import type { StepContext } from '../restore/kit.js';
-import { releasePoint } from '../restore/point-use.js';
+import type { Deps } from '../deps.js';
+import { jobContext } from '../jobs/job-context.js';
+import { JOB_KINDS } from '../job-kinds.js';
+import type { JobKinds, Resource } from '../jobs/job-kind.js';
 import { MAX_MOUNT_TTL_HOURS, recoveryState } from '../restore/state.js';
 import { activeOnly, requestUnmount } from './mounts.js';
 
@@ -25,11 +24,15 @@ const MAX_PAGES = 10;
  * its TTL, where the hourly retention timer could hold a 1-hour mount for up to two. The cost is one
  * query over the mounts of the last eight days and one over the recent failed recovery jobs, both small.
  */
-export async function sweepRecovery(deps: Deps, now: number): Promise<RecoverySweepReport> {
+export async function sweepRecovery(
+  deps: Deps,
+  now: number,
+  kinds: JobKinds = JOB_KINDS,
+): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { unmountsStarted: 0, reaped: 0 };
   try {
     report.unmountsStarted = await unmountExpired(deps, now);
-    report.reaped = await reapAbandoned(deps, now);
+    report.reaped = await reapAbandoned(deps, now, kinds);
   } catch (err) {
     deps.log.error('recovery sweep failed; the next tick retries', {
       error: err instanceof Error ? err.message : String(err),
@@ -72,11 +75,12 @@ async function unmountExpired(deps: Deps, now: number): Promise<number> {
 }
 
 /**
- * A job dead-lettered by the worker is marked FAILED without running its own clean-up. Its mark is
- * still on the point (the job's own endings release the point before their last write), which is
- * how it is found: delete the disk it created, start the instance it stopped, release the point.
+ * A job that ended without its own clean-up (its last write was forced after its deliveries kept
+ * failing) may still hold what its kind declares. Its claim on the point is how it is found (a job's
+ * own endings release the point before their last write); its kind's resources are then released in
+ * order, as the clean-up step would, and the claim last.
  */
-async function reapAbandoned(deps: Deps, now: number): Promise<number> {
+async function reapAbandoned(deps: Deps, now: number, kinds: JobKinds): Promise<number> {
   const failed = [
     ...(await recentJobs(deps, { type: 'restore', status: 'FAILED', from: now - LOOKBACK_MS })),
     ...(await recentJobs(deps, { type: 'mount', status: 'FAILED', from: now - LOOKBACK_MS })),
@@ -88,28 +92,27 @@ async function reapAbandoned(deps: Deps, now: number): Promise<number> {
       (p) => [p.id, p],
     ),
   );
-  const ctx: StepContext = {
-    deps,
-    readers: ecsReaders(deps.ecs, deps.clock, deps.settings.POLL_INTERVAL_SECONDS),
-    entered: new Set(),
-  };
   let reaped = 0;
   for (const job of withPoint) {
     const st = recoveryState(job);
-    if (!points.get(st.pointId!)?.inUseBy.includes(job.id)) continue;
-    if (st.diskId && !st.diskRemoved) {
-      const removal = await removeDisk(ctx, st.diskId, job.id);
-      // Detaching takes a moment: the next tick deletes it and releases the point.
-      if (removal.state === 'wait') continue;
+    const kind = kinds[job.type];
+    if (!kind || !points.get(st.pointId!)?.inUseBy.includes(job.id)) continue;
+    if (await releaseAll(deps, kind.holds, job)) {
+      deps.log.warn('abandoned recovery job cleaned up', { jobId: job.id, diskId: st.diskId ?? null });
+      reaped += 1;
     }
-    if (st.stoppedByUs && !st.instanceRestarted) {
-      const [instance] = await deps.ecs.describeInstances([job.instanceId]);
-      if (instance?.status === 'Stopping') continue;
-      if (instance?.status === 'Stopped') await deps.ecs.startInstance(job.instanceId);
-    }
-    await releasePoint(deps, st.pointId!, job.id);
-    deps.log.warn('abandoned recovery job cleaned up', { jobId: job.id, diskId: st.diskId ?? null });
-    reaped += 1;
   }
   return reaped;
+}
+
+/** One pass over the resources; false when one needs another pass (a disk still detaching). */
+async function releaseAll(deps: Deps, holds: readonly Resource[], job: Job): Promise<boolean> {
+  const ctx = jobContext(deps);
+  ctx.current = job;
+  for (const resource of holds) {
+    if ((recoveryState(job).released ?? []).includes(resource.name)) continue;
+    const out = await resource.release(ctx, ctx.current ?? job);
+    if (out.state === 'wait') return false;
+  }
+  return true;
 }

@@ -1,7 +1,7 @@
 import { isTerminal, newJob } from '../../domain/job.js';
 import type { BackupPoint, Job } from '../../domain/model.js';
 import type { Page, PageRequest } from '../../ports/store.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { encodeJobMessage, enqueueJob } from '../enqueue-job.js';
 import { conflict, notFound, ok, type Outcome } from '../management/outcome.js';
 import { checkMount } from '../restore/check.js';

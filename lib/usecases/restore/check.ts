@@ -1,6 +1,6 @@
 import type { BackupPoint, JobType } from '../../domain/model.js';
 import type { EcsInstance } from '../../ports/ecs.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { conflict, invalid, notFound, ok, type Outcome } from '../management/outcome.js';
 import type { MountParams, RecoveryTarget, RestoreParams } from './state.js';
 

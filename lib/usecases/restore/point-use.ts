@@ -1,5 +1,5 @@
 import type { BackupPoint } from '../../domain/model.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 
 const MAX_ATTEMPTS = 8;
 

@@ -1,6 +1,6 @@
 import { newJob } from '../../domain/job.js';
 import type { Job } from '../../domain/model.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { enqueueJob } from '../enqueue-job.js';
 import { ok, type Outcome } from '../management/outcome.js';
 import { checkRestore } from './check.js';

@@ -1,4 +1,5 @@
 import type { Job } from '../../domain/model.js';
+import type { EngineState } from '../jobs/job-kind.js';
 
 /** HBR's restore types for ECS instance backup, minus "clone the whole instance". */
 export const RESTORE_MODES = ['rollback-disk', 'rollback-instance', 'clone-disk'] as const;
@@ -43,7 +44,7 @@ export interface RecoveryTarget {
  * or followed by a persisted fact here, so a worker that dies anywhere resumes without repeating a
  * write that is not idempotent and without losing track of what it created.
  */
-export interface RecoveryState {
+export interface RecoveryState extends EngineState {
   /** The backup point used; the job id is in its `inUseBy` from the claim to the end. */
   pointId?: string;
   targets?: RecoveryTarget[];
@@ -65,18 +66,10 @@ export interface RecoveryState {
   expiresAt?: number;
   /** Unmount: the mount it ends. */
   mountJobId?: string;
-  /** Set when the job is winding down (failure or cancel): its clean-up runs, then it ends so. */
-  ending?: { status: 'FAILED' | 'CANCELED'; reason: string };
-  /** Clean-up progress. */
-  diskRemoved?: boolean;
+  /** The instance this job stopped has been started again (by the job or its clean-up). */
   instanceRestarted?: boolean;
-  /** Cancel arrived once a disk was being reset: the rollback cannot be undone, so it completes. */
-  cancelTooLate?: boolean;
-  /** Consecutive delays (throttling, a busy resource) for backoff. */
-  retries?: number;
-  /** When the current step was entered, to bound waits. */
-  stepSince?: number;
-  notes?: string[];
+  /** Reads that did not find the disk the job created (ECS lists a new disk shortly after). */
+  missingPolls?: number;
 }
 
 export function recoveryState(job: Job): RecoveryState {

@@ -386,9 +386,11 @@ describe('backup job (worker)', () => {
     await h.drain({ until: async () => (await jobOf(h, started.id)).step === 'poll' });
     const job = await jobOf(h, started.id);
 
-    const { handleJobMessage } = await import('../../../lib/usecases/backup/handle-job-message.js');
+    const { handleJobMessage } = await import('../../../lib/usecases/jobs/handle-job-message.js');
+    const { JOB_KINDS } = await import('../../../lib/usecases/job-kinds.js');
     const outcome = await handleJobMessage(
       h.deps,
+      JOB_KINDS,
       JSON.stringify({ v: 1, jobId: job.id, seq: job.version - 1 }),
       1,
     );

@@ -1,5 +1,6 @@
 import { ecsErrorFor } from '../../../lib/adapters/ecs/errors.js';
 import {
+  type CreateDiskRequest,
   type CreateSnapshotGroupRequest,
   type CreateSnapshotRequest,
   type Ecs,
@@ -220,7 +221,12 @@ export class FakeEcs implements Ecs {
 
   async describeDisks(ids: string[]): Promise<EcsDisk[]> {
     this.enter('describeDisks');
-    return ids.flatMap((id) => (this.disks.has(id) ? [this.disks.get(id)!] : []));
+    const out = ids.flatMap((id) => (this.disks.has(id) ? [structuredClone(this.disks.get(id)!)] : []));
+    for (const id of ids) {
+      const disk = this.disks.get(id);
+      if (disk && this.reIniting.delete(id)) disk.status = 'In_use';
+    }
+    return out;
   }
 
   async createSnapshotGroup(request: CreateSnapshotGroupRequest): Promise<string> {
@@ -314,15 +320,115 @@ export class FakeEcs implements Ecs {
     this.snapshots.delete(id);
   }
 
-  async createDisk(): Promise<string> {
-    throw new Error('not used');
+  /** Disks this fake created with CreateDisk (each counted once, whatever the retries). */
+  createdDisks = 0;
+  private reIniting = new Set<string>();
+
+  async createDisk(request: CreateDiskRequest): Promise<string> {
+    this.enter('createDisk');
+    const { clientToken, ...params } = request;
+    return this.idempotent(clientToken, params, () => {
+      const snap = this.snapshots.get(request.snapshotId);
+      if (!snap) {
+        throw ecsErrorFor('InvalidSnapshotId.NotFound', `snapshot ${request.snapshotId}`, {
+          statusCode: 404,
+        });
+      }
+      const diskId = this.id('d-new');
+      this.disks.set(diskId, {
+        diskId,
+        diskName: request.name,
+        instanceId: null,
+        zoneId: request.zoneId,
+        type: 'data',
+        category: request.category,
+        sizeGiB: snap.sourceDiskSizeGiB,
+        status: 'Available',
+        device: null,
+        tags: [...request.tags],
+        sourceSnapshotId: request.snapshotId,
+      });
+      this.createdDisks += 1;
+      return diskId;
+    });
   }
-  async attachDisk(): Promise<void> {}
-  async detachDisk(): Promise<void> {}
-  async deleteDisk(): Promise<void> {}
-  async resetDisk(): Promise<void> {}
-  async startInstance(): Promise<void> {}
-  async stopInstance(): Promise<void> {}
+
+  private diskOrThrow(diskId: string): EcsDisk {
+    const disk = this.disks.get(diskId);
+    if (!disk) throw ecsErrorFor('InvalidDiskId.NotFound', `disk ${diskId}`, { statusCode: 404 });
+    return disk;
+  }
+
+  async attachDisk(diskId: string, instanceId: string): Promise<void> {
+    this.enter('attachDisk');
+    const disk = this.diskOrThrow(diskId);
+    if (disk.status !== 'Available') {
+      throw ecsErrorFor('IncorrectDiskStatus', `disk ${diskId} is ${disk.status}`, { statusCode: 403 });
+    }
+    const used = [...this.disks.values()].filter((d) => d.instanceId === instanceId).length;
+    Object.assign(disk, { status: 'In_use', instanceId, device: `/dev/vd${'abcdefghij'[used] ?? 'z'}` });
+  }
+
+  async detachDisk(diskId: string, instanceId: string): Promise<void> {
+    this.enter('detachDisk');
+    const disk = this.diskOrThrow(diskId);
+    if (disk.instanceId !== instanceId) {
+      throw ecsErrorFor('IncorrectDiskStatus', `disk ${diskId} is not on ${instanceId}`, { statusCode: 403 });
+    }
+    Object.assign(disk, { status: 'Available', instanceId: null, device: null });
+  }
+
+  async deleteDisk(diskId: string): Promise<void> {
+    this.enter('deleteDisk');
+    const disk = this.disks.get(diskId);
+    if (!disk) return;
+    if (disk.status !== 'Available') {
+      throw ecsErrorFor('IncorrectDiskStatus', `disk ${diskId} is ${disk.status}`, { statusCode: 403 });
+    }
+    this.disks.delete(diskId);
+  }
+
+  /** The disk reads ReIniting once, then is back In_use with the snapshot's data. */
+  async resetDisk(diskId: string, snapshotId: string): Promise<void> {
+    this.enter('resetDisk');
+    const disk = this.diskOrThrow(diskId);
+    const instance = disk.instanceId ? this.instances.get(disk.instanceId) : undefined;
+    if (instance?.status !== 'Stopped') {
+      throw ecsErrorFor('IncorrectInstanceStatus', `instance of ${diskId} is not Stopped`, {
+        statusCode: 403,
+      });
+    }
+    if (!this.snapshots.has(snapshotId)) {
+      throw ecsErrorFor('InvalidSnapshotId.NotFound', `snapshot ${snapshotId}`, { statusCode: 404 });
+    }
+    this.resets += 1;
+    disk.status = 'ReIniting';
+    this.reIniting.add(diskId);
+  }
+
+  resets = 0;
+
+  async startInstance(instanceId: string): Promise<void> {
+    this.enter('startInstance');
+    const i = this.instances.get(instanceId);
+    if (i?.status !== 'Stopped') {
+      throw ecsErrorFor('IncorrectInstanceStatus', `instance ${instanceId} is ${i?.status}`, {
+        statusCode: 403,
+      });
+    }
+    i.status = 'Running';
+  }
+
+  async stopInstance(instanceId: string): Promise<void> {
+    this.enter('stopInstance');
+    const i = this.instances.get(instanceId);
+    if (i?.status !== 'Running') {
+      throw ecsErrorFor('IncorrectInstanceStatus', `instance ${instanceId} is ${i?.status}`, {
+        statusCode: 403,
+      });
+    }
+    i.status = 'Stopped';
+  }
 
   async cloudAssistantStatus(ids: string[]): Promise<Record<string, boolean>> {
     this.enter('cloudAssistantStatus');

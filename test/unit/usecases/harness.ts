@@ -4,14 +4,15 @@ import { loadSettings } from '../../../lib/config.js';
 import { newJob } from '../../../lib/domain/job.js';
 import type { BackupJobParams, ConsistencyOptions, Job } from '../../../lib/domain/model.js';
 import type { Queue } from '../../../lib/ports/queue.js';
-import type { Deps } from '../../../lib/runtime/deps.js';
+import type { Deps } from '../../../lib/usecases/deps.js';
 import { silentLogger } from '../../../lib/runtime/logger.js';
 import {
   handleJobMessage,
   retryJobMessageLater,
   type JobMessageOutcome,
-} from '../../../lib/usecases/backup/handle-job-message.js';
+} from '../../../lib/usecases/jobs/handle-job-message.js';
 import { enqueueJob } from '../../../lib/usecases/enqueue-job.js';
+import { JOB_KINDS } from '../../../lib/usecases/job-kinds.js';
 import { ManualClock, SequentialIds } from '../../support/clock.js';
 import { FakeEcs } from './fake-ecs.js';
 
@@ -87,7 +88,7 @@ export function harness(settings: Record<string, string> = {}): Harness {
           const deliveries = options.deliverTwice ? 2 : 1;
           for (let d = 0; d < deliveries; d += 1) {
             try {
-              outcomes.push(await handleJobMessage(deps, m.body, m.receiveCount));
+              outcomes.push(await handleJobMessage(deps, JOB_KINDS, m.body, m.receiveCount));
             } catch {
               await retryJobMessageLater(deps, m.body, m.receiveCount);
             }

@@ -3,7 +3,7 @@ import { newJob, scheduledJobId } from '../../../lib/domain/job.js';
 import type { Plan } from '../../../lib/domain/model.js';
 import { newPlan } from '../../../lib/domain/plan.js';
 import { suspendPlan } from '../../../lib/domain/plan.js';
-import { decodeJobMessage } from '../../../lib/usecases/backup/job-message.js';
+import { decodeJobMessage } from '../../../lib/usecases/jobs/job-message.js';
 import { schedulerTick } from '../../../lib/usecases/scheduler-tick.js';
 import { SequentialIds } from '../../support/clock.js';
 import { harness, T0, type Harness } from './harness.js';

@@ -1,11 +1,13 @@
 import { isTerminal, transition } from '../../domain/job.js';
 import type { Job, JobStatus } from '../../domain/model.js';
-import { EcsError } from '../../ports/ecs.js';
-import type { Deps } from '../../runtime/deps.js';
-import { enforceRetention } from '../retention.js';
-import { backoff, fail, LostRace, runStep, type StepContext, type StepResult } from './backup-steps.js';
-import { ecsReaders } from './ecs-readers.js';
+import type { Deps } from '../deps.js';
+import { retryDelaySeconds } from './backoff.js';
+import { jobContext } from './job-context.js';
+import { CLEANUP_STEP, type JobKind, type JobKinds, type StepContext, type StepResult } from './job-kind.js';
 import { decodeJobMessage, encodeJobMessageBody, type JobMessageBody } from './job-message.js';
+import { LostRace } from './job-writes.js';
+import { fail, onStepError } from './failure-policy.js';
+import { cancelPending, cleanupStep, honourCancel, windDown } from './wind-down.js';
 
 export type JobMessageOutcome =
   | { kind: 'waiting'; jobId: string; delaySeconds: number }
@@ -16,43 +18,16 @@ export type JobMessageOutcome =
 /** Steps one delivery may run before handing the job to a fresh message (keeps invocations short). */
 const MAX_STEPS_PER_DELIVERY = 12;
 
-/** ECS answers that mean "not now" rather than "no": wait and try again (bounded by the start window). */
-const BUSY_CODES = new Set([
-  'IncorrectDiskStatus.CreatingSnapshot',
-  'IncorrectDiskStatus',
-  'IncorrectInstanceStatus',
-  'IdempotentProcessing',
-  'Operation.Conflict',
-  'LastTokenProcessing',
-]);
-
-const ADVICE: Record<string, string> = {
-  'QuotaExceed.Snapshot': 'the disk already has 256 manual snapshots: delete old ones or shorten retention',
-  DiskInArrears: 'the disk is in arrears: settle the account',
-  'InvalidInstanceId.NotFound': 'the instance no longer exists: stop its protection',
-  'InvalidDiskId.NotFound': 'a disk no longer exists: update the plan',
-  Forbidden: 'the function role lacks an ECS permission: check the RAM policy in infra/',
-  'Forbidden.RAM': 'the function role lacks an ECS permission: check the RAM policy in infra/',
-  InvalidAccessKeyId: 'the ECS credentials are wrong',
-};
-
-type Runner = (ctx: StepContext, job: Job) => Promise<StepResult>;
-
-/** Other job types (restore, mount, export) register their step runners here. */
-const runners = new Map<Job['type'], Runner>([['backup', runStep]]);
-
-export function registerJobRunner(type: Job['type'], runner: Runner): void {
-  runners.set(type, runner);
-}
-
 /**
  * The worker: advances the job named in one queue message as far as it can without waiting, then
  * sends itself a delayed message to continue (polls). At-least-once delivery is fine: each step is a
  * conditional write on the job version, so a duplicate either finds the step done or loses the race.
  * A message that keeps failing is dead-lettered after MAX_RECEIVE_COUNT deliveries and its job FAILED.
+ * `kinds` are the job kinds this worker runs, passed in by the entry point.
  */
 export async function handleJobMessage(
   deps: Deps,
+  kinds: JobKinds,
   body: string,
   receiveCount: number,
 ): Promise<JobMessageOutcome> {
@@ -64,12 +39,13 @@ export async function handleJobMessage(
   }
   const deliveries = Math.max(receiveCount, (message.attempt ?? 0) + 1);
   try {
-    return await advance(deps, message);
+    return await advance(deps, kinds, message);
   } catch (err) {
-    if (err instanceof LostRace)
+    if (err instanceof LostRace) {
       return { kind: 'ignored', jobId: message.jobId, why: 'another delivery advanced the job' };
+    }
     if (deliveries < deps.settings.MAX_RECEIVE_COUNT) throw err;
-    return deadLetter(deps, message, err, deliveries);
+    return deadLetter(deps, kinds, message, err, deliveries);
   }
 }
 
@@ -77,7 +53,31 @@ function stalled(deps: Deps, job: Job): boolean {
   return deps.clock.now() - job.updatedAt > deps.settings.JOB_STALL_SECONDS * 1000;
 }
 
-async function advance(deps: Deps, message: JobMessageBody): Promise<JobMessageOutcome> {
+function kindOf(kinds: JobKinds, job: Job): JobKind {
+  const kind = kinds[job.type];
+  if (!kind) throw new Error(`no worker for ${job.type} jobs`);
+  return kind;
+}
+
+/** One step of a job: a pending cancel first, then the step its kind declares (or the clean-up). */
+async function runOne(ctx: StepContext, kind: JobKind, job: Job): Promise<StepResult> {
+  try {
+    if (job.step !== CLEANUP_STEP && cancelPending(job)) {
+      const handled = await honourCancel(ctx, kind, job);
+      if (handled) return handled;
+    }
+    if (job.step === CLEANUP_STEP) return await cleanupStep(ctx, kind, job);
+    const step = kind.steps[job.step];
+    if (!step) return await fail(ctx, kind, job, `unknown ${job.type} step "${job.step}"`);
+    return await step(ctx, job);
+  } catch (err) {
+    if (err instanceof LostRace) throw err;
+    // A step may have saved before ECS refused: the policy writes on the latest version.
+    return onStepError(ctx, kind, ctx.current ?? job, err);
+  }
+}
+
+async function advance(deps: Deps, kinds: JobKinds, message: JobMessageBody): Promise<JobMessageOutcome> {
   const job = await deps.store.jobs.get(message.jobId);
   if (!job) {
     await deps.deadLetterQueue.send(encodeJobMessageBody(message));
@@ -89,22 +89,12 @@ async function advance(deps: Deps, message: JobMessageBody): Promise<JobMessageO
   if (message.seq !== undefined && message.seq !== job.version && !stalled(deps, job)) {
     return { kind: 'ignored', jobId: job.id, why: 'stale message' };
   }
-  const runner = runners.get(job.type);
-  if (!runner) throw new Error(`no worker for ${job.type} jobs`);
-  const ctx: StepContext = {
-    deps,
-    readers: ecsReaders(deps.ecs, deps.clock, deps.settings.POLL_INTERVAL_SECONDS),
-    entered: new Set(),
-  };
+  const kind = kindOf(kinds, job);
+  const ctx = jobContext(deps);
   let current = job;
   for (let i = 0; i < MAX_STEPS_PER_DELIVERY; i += 1) {
-    let result: StepResult;
-    try {
-      result = await runner(ctx, current);
-    } catch (err) {
-      if (!(err instanceof EcsError)) throw err;
-      result = await onEcsError(ctx, current, err);
-    }
+    ctx.current = current;
+    const result = await runOne(ctx, kind, current);
     if (result.next === 'continue') {
       current = result.job;
       continue;
@@ -113,7 +103,7 @@ async function advance(deps: Deps, message: JobMessageBody): Promise<JobMessageO
       await sendFollowUp(deps, result.job, result.delaySeconds);
       return { kind: 'waiting', jobId: job.id, delaySeconds: result.delaySeconds };
     }
-    await afterFinish(deps, result.job);
+    await afterFinish(deps, kind, result.job);
     return { kind: 'finished', jobId: job.id, status: result.job.status };
   }
   await sendFollowUp(deps, current, 0);
@@ -124,32 +114,26 @@ async function sendFollowUp(deps: Deps, job: Job, delaySeconds: number): Promise
   await deps.jobQueue.send(encodeJobMessageBody({ v: 1, jobId: job.id, seq: job.version }), { delaySeconds });
 }
 
-async function onEcsError(ctx: StepContext, job: Job, err: EcsError): Promise<StepResult> {
-  if (err.retryable) return backoff(ctx, job, err, false);
-  if (BUSY_CODES.has(err.code)) return backoff(ctx, job, err, true);
-  const advice = ADVICE[err.code];
-  return fail(
-    ctx,
-    job,
-    `ECS refused the ${job.step} step: ${err.code}: ${err.message}${advice ? ` (${advice})` : ''}`,
-  );
-}
-
-/** Retention after each completed backup of the instance: the newest point may let an older one go. */
-async function afterFinish(deps: Deps, job: Job): Promise<void> {
-  if (job.type !== 'backup' || (job.status !== 'COMPLETE' && job.status !== 'PARTIAL_COMPLETE')) return;
+async function afterFinish(deps: Deps, kind: JobKind, job: Job): Promise<void> {
+  if (!kind.afterFinish) return;
   try {
-    await enforceRetention(deps, deps.clock.now(), { instanceId: job.instanceId });
+    await kind.afterFinish(deps, job);
   } catch (err) {
-    deps.log.warn('retention after backup failed; the hourly sweep will retry', {
+    deps.log.warn('work after a finished job failed; it is retried by its own schedule', {
       jobId: job.id,
       error: err instanceof Error ? err.message : String(err),
     });
   }
 }
 
+/**
+ * A job whose deliveries keep failing ends FAILED. One that started first winds down, so its
+ * clean-up runs through the normal loop (a fresh message); one already cleaning up ends at once,
+ * naming what is left.
+ */
 async function deadLetter(
   deps: Deps,
+  kinds: JobKinds,
   message: JobMessageBody,
   err: unknown,
   deliveries: number,
@@ -161,17 +145,18 @@ async function deadLetter(
   for (let i = 0; i < 3; i += 1) {
     const job = await deps.store.jobs.get(message.jobId);
     if (!job || isTerminal(job.status)) break;
-    const ctx: StepContext = {
-      deps,
-      readers: ecsReaders(deps.ecs, deps.clock, deps.settings.POLL_INTERVAL_SECONDS),
-      entered: new Set(),
-    };
+    const ctx = jobContext(deps);
+    ctx.current = job;
     try {
-      await fail(ctx, job, reason);
+      const kind = kindOf(kinds, job);
+      const result =
+        job.step === CLEANUP_STEP
+          ? await fail(ctx, kind, job, reason)
+          : await windDown(ctx, job, 'FAILED', reason);
+      if (result.next !== 'stop') await sendFollowUp(deps, result.job, 0);
       break;
     } catch (failErr) {
       if (failErr instanceof LostRace) continue;
-      // Clean-up itself is what keeps failing: record the failure without it.
       const written = await deps.store.jobs.update(
         transition(job, 'FAILED', deps.clock.now(), { reason }),
         job.version,
@@ -193,7 +178,7 @@ export async function retryJobMessageLater(deps: Deps, body: string, receiveCoun
     return 0;
   }
   const attempt = Math.max(receiveCount, (message.attempt ?? 0) + 1);
-  const delaySeconds = Math.min(60, 2 ** Math.min(attempt - 1, 6));
+  const delaySeconds = retryDelaySeconds(attempt, 1);
   await deps.jobQueue.send(encodeJobMessageBody({ v: 1, jobId: message.jobId, attempt }), { delaySeconds });
   return delaySeconds;
 }

@@ -32,3 +32,8 @@ export function encodeJobMessageBody(message: JobMessageBody): string {
   if (message.attempt !== undefined && message.attempt > 0) out.attempt = message.attempt;
   return JSON.stringify(out);
 }
+
+/** The first message of a job, as the API and the scheduler send it. */
+export function encodeJobMessage(jobId: string): string {
+  return encodeJobMessageBody({ v: 1, jobId });
+}

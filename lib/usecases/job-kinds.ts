@@ -1,0 +1,12 @@
+import { backupKind } from './backup/backup-kind.js';
+import type { JobKinds } from './jobs/job-kind.js';
+import { mountKind, unmountKind } from './mount/mount-kind.js';
+import { restoreKind } from './restore/restore-kind.js';
+
+/** Every job kind the worker runs. The worker entry passes this to `handleJobMessage`. */
+export const JOB_KINDS: JobKinds = {
+  backup: backupKind,
+  restore: restoreKind,
+  mount: mountKind,
+  unmount: unmountKind,
+};
