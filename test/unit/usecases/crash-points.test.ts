@@ -1,0 +1,305 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isTerminal } from '../../../lib/domain/job.js';
+import type { Job } from '../../../lib/domain/model.js';
+import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
+import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts.js';
+import { requestRestore } from '../../../lib/usecases/restore/requests.js';
+import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
+import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
+
+/**
+ * The worker dies at every point a job can be interrupted: after each write of the job record, and
+ * after each ECS call a step makes, before the step saved what it learned. A dry run lists the points
+ * of a job kind; then one run per point crashes there (the engine's test hook throws), the message is
+ * redelivered, and the job must finish as if nothing happened: no duplicate snapshot group, disk or
+ * attachment, nothing left behind. Each crash run must really crash, and the points crashed at must
+ * be exactly the points the dry run listed.
+ */
+
+let h: Harness | undefined;
+
+async function closeHarness(): Promise<void> {
+  const open = h;
+  h = undefined;
+  await open?.close();
+}
+
+afterEach(closeHarness);
+
+const appConsistency = { ...crashConsistency, applicationConsistent: true };
+
+interface Scenario {
+  /** Builds the world and returns the id of the job under test once it is queued (earlier jobs drained). */
+  setup(h: Harness): Promise<string>;
+  /** ECS writes the job must make; a crash after each is among the points. */
+  writes: string[];
+  /** What must hold once the job is terminal after a crash. */
+  check(h: Harness, job: Job): Promise<void>;
+}
+
+type Point = { kind: 'save'; label: string } | { kind: 'ecs'; label: string };
+
+function label(p: Point): string {
+  return `${p.kind}:${p.label}`;
+}
+
+/** Runs the job once, arming the hooks to list (and optionally crash at) the n-th point. */
+async function run(
+  scenario: Scenario,
+  crashAt: number | null,
+): Promise<{ points: Point[]; crashed: Point | null; job: Job; h: Harness }> {
+  const local = harness();
+  h = local;
+  const jobId = await scenario.setup(local);
+  const points: Point[] = [];
+  let crashed: Point | null = null;
+  const reach = (p: Point) => {
+    if (crashed) return;
+    points.push(p);
+    if (crashAt !== null && points.length === crashAt) {
+      crashed = p;
+      throw new Error(`worker killed at ${label(p)}`);
+    }
+  };
+  local.deps.hooks = {
+    afterJobStep: (job) => {
+      if (job.id === jobId) reach({ kind: 'save', label: `${job.status}/${job.step}` });
+    },
+    afterEcsCall: (job, method) => {
+      if (job.id === jobId) reach({ kind: 'ecs', label: `${job.step}/${method}` });
+    },
+  };
+  await local.drain({ until: async () => isTerminal((await jobOf(local, jobId)).status) });
+  // Anything the job queued after it finished (nothing should be) runs too.
+  await local.drain();
+  return { points, crashed, job: await jobOf(local, jobId), h: local };
+}
+
+async function crashEverywhere(scenario: Scenario): Promise<void> {
+  const dry = await run(scenario, null);
+  await scenario.check(dry.h, dry.job);
+  const expected = dry.points.map(label);
+  expect(expected.filter((p) => p.startsWith('save:')).length, 'writes of the job record').toBeGreaterThan(1);
+  if (process.env.CRASH_POINTS_REPORT) console.log(`${expected.length} crash points: ${expected.join(' ')}`);
+  for (const write of scenario.writes) {
+    expect(
+      expected.some((p) => p.endsWith(`/${write}`)),
+      `the job calls ${write}`,
+    ).toBe(true);
+  }
+  await closeHarness();
+  const reached: string[] = [];
+  for (let n = 1; n <= dry.points.length; n += 1) {
+    const r = await run(scenario, n);
+    expect(r.crashed, `run ${n} crashed`).not.toBeNull();
+    reached.push(label(r.crashed!));
+    await scenario.check(r.h, r.job);
+    await closeHarness();
+  }
+  expect(reached).toEqual(expected);
+}
+
+/** No snapshot group or snapshot tagged with a job that has no live point. */
+async function noOrphanSnapshots(h: Harness): Promise<void> {
+  const jobsWithPoints = new Set(
+    (await h.deps.store.points.list({})).items.filter((p) => p.status === 'AVAILABLE').map((p) => p.jobId),
+  );
+  for (const g of h.ecs.groups.values()) {
+    const owner = g.tags.find((t) => t.key === TAG_JOB)?.value;
+    expect(jobsWithPoints.has(owner ?? ''), `group ${g.snapshotGroupId} of ${owner} has a point`).toBe(true);
+  }
+  for (const s of h.ecs.snapshots.values()) {
+    const owner = s.tags.find((t) => t.key === TAG_JOB)?.value;
+    expect(jobsWithPoints.has(owner ?? ''), `snapshot ${s.snapshotId} of ${owner} has a point`).toBe(true);
+  }
+}
+
+/** A completed backup of a fresh instance; returns the point id. */
+async function backedUp(h: Harness, options: { categories?: string[]; status?: 'Running' | 'Stopped' } = {}) {
+  const { instanceId, diskIds } = h.ecs.addInstance(options);
+  const job = await startBackup(h, instanceId);
+  await h.drain({ until: async () => isTerminal((await jobOf(h, job.id)).status) });
+  const pointId = ((await jobOf(h, job.id)).state as { pointId?: string }).pointId;
+  if (!pointId) throw new Error('the backup recorded no point');
+  return { instanceId, diskIds, pointId };
+}
+
+function ok<T>(answer: { ok: true; value: T } | { ok: false }): T {
+  if (!answer.ok) throw new Error(`refused: ${JSON.stringify(answer)}`);
+  return answer.value;
+}
+
+const backupScenario = (
+  instance: { categories?: string[] },
+  params: Parameters<typeof startBackup>[2],
+  expectGroups: number,
+  expectSnapshots: number,
+  writes: string[],
+): Scenario => ({
+  async setup(h) {
+    const { instanceId } = h.ecs.addInstance(instance);
+    return (await startBackup(h, instanceId, params)).id;
+  },
+  writes,
+  async check(h, job) {
+    expect(job.status).toBe('COMPLETE');
+    expect(h.ecs.groups.size).toBe(expectGroups);
+    expect(h.ecs.snapshots.size).toBe(expectSnapshots);
+    const points = (await h.deps.store.points.list({ instanceId: job.instanceId })).items;
+    expect(points).toHaveLength(1);
+    await noOrphanSnapshots(h);
+  },
+});
+
+describe('crash at every point, then redelivery finishes the job', () => {
+  it('backup, snapshot group', async () => {
+    await crashEverywhere(backupScenario({}, {}, 1, 2, ['createSnapshotGroup']));
+  });
+
+  it('backup, guest script (application-consistent)', async () => {
+    await crashEverywhere(
+      backupScenario({}, { consistency: appConsistency }, 1, 2, ['presignCreateSnapshotGroup', 'runCommand']),
+    );
+  });
+
+  it('backup, per-disk snapshots of non-ESSD disks', async () => {
+    await crashEverywhere(
+      backupScenario({ categories: ['cloud_efficiency', 'cloud_ssd'] }, {}, 0, 2, ['createSnapshot']),
+    );
+  });
+
+  it('restore, rollback-disk of a stopped instance', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { diskIds, pointId, instanceId } = await backedUp(h);
+        h.ecs.instances.get(instanceId)!.status = 'Stopped';
+        return ok(await requestRestore(h.deps, pointId, { mode: 'rollback-disk', diskId: diskIds[1] })).id;
+      },
+      writes: ['resetDisk'],
+      async check(h, job) {
+        expect(job.status).toBe('COMPLETE');
+        expect(h.ecs.instances.get(job.instanceId)!.status).toBe('Stopped');
+        const point = await h.deps.store.points.get((job.state as RecoveryState).pointId!);
+        expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+
+  it('restore, rollback-instance that stops and restarts a running instance', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h);
+        return ok(await requestRestore(h.deps, pointId, { mode: 'rollback-instance', stopInstance: true }))
+          .id;
+      },
+      writes: ['stopInstance', 'resetDisk', 'startInstance'],
+      async check(h, job) {
+        expect(job.status).toBe('COMPLETE');
+        expect(h.ecs.instances.get(job.instanceId)!.status).toBe('Running');
+        expect(h.ecs.resets).toBeGreaterThanOrEqual(2);
+        const point = await h.deps.store.points.get((job.state as RecoveryState).pointId!);
+        expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+
+  it('restore, clone-disk to another instance', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { diskIds, pointId } = await backedUp(h);
+        const target = h.ecs.addInstance().instanceId;
+        return ok(
+          await requestRestore(h.deps, pointId, {
+            mode: 'clone-disk',
+            diskId: diskIds[1],
+            targetInstanceId: target,
+          }),
+        ).id;
+      },
+      writes: ['createDisk', 'attachDisk'],
+      async check(h, job) {
+        expect(job.status).toBe('COMPLETE');
+        const st = job.state as RecoveryState;
+        expect(h.ecs.createdDisks).toBe(1);
+        const disk = h.ecs.disks.get(st.diskId!);
+        expect(disk).toMatchObject({ status: 'In_use', instanceId: job.instanceId });
+        const point = await h.deps.store.points.get(st.pointId!);
+        expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+
+  it('mount', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { diskIds, pointId } = await backedUp(h);
+        const target = h.ecs.addInstance().instanceId;
+        return ok(await requestMount(h.deps, pointId, { diskId: diskIds[0]!, targetInstanceId: target })).id;
+      },
+      writes: ['createDisk', 'attachDisk'],
+      async check(h, job) {
+        expect(job.status).toBe('COMPLETE');
+        const st = job.state as RecoveryState;
+        expect(h.ecs.createdDisks).toBe(1);
+        expect(h.ecs.disks.get(st.diskId!)).toMatchObject({ status: 'In_use', instanceId: job.instanceId });
+        const point = await h.deps.store.points.get(st.pointId!);
+        expect(point!.inUseBy).toEqual([job.id]);
+      },
+    });
+  });
+
+  it('unmount', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { diskIds, pointId } = await backedUp(h);
+        const target = h.ecs.addInstance().instanceId;
+        const mount = ok(
+          await requestMount(h.deps, pointId, { diskId: diskIds[0]!, targetInstanceId: target }),
+        );
+        await h.drain({ until: async () => (await jobOf(h, mount.id)).status === 'COMPLETE' });
+        return ok(await requestUnmount(h.deps, mount.id, 'api')).id;
+      },
+      writes: ['detachDisk', 'deleteDisk'],
+      async check(h, job) {
+        expect(job.status).toBe('COMPLETE');
+        const st = job.state as RecoveryState;
+        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
+        const point = await h.deps.store.points.get(st.pointId!);
+        expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+});
+
+describe('adopting what a crash kept from the record', () => {
+  it('a group created before the crash is found by its tag and the job carries on with it', async () => {
+    h = harness();
+    const { instanceId } = h.ecs.addInstance();
+    let armed = true;
+    h.deps.hooks = {
+      // The worker dies right after CreateSnapshotGroup answered: the group exists, its id is not saved.
+      afterEcsCall: (_job, method) => {
+        if (method === 'createSnapshotGroup' && armed) {
+          armed = false;
+          throw new Error('worker killed before saving the group id');
+        }
+      },
+    };
+    const started = await startBackup(h, instanceId);
+    await h.drain({ until: async () => !armed });
+    expect(h.ecs.groups.size).toBe(1);
+    const created = [...h.ecs.groups.keys()][0];
+    expect((await jobOf(h, started.id)).state).not.toHaveProperty('snapshotGroupId');
+    const lookupsBefore = h.ecs.calls.findSnapshotGroupsByTag ?? 0;
+    const createsBefore = h.ecs.calls.createSnapshotGroup ?? 0;
+
+    await h.drain({ until: async () => isTerminal((await jobOf(h!, started.id)).status) });
+
+    const job = await jobOf(h, started.id);
+    expect(job.status).toBe('COMPLETE');
+    expect(h.ecs.calls.findSnapshotGroupsByTag ?? 0).toBe(lookupsBefore + 1);
+    expect(h.ecs.calls.createSnapshotGroup ?? 0).toBe(createsBefore);
+    expect((job.state as { snapshotGroupId?: string }).snapshotGroupId).toBe(created);
+    expect(h.ecs.groups.size).toBe(1);
+  });
+});
