@@ -154,8 +154,15 @@ export class FakeEcs implements Ecs {
         : 'progressing';
   }
 
+  /** Snapshots of these disks fail part-way (ECS reports them failed at 40 %). */
+  failingDisks = new Set<string>();
+
   private observe(s: EcsSnapshot & { seen?: number }): void {
     if (s.status !== 'progressing') return;
+    if (this.failingDisks.has(s.sourceDiskId)) {
+      Object.assign(s, { status: 'failed', progress: 40 });
+      return;
+    }
     s.seen = (s.seen ?? 0) + 1;
     if (s.seen >= this.describesToComplete) Object.assign(s, { status: 'accomplished', progress: 100 });
     else s.progress = 50;
