@@ -107,6 +107,10 @@ export class FakeEcs implements Ecs {
     this.failures.push({ method, err, remaining: count });
   }
 
+  clearFailures(): void {
+    this.failures = [];
+  }
+
   completeAll(): void {
     for (const s of this.snapshots.values())
       if (s.status === 'progressing') Object.assign(s, { status: 'accomplished', progress: 100 });
@@ -232,6 +236,7 @@ export class FakeEcs implements Ecs {
     for (const id of ids) {
       const disk = this.disks.get(id);
       if (disk && this.reIniting.delete(id)) disk.status = 'In_use';
+      if (disk?.status === 'Creating' && !this.holdDisksCreating) disk.status = 'Available';
     }
     return out;
   }
@@ -329,6 +334,8 @@ export class FakeEcs implements Ecs {
 
   /** Disks this fake created with CreateDisk (each counted once, whatever the retries). */
   createdDisks = 0;
+  /** While set, new disks stay Creating (a slow CreateDisk); they become Available once it is cleared. */
+  holdDisksCreating = false;
   private reIniting = new Set<string>();
 
   async createDisk(request: CreateDiskRequest): Promise<string> {
@@ -350,7 +357,7 @@ export class FakeEcs implements Ecs {
         type: 'data',
         category: request.category,
         sizeGiB: snap.sourceDiskSizeGiB,
-        status: 'Available',
+        status: this.holdDisksCreating ? 'Creating' : 'Available',
         device: null,
         tags: [...request.tags],
         sourceSnapshotId: request.snapshotId,
