@@ -67,8 +67,10 @@ async function runOne(ctx: StepContext, kind: JobKind, job: Job): Promise<StepRe
       if (handled) return handled;
     }
     if (job.step === CLEANUP_STEP) return await cleanupStep(ctx, kind, job);
-    const step = kind.steps[job.step];
-    if (!step) return await fail(ctx, kind, job, `unknown ${job.type} step "${job.step}"`);
+    // A job that has not started is at its kind's first step, whatever name its record was created with.
+    const name = job.status === 'QUEUED' || job.status === 'CREATED' ? kind.firstStep : job.step;
+    const step = kind.steps[name];
+    if (!step) return await fail(ctx, kind, job, `unknown ${job.type} step "${name}"`);
     return await step(ctx, job);
   } catch (err) {
     if (err instanceof LostRace) throw err;
