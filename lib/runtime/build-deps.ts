@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ecsRateLimits, loadSettings, type Settings } from '../config.js';
+import { ecsRateLimits, type Settings } from '../config.js';
 import { RandomIds, SystemClock } from '../adapters/system.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { Ecs } from '../ports/ecs.js';
 import type { Queue, QueueSettings } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
-import { currentCredentials } from './credentials.js';
-import { setDepsFactory, type Deps, type Logger } from './deps.js';
+import { credentialsFromEnvironment } from './credentials.js';
+import type { Deps, Logger } from './deps.js';
 import type { FcCredentials } from './fc.js';
 import { createJsonLogger } from './logger.js';
 
@@ -15,7 +15,7 @@ export interface BuildDepsOptions {
   clock?: Clock;
   ids?: IdSource;
   log?: Logger;
-  /** Credentials for ECS, Tablestore and MNS; default: the invocation's STS set, else the environment. */
+  /** Credentials for ECS, Tablestore and MNS, read per request; default: the environment's keys. */
   credentials?: () => FcCredentials;
   /** Embedded queue tuning (the local cloud polls faster in tests). */
   embeddedQueuePollMs?: number;
@@ -47,7 +47,7 @@ export function jobQueueSettings(settings: Settings): QueueSettings {
  */
 export async function buildDeps(settings: Settings, options: BuildDepsOptions = {}): Promise<BuiltDeps> {
   const clock = options.clock ?? new SystemClock();
-  const credentials = options.credentials ?? (() => currentCredentials());
+  const credentials = options.credentials ?? (() => credentialsFromEnvironment(process.env));
   const closers: (() => Promise<void>)[] = [];
   const store = await openStore(settings, clock, credentials, options, closers);
   const { jobQueue, deadLetterQueue } = await openQueues(settings, clock, credentials, options, closers);
@@ -133,13 +133,8 @@ async function openQueues(
   }
   if (!settings.MNS_ENDPOINT) throw new Error('QUEUE=mns needs MNS_ENDPOINT');
   const { createMnsQueue } = await import('../adapters/mns/index.js');
-  const creds = credentials();
-  const connection = {
-    endpoint: settings.MNS_ENDPOINT,
-    accessKeyId: creds.accessKeyId,
-    accessKeySecret: creds.accessKeySecret,
-    ...(creds.securityToken ? { securityToken: creds.securityToken } : {}),
-  };
+  // Read per request: FC's STS credentials rotate.
+  const connection = { endpoint: settings.MNS_ENDPOINT, credentials };
   const jobQueue = createMnsQueue({ ...connection, name: settings.JOB_QUEUE, settings: jobSettings });
   const deadLetterQueue = createMnsQueue({
     ...connection,
@@ -160,16 +155,4 @@ async function openEcs(settings: Settings, clock: Clock, credentials: () => FcCr
     maxAttempts: settings.ECS_MAX_ATTEMPTS,
     clock,
   });
-}
-
-let installed = false;
-
-/**
- * Function cold start: the first invocation builds the dependencies from the environment. The local
- * cloud and tests call `setDeps` instead, which takes precedence.
- */
-export function installCloudDepsFactory(): void {
-  if (installed) return;
-  installed = true;
-  setDepsFactory(async () => (await buildDeps(loadSettings(process.env))).deps);
 }

@@ -6,7 +6,10 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
 
-/** Everything a use case may touch. Functions get one per process; tests and the local cloud build their own. */
+/**
+ * Everything a use case may touch. Each function module builds one at cold start and passes it
+ * down as an argument; the local cloud and tests build their own. There is no global locator.
+ */
 export interface Deps {
   store: Store;
   jobQueue: Queue;
@@ -30,23 +33,4 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
-}
-
-let current: Deps | undefined;
-let factory: (() => Promise<Deps>) | undefined;
-
-/** The local cloud and tests install their dependencies here; FC cold start installs a factory. */
-export function setDeps(deps: Deps | undefined): void {
-  current = deps;
-}
-
-export function setDepsFactory(build: () => Promise<Deps>): void {
-  factory = build;
-}
-
-export async function getDeps(): Promise<Deps> {
-  if (current) return current;
-  if (!factory) throw new Error('dependencies are not configured: call setDeps() or setDepsFactory() first');
-  current = await factory();
-  return current;
 }
