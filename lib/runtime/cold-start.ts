@@ -1,5 +1,5 @@
 import { loadSettings } from '../config.js';
-import { buildDeps } from './build-deps.js';
+import { buildCloudDeps } from './cloud-deps.js';
 import { InvocationCredentials } from './credentials.js';
 import type { Deps } from './deps.js';
 import type { FcContext } from './fc.js';
@@ -20,7 +20,7 @@ export function coldStart<R>(
   let handler: Promise<FcFunction<R>> | undefined;
   return async (event, context) => {
     credentials.remember(context?.credentials);
-    handler ??= buildDeps(loadSettings(env), { credentials: () => credentials.current() }).then(
+    handler ??= buildCloudDeps(loadSettings(env), { credentials: () => credentials.current() }).then(
       (built) => create(built.deps),
       (err: unknown) => {
         handler = undefined;
