@@ -31,3 +31,24 @@ export function patchTablestore(): esbuild.Plugin {
     },
   };
 }
+
+/**
+ * zod's namespace export carries every language's error messages (a quarter of a megabyte in each
+ * bundle, parsed at every cold start); the API answers in English only, so `locales` holds `en`.
+ */
+export function englishZodOnly(): esbuild.Plugin {
+  return {
+    name: 'english-zod-only',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+        if (!/[\\/]node_modules[\\/]zod[\\/]v4[\\/]/.test(args.importer)) return undefined;
+        return { path: path.join(path.dirname(args.importer), '..', 'locales'), namespace: 'zod-english' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({
+        contents: "export { default as en } from './en.js';",
+        resolveDir: args.path,
+        loader: 'js',
+      }));
+    },
+  };
+}
