@@ -35,7 +35,7 @@ export type MnsQueueOptions = (
 ) & {
   name: string;
   /**
-   * Must match the queue as provisioned (`infra/queues.ts`): MNS applies the visibility timeout
+   * Must match the queue as provisioned (`lib/schema/queues.ts`): MNS applies the visibility timeout
    * and the dead-letter policy server-side. The adapter dead-letters by itself only when it
    * sees a message received more often than `maxReceiveCount` (a queue without the policy).
    */
