@@ -3,6 +3,7 @@ import { buildCloudDeps } from './cloud-deps.js';
 import { InvocationCredentials } from './credentials.js';
 import type { Deps } from './deps.js';
 import type { FcContext } from './fc.js';
+import { readSecret } from './secret.js';
 
 export type FcFunction<R> = (event: Buffer, context: FcContext) => Promise<R>;
 
@@ -20,13 +21,31 @@ export function coldStart<R>(
   let handler: Promise<FcFunction<R>> | undefined;
   return async (event, context) => {
     credentials.remember(context?.credentials);
-    handler ??= buildCloudDeps(loadSettings(env), { credentials: () => credentials.current() }).then(
-      (built) => create(built.deps),
-      (err: unknown) => {
-        handler = undefined;
-        throw err;
-      },
-    );
+    handler ??= settingsFor(env, credentials)
+      .then((settings) => buildCloudDeps(settings, { credentials: () => credentials.current() }))
+      .then(
+        (built) => create(built.deps),
+        (err: unknown) => {
+          handler = undefined;
+          throw err;
+        },
+      );
     return (await handler)(event, context);
   };
+}
+
+/**
+ * The settings from the environment; with API_TOKEN_SECRET set (the deployed api function), the
+ * API token is read from KMS Secrets Manager once per instance instead of from the environment.
+ */
+async function settingsFor(env: Record<string, string | undefined>, credentials: InvocationCredentials) {
+  const secret = env.API_TOKEN_SECRET;
+  if (!secret || env.API_TOKEN) return loadSettings(env);
+  const region = env.ECS_REGION ?? 'cn-hangzhou';
+  const token = await readSecret({
+    name: secret,
+    endpoint: env.KMS_ENDPOINT ?? `kms.${region}.aliyuncs.com`,
+    credentials: credentials.current(),
+  });
+  return loadSettings({ ...env, API_TOKEN: token });
 }

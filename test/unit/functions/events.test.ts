@@ -4,6 +4,7 @@ import { createHandler as createRetention } from '../../../functions/retention/i
 import { createHandler as createScheduler } from '../../../functions/scheduler/index.js';
 import { mnsTriggerEventSchema, timerEventSchema } from '../../../functions/shared/events.js';
 import { createHandler as createWorker } from '../../../functions/worker/index.js';
+import { encodeMnsBody } from '../../../lib/adapters/mns/codec.js';
 import { newJob } from '../../../lib/domain/job.js';
 import { InvocationCredentials } from '../../../lib/runtime/credentials.js';
 import type { FcContext } from '../../../lib/runtime/fc.js';
@@ -99,6 +100,20 @@ describe('worker function', () => {
     const result = await worker(Buffer.from(JSON.stringify(event)), context);
 
     expect(result.outcomes[0]).toMatchObject({ kind: 'waiting', jobId: 'job-plain1' });
+  });
+
+  it('decodes a deflated (z:) body as the trigger passes it, undecoded', async () => {
+    const { instanceId } = h.ecs.addInstance();
+    await storeJob('job-deflated1', instanceId);
+    const event = JSON.parse(sample('mns-single.json').toString());
+    // A body that only fits MNS's limit deflated: it travels as `z:` + base64, which is not base64.
+    const body = JSON.stringify({ v: 1, jobId: 'job-deflated1', pad: 'x'.repeat(60_000) });
+    event.data.messageBody = encodeMnsBody(body);
+    expect(event.data.messageBody.startsWith('z:')).toBe(true);
+
+    const result = await worker(Buffer.from(JSON.stringify(event)), context);
+
+    expect(result.outcomes[0]).toMatchObject({ kind: 'waiting', jobId: 'job-deflated1' });
   });
 
   it('answers a malformed event instead of throwing (a retry would fail the same way)', async () => {
