@@ -6,6 +6,8 @@ import { createTablestoreStore } from '../../lib/adapters/tablestore/index.js';
 import { newJob } from '../../lib/domain/job.js';
 import { timerEvent } from '../../local/runtime/timers.js';
 import { startCloudMode, type CloudMode } from '../../local/cloud-mode/index.js';
+import { smokeChecks } from '../../infra/smoke.js';
+import type { FunctionName } from '../../local/cloud-mode/fc-host.js';
 import { E2E_TIMEOUT_MS, isoIn, until } from './support.js';
 
 /**
@@ -200,5 +202,15 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     expect(failed.status).toBe('FAILED');
     expect(failed.reason).toMatch(/failed 3 times/);
     expect(JSON.parse(dead.body)).toMatchObject({ jobId });
+  });
+
+  it('npm run smoke judges the bundles healthy with its harmless events', async () => {
+    const results = [];
+    for (const check of smokeChecks('ecs-backup', cloud.apiToken)) {
+      const fn = check.fn.replace('ecs-backup-', '') as FunctionName;
+      results.push({ name: check.name, ...check.judge(await cloud.host.invoke(fn, check.event)) });
+    }
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results).toHaveLength(5);
   });
 });
