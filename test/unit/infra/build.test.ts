@@ -6,6 +6,7 @@ import { Linter } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctions, FUNCTIONS, type BuiltFunction } from '../../../infra/build.js';
 import { TABLESTORE_UNDECLARED } from '../../../infra/build-patches.js';
+import { ECS_ACTIONS, MNS_ACTIONS } from '../../../infra/ram-policy.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const tablestoreLib = path.join(root, 'node_modules', 'tablestore', 'lib');
@@ -97,5 +98,11 @@ describe('npm run build', () => {
         expect(builtins.has(spec.replace(/^node:/, '')), `${b.name}: ${spec}`).toBe(true);
       }
     }
+  });
+
+  it('grants the role no ECS or MNS action that no bundle calls', () => {
+    const text = built.map((b) => readFileSync(b.bundle, 'utf8')).join('\n');
+    const unused = [...ECS_ACTIONS, ...MNS_ACTIONS].filter((a) => !text.includes(`"${a}"`));
+    expect(unused).toEqual([]);
   });
 });
