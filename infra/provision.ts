@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TablestoreClient, describeTablePlan, provisionTables } from '../lib/adapters/tablestore/index.js';
 import { provisionQueues as provisionMnsQueues } from './queues.js';
-import { DEFAULT_TABLE_PREFIX } from './tables.js';
+import { DEFAULT_TABLE_PREFIX } from '../lib/schema/tables.js';
 
 /**
  * `npm run infra:provision [-- --dry-run] [--only tables|queues]`: creates the Store's Tablestore

@@ -1,5 +1,5 @@
 import { JOBS_DEAD_LETTER_QUEUE, JOBS_QUEUE } from './queues.js';
-import { DEFAULT_TABLE_PREFIX, TABLE_LIST } from './tables.js';
+import { DEFAULT_TABLE_PREFIX, TABLE_LIST } from '../lib/schema/tables.js';
 
 /**
  * The RAM policy of the functions' role: exactly the actions the functions call, on our own

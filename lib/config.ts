@@ -38,7 +38,7 @@ export const settingsSchema = z.object({
   SCHEDULE_LEAD_SECONDS: int(3, 0, 30),
   /** A queue message received this many times without success is dead-lettered and its job FAILED. */
   MAX_RECEIVE_COUNT: int(5, 1, 100),
-  /** Seconds a received job message stays invisible (the embedded queue; MNS has it set by infra/queues.ts). */
+  /** Seconds a received job message stays invisible (the embedded queue; MNS has it set by lib/schema/queues.ts). */
   QUEUE_VISIBILITY_TIMEOUT_SECONDS: int(300, 1, 43_200),
   /** A running job whose record has not changed for this long gets its message re-sent by the scheduler. */
   JOB_STALL_SECONDS: int(600, 30, 86_400),

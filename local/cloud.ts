@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { handler as apiHandler } from '../functions/api/index.js';
-import { handler as retentionHandler } from '../functions/retention/index.js';
-import { handler as schedulerHandler } from '../functions/scheduler/index.js';
-import { handler as workerHandler } from '../functions/worker/index.js';
+import { createHandler as createApiHandler } from '../functions/api/index.js';
+import { createHandler as createRetentionHandler } from '../functions/retention/index.js';
+import { createHandler as createSchedulerHandler } from '../functions/scheduler/index.js';
+import { createHandler as createWorkerHandler } from '../functions/worker/index.js';
 import { loadSettings } from '../lib/config.js';
 import type { Job, JobStatus } from '../lib/domain/model.js';
 import { buildDeps } from '../lib/runtime/build-deps.js';
-import { setDeps, type Deps, type Logger } from '../lib/runtime/deps.js';
+import type { Deps, Logger } from '../lib/runtime/deps.js';
 import { createFsObjectStore } from '../lib/adapters/fs-object-store/index.js';
-import { setFunctionLogger, silentLogger } from '../lib/runtime/logger.js';
+import { silentLogger } from '../lib/runtime/logger.js';
 import { enforceRetention, type RetentionReport } from '../lib/usecases/retention.js';
 import { schedulerTick, type TickReport } from '../lib/usecases/scheduler-tick.js';
 import {
@@ -133,8 +133,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     cleanups.unshift(() => built.close());
     const deps = built.deps;
-    setDeps(deps);
-    setFunctionLogger(log);
+    // The functions as deployed, each on these dependencies (FC builds its own at cold start).
+    const apiHandler = createApiHandler(deps);
+    const schedulerHandler = createSchedulerHandler(deps);
+    const retentionHandler = createRetentionHandler(deps);
+    const workerHandler = createWorkerHandler(deps);
 
     progress('starting the API');
     const bridge = await startHttpBridge({ handler: apiHandler, port: options.port ?? settings.PORT });
@@ -207,8 +210,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         if (closed) return;
         closed = true;
         for (const cleanup of cleanups) await cleanup().catch(onError('shutdown step'));
-        setDeps(undefined);
-        setFunctionLogger(undefined);
       },
     };
   } catch (err) {

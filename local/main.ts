@@ -1,5 +1,6 @@
 import { loadSettings } from '../lib/config.js';
 import { startLocalCloud } from './cloud.js';
+import { runCloudMode } from './cloud-mode/main.js';
 import { createConsoleLogger } from './runtime/console-logger.js';
 
 /**
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
+const start = process.argv.includes('--cloud-mode') ? runCloudMode : main;
+start().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

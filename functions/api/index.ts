@@ -1,15 +1,12 @@
 import { createApiHandler } from '../../lib/api/app.js';
-import { installCloudDepsFactory } from '../../lib/runtime/build-deps.js';
-import { rememberInvocationCredentials } from '../../lib/runtime/credentials.js';
-import { getDeps } from '../../lib/runtime/deps.js';
-import type { FcContext, FcHttpResponse } from '../../lib/runtime/fc.js';
+import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
+import type { Deps } from '../../lib/runtime/deps.js';
+import type { FcHttpResponse } from '../../lib/runtime/fc.js';
 
-installCloudDepsFactory();
-const api = createApiHandler(getDeps);
+/** The API on the given dependencies (the local cloud and tests pass theirs). */
+export function createHandler(deps: Deps): FcFunction<FcHttpResponse> {
+  return createApiHandler(() => Promise.resolve(deps));
+}
 
 /** FC 3.0 HTTP trigger entry: the event is the JSON HTTP event as a Buffer. */
-export async function handler(event: Buffer, context: FcContext): Promise<FcHttpResponse> {
-  // The function role's STS credentials arrive with each invocation and rotate.
-  rememberInvocationCredentials(context?.credentials);
-  return api(event, context);
-}
+export const handler: FcFunction<FcHttpResponse> = coldStart(createHandler);

@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { installCloudDepsFactory } from '../../lib/runtime/build-deps.js';
-import { getDeps } from '../../lib/runtime/deps.js';
+import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
+import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
 import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
 import { timerEventSchema, type TimerEvent } from '../shared/events.js';
 import { BadEventError, fcFunction } from '../shared/middlewares.js';
-
-installCloudDepsFactory();
 
 /** The timer's payload may narrow a manual run to one instance: `{"instanceId":"i-..."}`. */
 const payloadSchema = z.strictObject({
@@ -31,13 +29,17 @@ function parsePayload(payload: string | undefined): { instanceId?: string } {
 }
 
 /** Timer trigger, hourly: deletes expired backup points (design §3). */
-export const handler: (event: Buffer, context: FcContext) => Promise<RetentionReport> = fcFunction(
-  'retention',
-  timerEventSchema,
-  async (event: TimerEvent, context: FcContext) => {
-    const scope = parsePayload(event.payload);
-    const deps = await getDeps();
-    const budgetMs = (context.function?.timeout ?? 600) * 1000 * 0.8;
-    return enforceRetention(deps, deps.clock.now(), { ...scope, budgetMs });
-  },
-);
+export function createHandler(deps: Deps): FcFunction<RetentionReport> {
+  return fcFunction(
+    'retention',
+    timerEventSchema,
+    (event: TimerEvent, context: FcContext) => {
+      const scope = parsePayload(event.payload);
+      const budgetMs = (context.function?.timeout ?? 600) * 1000 * 0.8;
+      return enforceRetention(deps, deps.clock.now(), { ...scope, budgetMs });
+    },
+    deps.log,
+  );
+}
+
+export const handler: FcFunction<RetentionReport> = coldStart(createHandler);

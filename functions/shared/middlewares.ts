@@ -1,8 +1,7 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
-import { rememberInvocationCredentials } from '../../lib/runtime/credentials.js';
+import type { Logger } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
-import { getFunctionLogger } from '../../lib/runtime/logger.js';
 
 /** The event could not be decoded or failed validation: retrying the same event cannot help. */
 export class BadEventError extends Error {
@@ -54,17 +53,8 @@ export function validateEvent<S extends z.ZodType>(schema: S): middy.MiddlewareO
   };
 }
 
-/** The function role's STS credentials arrive with each invocation and rotate. */
-export function captureCredentials(): middy.MiddlewareObj {
-  return {
-    before: function captureCredentialsBefore(request: Request) {
-      rememberInvocationCredentials((request.context as FcContext | undefined)?.credentials);
-    },
-  };
-}
-
 /** One line when the invocation starts and one when it ends, with the request id and the duration. */
-export function logInvocation(functionName: string): middy.MiddlewareObj {
+export function logInvocation(functionName: string, log: Logger): middy.MiddlewareObj {
   const startedAt = new WeakMap<object, number>();
   const elapsed = (request: Request) =>
     Math.round(performance.now() - (startedAt.get(request) ?? performance.now()));
@@ -75,7 +65,7 @@ export function logInvocation(functionName: string): middy.MiddlewareObj {
     fields: Record<string, unknown>,
   ) => {
     const context = request.context as FcContext | undefined;
-    getFunctionLogger()[level](message, { function: functionName, requestId: context?.requestId, ...fields });
+    log[level](message, { function: functionName, requestId: context?.requestId, ...fields });
   };
   return {
     before: function logInvocationBefore(request: Request) {
@@ -108,16 +98,19 @@ export function answerBadEvents(): middy.MiddlewareObj {
   };
 }
 
-/** The common onion of the timer and queue functions. middy's own early-timeout is off: FC has no getRemainingTimeInMillis. */
+/**
+ * The common onion of the timer and queue functions; invocation lines go to `log`. middy's own
+ * early-timeout is off: FC has no getRemainingTimeInMillis.
+ */
 export function fcFunction<R>(
   name: string,
   schema: z.ZodType,
   handler: (event: never, context: FcContext) => Promise<R>,
+  log: Logger,
 ): (event: Buffer, context: FcContext) => Promise<R> {
   const wrapped = middy({ timeoutEarlyInMillis: 0 })
-    .use(logInvocation(name))
+    .use(logInvocation(name, log))
     .use(answerBadEvents())
-    .use(captureCredentials())
     .use(decodeJsonEvent())
     .use(validateEvent(schema))
     .handler(handler as never);

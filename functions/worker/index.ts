@@ -1,7 +1,6 @@
-import { decodeMnsBody } from '../../lib/adapters/mns/codec.js';
-import { installCloudDepsFactory } from '../../lib/runtime/build-deps.js';
-import { getDeps } from '../../lib/runtime/deps.js';
-import type { FcContext } from '../../lib/runtime/fc.js';
+import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
+import type { Deps } from '../../lib/runtime/deps.js';
+import { decodeQueueBody } from '../../lib/runtime/queue-body.js';
 import { JOB_KINDS } from '../../lib/usecases/job-kinds.js';
 import {
   handleJobMessage,
@@ -11,18 +10,20 @@ import {
 import { mnsTriggerEventSchema, type MnsCloudEvent } from '../shared/events.js';
 import { fcFunction } from '../shared/middlewares.js';
 
-installCloudDepsFactory();
-
 export interface WorkerResult {
   /** Messages that failed; each was sent again on its own with a backoff delay. */
   batchItemFailures: { itemIdentifier: string; error: string; retryInSeconds: number }[];
   outcomes: (JobMessageOutcome | { kind: 'failed'; messageId: string })[];
 }
 
-async function handleOne(event: MnsCloudEvent, failures: WorkerResult['batchItemFailures']) {
-  const deps = await getDeps();
-  // The MNS adapter sends bodies base64-encoded; a plain JSON body (console, other senders) passes through.
-  const body = decodeMnsBody(event.data.messageBody);
+/**
+ * The delivery count travels in the message body: EventBridge's MNS events carry no DequeueCount,
+ * so a failed message is sent again with its attempt number (retryJobMessageLater) and the worker
+ * dead-letters it, failing its job, once the count reaches MAX_RECEIVE_COUNT, as locally.
+ */
+async function handleOne(deps: Deps, event: MnsCloudEvent, failures: WorkerResult['batchItemFailures']) {
+  // The trigger passes the body as sent (base64 or deflated); a plain JSON body passes through.
+  const body = decodeQueueBody(event.data.messageBody);
   const receiveCount = event.data.dequeueCount ?? 1;
   try {
     return await handleJobMessage(deps, JOB_KINDS, body, receiveCount);
@@ -37,13 +38,18 @@ async function handleOne(event: MnsCloudEvent, failures: WorkerResult['batchItem
 }
 
 /** MNS trigger (through EventBridge): one CloudEvent, or an array of them in batch mode. */
-export const handler: (event: Buffer, context: FcContext) => Promise<WorkerResult> = fcFunction(
-  'worker',
-  mnsTriggerEventSchema,
-  async (event: MnsCloudEvent | MnsCloudEvent[]) => {
-    const events = Array.isArray(event) ? event : [event];
-    const failures: WorkerResult['batchItemFailures'] = [];
-    const outcomes = await Promise.all(events.map((e) => handleOne(e, failures)));
-    return { batchItemFailures: failures, outcomes };
-  },
-);
+export function createHandler(deps: Deps): FcFunction<WorkerResult> {
+  return fcFunction(
+    'worker',
+    mnsTriggerEventSchema,
+    async (event: MnsCloudEvent | MnsCloudEvent[]) => {
+      const events = Array.isArray(event) ? event : [event];
+      const failures: WorkerResult['batchItemFailures'] = [];
+      const outcomes = await Promise.all(events.map((e) => handleOne(deps, e, failures)));
+      return { batchItemFailures: failures, outcomes };
+    },
+    deps.log,
+  );
+}
+
+export const handler: FcFunction<WorkerResult> = coldStart(createHandler);

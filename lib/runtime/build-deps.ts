@@ -1,175 +1,106 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ecsRateLimits, loadSettings, type Settings } from '../config.js';
-import { RandomIds, SystemClock } from '../adapters/system.js';
-import type { Clock, IdSource } from '../ports/clock.js';
-import type { Ecs } from '../ports/ecs.js';
-import type { Queue, QueueSettings } from '../ports/queue.js';
+import type { Settings } from '../config.js';
+import { SystemClock } from '../adapters/system.js';
+import type { Clock } from '../ports/clock.js';
+import type { Queue } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
-import { currentCredentials } from './credentials.js';
-import { setDepsFactory, type Deps, type Logger } from './deps.js';
-import type { FcCredentials } from './fc.js';
-import { createJsonLogger } from './logger.js';
+import {
+  assembleDeps,
+  DEAD_LETTER_QUEUE_SETTINGS,
+  jobQueueSettings,
+  openEcs,
+  openMnsQueues,
+  openTablestore,
+  type BuiltDeps,
+  type CloudDepsOptions,
+} from './cloud-deps.js';
+import { credentialsFromEnvironment } from './credentials.js';
 
-export interface BuildDepsOptions {
-  clock?: Clock;
-  ids?: IdSource;
-  log?: Logger;
-  /** Credentials for ECS, Tablestore and MNS; default: the invocation's STS set, else the environment. */
-  credentials?: () => FcCredentials;
+export { jobQueueSettings, type BuiltDeps } from './cloud-deps.js';
+
+export interface BuildDepsOptions extends CloudDepsOptions {
   /** Embedded queue tuning (the local cloud polls faster in tests). */
   embeddedQueuePollMs?: number;
   /** SQLite durability: FULL by default; the local cloud's fast mode uses NORMAL. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
 }
 
-export interface BuiltDeps {
-  deps: Deps;
-  close(): Promise<void>;
-}
-
 export const SQLITE_FILE = 'ecs-backup.sqlite';
 export const QUEUE_FILE = 'queues.sqlite';
 
-/** The job queue's settings; MNS has the same numbers set on the queue by `infra/queues.ts`. */
-export function jobQueueSettings(settings: Settings): QueueSettings {
-  return {
-    visibilityTimeoutSeconds: settings.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
-    // The worker dead-letters at MAX_RECEIVE_COUNT and fails the job; the queue's own limit is the backstop.
-    maxReceiveCount: settings.MAX_RECEIVE_COUNT + 1,
-    deadLetterQueue: settings.DEAD_LETTER_QUEUE,
-  };
-}
-
 /**
- * Everything a use case needs, from settings. Adapters are imported only when chosen, so a function
- * on Tablestore + MNS never loads SQLite and the reverse (cold start).
+ * Everything a use case needs, from settings, for the local cloud and tests: SQLite or Tablestore,
+ * the embedded queue or MNS. Adapters are imported only when chosen. Deployed functions use
+ * `buildCloudDeps`, which cannot reach SQLite.
  */
 export async function buildDeps(settings: Settings, options: BuildDepsOptions = {}): Promise<BuiltDeps> {
   const clock = options.clock ?? new SystemClock();
-  const credentials = options.credentials ?? (() => currentCredentials());
+  const credentials = options.credentials ?? (() => credentialsFromEnvironment(process.env));
   const closers: (() => Promise<void>)[] = [];
-  const store = await openStore(settings, clock, credentials, options, closers);
-  const { jobQueue, deadLetterQueue } = await openQueues(settings, clock, credentials, options, closers);
-  const ecs = await openEcs(settings, clock, credentials);
-  const deps: Deps = {
-    store,
-    jobQueue,
-    deadLetterQueue,
-    ecs,
-    clock,
-    ids: options.ids ?? new RandomIds(),
-    settings,
-    log: options.log ?? createJsonLogger(),
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
-  return {
-    deps,
-    async close() {
-      for (const close of closers.reverse()) await close().catch(() => undefined);
-    },
-  };
+  try {
+    const store =
+      settings.STORE === 'sqlite'
+        ? await openSqlite(settings, clock, options, closers)
+        : await openTablestore(settings, credentials);
+    const queues =
+      settings.QUEUE === 'embedded'
+        ? await openEmbeddedQueues(settings, clock, options, closers)
+        : await openMnsQueues(settings, credentials);
+    const ecs = await openEcs(settings, clock, credentials);
+    return { deps: assembleDeps(settings, { store, ...queues, ecs, clock }, options), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
-async function openStore(
+async function openSqlite(
   settings: Settings,
   clock: Clock,
-  credentials: () => FcCredentials,
   options: BuildDepsOptions,
   closers: (() => Promise<void>)[],
 ): Promise<Store> {
-  if (settings.STORE === 'sqlite') {
-    mkdirSync(settings.DATA_DIR, { recursive: true });
-    const { openSqliteStore } = await import('../adapters/sqlite/index.js');
-    const store = openSqliteStore(path.join(settings.DATA_DIR, SQLITE_FILE), {
-      clock,
-      synchronous: options.sqliteSynchronous ?? 'FULL',
-    });
-    closers.push(() => store.close());
-    return store;
-  }
-  return openTablestore(settings, credentials);
-}
-
-async function openTablestore(settings: Settings, credentials: () => FcCredentials): Promise<Store> {
-  if (!settings.TABLESTORE_ENDPOINT || !settings.TABLESTORE_INSTANCE) {
-    throw new Error('STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE');
-  }
-  const { createTablestoreStore } = await import('../adapters/tablestore/index.js');
-  return createTablestoreStore({
-    endpoint: settings.TABLESTORE_ENDPOINT,
-    instanceName: settings.TABLESTORE_INSTANCE,
-    // Read per request: FC's STS credentials rotate.
-    credentials: () => credentials(),
+  mkdirSync(settings.DATA_DIR, { recursive: true });
+  const { openSqliteStore } = await import('../adapters/sqlite/index.js');
+  const store = openSqliteStore(path.join(settings.DATA_DIR, SQLITE_FILE), {
+    clock,
+    synchronous: options.sqliteSynchronous ?? 'FULL',
   });
+  closers.push(() => store.close());
+  return store;
 }
 
-async function openQueues(
+async function openEmbeddedQueues(
   settings: Settings,
   clock: Clock,
-  credentials: () => FcCredentials,
   options: BuildDepsOptions,
   closers: (() => Promise<void>)[],
 ): Promise<{ jobQueue: Queue; deadLetterQueue: Queue }> {
-  const jobSettings = jobQueueSettings(settings);
-  const dlqSettings: QueueSettings = { visibilityTimeoutSeconds: 60, maxReceiveCount: 1000 };
-  if (settings.QUEUE === 'embedded') {
-    mkdirSync(settings.DATA_DIR, { recursive: true });
-    const { openEmbeddedQueue } = await import('../adapters/embedded-queue/index.js');
-    const file = path.join(settings.DATA_DIR, QUEUE_FILE);
-    const queueOptions = { pollIntervalMs: options.embeddedQueuePollMs ?? 100 };
-    const jobQueue = openEmbeddedQueue(file, settings.JOB_QUEUE, jobSettings, clock, queueOptions);
-    const deadLetterQueue = openEmbeddedQueue(
-      file,
-      settings.DEAD_LETTER_QUEUE,
-      dlqSettings,
-      clock,
-      queueOptions,
-    );
-    closers.push(
-      () => jobQueue.close(),
-      () => deadLetterQueue.close(),
-    );
-    return { jobQueue, deadLetterQueue };
-  }
-  if (!settings.MNS_ENDPOINT) throw new Error('QUEUE=mns needs MNS_ENDPOINT');
-  const { createMnsQueue } = await import('../adapters/mns/index.js');
-  const creds = credentials();
-  const connection = {
-    endpoint: settings.MNS_ENDPOINT,
-    accessKeyId: creds.accessKeyId,
-    accessKeySecret: creds.accessKeySecret,
-    ...(creds.securityToken ? { securityToken: creds.securityToken } : {}),
-  };
-  const jobQueue = createMnsQueue({ ...connection, name: settings.JOB_QUEUE, settings: jobSettings });
-  const deadLetterQueue = createMnsQueue({
-    ...connection,
-    name: settings.DEAD_LETTER_QUEUE,
-    settings: dlqSettings,
-  });
-  return { jobQueue, deadLetterQueue };
-}
-
-async function openEcs(settings: Settings, clock: Clock, credentials: () => FcCredentials): Promise<Ecs> {
-  const { createEcsAdapter } = await import('../adapters/ecs/index.js');
-  return createEcsAdapter({
-    endpoint: settings.ECS_ENDPOINT ?? `ecs.${settings.ECS_REGION}.aliyuncs.com`,
-    regionId: settings.ECS_REGION,
-    credentials,
-    rateLimits: ecsRateLimits(settings),
-    defaultRatePerSecond: settings.ECS_DEFAULT_RATE_PER_SECOND,
-    maxAttempts: settings.ECS_MAX_ATTEMPTS,
+  mkdirSync(settings.DATA_DIR, { recursive: true });
+  const { openEmbeddedQueue } = await import('../adapters/embedded-queue/index.js');
+  const file = path.join(settings.DATA_DIR, QUEUE_FILE);
+  const queueOptions = { pollIntervalMs: options.embeddedQueuePollMs ?? 100 };
+  const jobQueue = openEmbeddedQueue(
+    file,
+    settings.JOB_QUEUE,
+    jobQueueSettings(settings),
     clock,
-  });
-}
-
-let installed = false;
-
-/**
- * Function cold start: the first invocation builds the dependencies from the environment. The local
- * cloud and tests call `setDeps` instead, which takes precedence.
- */
-export function installCloudDepsFactory(): void {
-  if (installed) return;
-  installed = true;
-  setDepsFactory(async () => (await buildDeps(loadSettings(process.env))).deps);
+    queueOptions,
+  );
+  const deadLetterQueue = openEmbeddedQueue(
+    file,
+    settings.DEAD_LETTER_QUEUE,
+    DEAD_LETTER_QUEUE_SETTINGS,
+    clock,
+    queueOptions,
+  );
+  closers.push(
+    () => jobQueue.close(),
+    () => deadLetterQueue.close(),
+  );
+  return { jobQueue, deadLetterQueue };
 }

@@ -1,18 +1,26 @@
 import type { FcCredentials } from './fc.js';
 
-let fromContext: FcCredentials | undefined;
-
 /**
- * FC hands every invocation the function role's STS credentials in `context.credentials`; they
- * rotate, so the latest invocation's set is the one to sign with. Called by the functions' middleware.
+ * The credentials one function instance signs with. FC hands every invocation the function role's
+ * STS credentials in `context.credentials`; they rotate, so the latest invocation's set is the one
+ * to use, read by every adapter on every request. Outside FC the environment's keys are used.
  */
-export function rememberInvocationCredentials(credentials: FcCredentials | undefined): void {
-  if (credentials?.accessKeyId && credentials.accessKeySecret) fromContext = credentials;
+export class InvocationCredentials {
+  private latest: FcCredentials | undefined;
+
+  constructor(private readonly env: Record<string, string | undefined> = process.env) {}
+
+  remember(credentials: FcCredentials | undefined): void {
+    if (credentials?.accessKeyId && credentials.accessKeySecret) this.latest = credentials;
+  }
+
+  current(): FcCredentials {
+    if (this.latest) return this.latest;
+    return credentialsFromEnvironment(this.env);
+  }
 }
 
-/** The credentials to call Alibaba Cloud with now: the invocation's STS set, else the environment. */
-export function currentCredentials(env: Record<string, string | undefined> = process.env): FcCredentials {
-  if (fromContext) return fromContext;
+export function credentialsFromEnvironment(env: Record<string, string | undefined>): FcCredentials {
   const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
   if (!accessKeyId || !accessKeySecret) {

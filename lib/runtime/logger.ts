@@ -34,15 +34,3 @@ export function createJsonLogger(
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
-let functionLogger: Logger | undefined;
-
-/** Where the functions' invocation lines go: JSON on stdout in FC; the local cloud routes them to its own log. */
-export function setFunctionLogger(logger: Logger | undefined): void {
-  functionLogger = logger;
-}
-
-export function getFunctionLogger(): Logger {
-  functionLogger ??= createJsonLogger();
-  return functionLogger;
-}

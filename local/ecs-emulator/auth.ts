@@ -104,7 +104,8 @@ export class Authenticator {
   private readonly nonces = new Map<string, number>();
 
   constructor(
-    private readonly creds: () => Credentials,
+    /** The key pair to check a request against, found by the access key id it names. */
+    private readonly creds: (accessKeyId: string | undefined) => Credentials,
     private readonly toleranceMs: () => number,
   ) {}
 
@@ -129,7 +130,7 @@ export class Authenticator {
       );
     }
     const [, keyId, signedList, signature] = m as unknown as [string, string, string, string];
-    const creds = this.creds();
+    const creds = this.creds(keyId);
     if (keyId !== creds.accessKeyId) {
       throw new EcsApiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404);
     }
@@ -164,7 +165,7 @@ export class Authenticator {
   }
 
   private verifyV2(req: SignedRequest, params: Record<string, string>, now: number): AuthResult {
-    const creds = this.creds();
+    const creds = this.creds(params['AccessKeyId']);
     if (params['AccessKeyId'] !== creds.accessKeyId) {
       throw new EcsApiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404);
     }

@@ -113,7 +113,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   };
   const toleranceMs = (options.timestampToleranceSeconds ?? 900) * 1000;
   const auth = new Authenticator(
-    () => creds,
+    (keyId) => options.keys?.find(keyId) ?? creds,
     () => toleranceMs,
   );
   const faults = new Faults(options.rateLimits);

@@ -1,3 +1,5 @@
+import type { KeyRing } from '../sts-keys.js';
+
 /**
  * Public shapes of the ECS emulator: start options, the seed file format and the admin API
  * (in-process and over HTTP under `/__admin/<method>` with the method's argument as JSON body).
@@ -85,6 +87,8 @@ export interface EcsEmulatorOptions {
   accessKeySecret?: string;
   /** When set, every request must carry this STS token. */
   securityToken?: string;
+  /** STS-style sets accepted besides the key above (issued and expired while running). */
+  keys?: KeyRing;
   /** Applied only when the data folder holds no state yet (or with `reset`). */
   seed?: SeedConfig | string;
   reset?: boolean;

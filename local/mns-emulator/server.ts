@@ -10,6 +10,7 @@ import {
   type QueueAttributes,
   type StoredMessage,
 } from './model.js';
+import type { KeyRing } from '../sts-keys.js';
 import { verifyAcsCredential, verifyMnsSignature, type Credentials } from './signature.js';
 import { childText, MalformedXmlError, parseXml, toXml, type XmlElement, type XmlFields } from './xml.js';
 
@@ -19,6 +20,8 @@ export interface MnsEmulatorOptions {
   /** When set, requests must be signed with this key; otherwise any well-formed signature passes. */
   accessKeyId?: string;
   accessKeySecret?: string;
+  /** STS-style sets accepted besides the key above (issued and expired while running). */
+  keys?: KeyRing;
   accountId?: string;
 }
 
@@ -104,6 +107,12 @@ export async function startMnsEmulator(options: MnsEmulatorOptions = {}): Promis
   const credentials: Credentials = {
     accessKeyId: options.accessKeyId,
     accessKeySecret: options.accessKeySecret,
+  };
+  /** The set a request names, when the key ring holds it; else the fixed key. */
+  const credentialsFor = (headers: http.IncomingHttpHeaders): Credentials => {
+    const auth = String(headers.authorization ?? '');
+    const keyId = /^MNS ([^:\s]+):/.exec(auth)?.[1] ?? /Credential=([^,\s/]+)/.exec(auth)?.[1];
+    return options.keys?.find(keyId) ?? credentials;
   };
   const accountId = options.accountId ?? '1234567890123456';
   const queues = new Map<string, EmulatedQueue>();
@@ -407,14 +416,14 @@ export async function startMnsEmulator(options: MnsEmulatorOptions = {}): Promis
     const url = req.url ?? '/';
     const action = req.headers['x-acs-action'];
     if (typeof action === 'string') {
-      verifyAcsCredential(req.headers, credentials);
+      verifyAcsCredential(req.headers, credentialsFor(req.headers));
       const params = new URLSearchParams(url.split('?')[1] ?? '');
       if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
       }
       return handleOpenApi(action, params);
     }
-    verifyMnsSignature(method, url, req.headers, credentials);
+    verifyMnsSignature(method, url, req.headers, credentialsFor(req.headers));
     const [path = '/', rawQuery = ''] = url.split(/\?(.*)/s);
     const query = parseQuery(rawQuery);
     const parts = path.split('/').filter((p) => p !== '');

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KeyRing } from '../sts-keys.js';
 import { checkCondition, matchesFilter } from './conditions.js';
 import {
   Instance,
@@ -37,6 +38,8 @@ export interface TablestoreEmulatorOptions {
   accessKeySecret?: string;
   /** When set, requests must carry this STS token. */
   securityToken?: string;
+  /** STS-style sets accepted besides the key above (issued and expired while running). */
+  keys?: KeyRing;
   /** Clock for table TTL. */
   now?: () => number;
 }
@@ -144,11 +147,13 @@ export async function startTablestoreEmulator(
         const body = Buffer.concat(chunks);
         if (size > MAX_REQUEST_BYTES) throw invalid('The request body is larger than 4 MB.');
         counts.set(operation, (counts.get(operation) ?? 0) + 1);
+        const named = req.headers['x-ots-accesskeyid'];
+        const issued = opts.keys?.find(Array.isArray(named) ? named[0] : named);
         authenticate(req, body, operation, {
           instanceName,
-          accessKeyId,
-          accessKeySecret,
-          token: opts.securityToken,
+          ...(issued === undefined
+            ? { accessKeyId, accessKeySecret, token: opts.securityToken }
+            : { ...issued, token: issued.securityToken }),
         });
         const handler = ops[operation];
         if (handler === undefined)

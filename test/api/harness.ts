@@ -9,9 +9,8 @@ import { loadSettings } from '../../lib/config.js';
 import type { Ecs } from '../../lib/ports/ecs.js';
 import type { Queue } from '../../lib/ports/queue.js';
 import type { Deps, Logger } from '../../lib/runtime/deps.js';
-import { setDeps } from '../../lib/runtime/deps.js';
 import type { FcContext, FcHttpEvent, FcHttpResponse } from '../../lib/runtime/fc.js';
-import { handler } from '../../functions/api/index.js';
+import { createHandler } from '../../functions/api/index.js';
 import { startEcsEmulator } from '../../local/ecs-emulator/index.js';
 import type { EcsEmulator, SeedConfig } from '../../local/ecs-emulator/index.js';
 import { ManualClock, SequentialIds } from '../support/clock.js';
@@ -49,6 +48,9 @@ export interface Harness {
   emulator: EcsEmulator;
   logs: { level: string; message: string; fields?: Record<string, unknown> }[];
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  /** The API function on this harness's dependencies, and a call with a whole FC HTTP event. */
+  api: (event: Buffer, context: FcContext) => Promise<FcHttpResponse>;
+  invoke(event: FcHttpEvent): Promise<CallResult>;
   /** Every row of every table that holds product state (not the idempotency memo). */
   dump(): Record<string, unknown[]>;
   close(): Promise<void>;
@@ -90,9 +92,9 @@ export function fcEvent(method: string, rawPath: string, options: CallOptions = 
   };
 }
 
-export async function invoke(event: FcHttpEvent): Promise<CallResult> {
+async function invokeWith(api: ReturnType<typeof createHandler>, event: FcHttpEvent): Promise<CallResult> {
   const context: FcContext = { requestId: event.requestContext.requestId };
-  const answer: FcHttpResponse = await handler(Buffer.from(JSON.stringify(event)), context);
+  const answer: FcHttpResponse = await api(Buffer.from(JSON.stringify(event)), context);
   const text = answer.body === undefined ? '' : answer.body;
   let body: unknown = undefined;
   if (text !== '') body = JSON.parse(text);
@@ -154,7 +156,7 @@ export async function startHarness(options: { seed?: SeedConfig; apiToken?: stri
     settings: loadSettings({ API_TOKEN: options.apiToken ?? TOKEN, DATA_DIR: dir }),
     log,
   };
-  setDeps(deps);
+  const api = createHandler(deps);
   const tables = (
     store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
       name: string;
@@ -173,14 +175,15 @@ export async function startHarness(options: { seed?: SeedConfig; apiToken?: stri
     dir,
     emulator,
     logs,
-    call: (method, p, o) => invoke(fcEvent(method, p, o)),
+    api,
+    invoke: (event) => invokeWith(api, event),
+    call: (method, p, o) => invokeWith(api, fcEvent(method, p, o)),
     dump() {
       const out: Record<string, unknown[]> = {};
       for (const t of tables) out[t] = store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all();
       return out;
     },
     async close() {
-      setDeps(undefined);
       await queue.close();
       await deadLetterQueue.close();
       await store.close();

@@ -185,8 +185,7 @@ describe('request framing', () => {
   });
 
   it('400 for an event that is not an FC HTTP event', async () => {
-    const { handler } = await import('../../functions/api/index.js');
-    const answer = await handler(Buffer.from('not json'), { requestId: 'r-bad' });
+    const answer = await h.api(Buffer.from('not json'), { requestId: 'r-bad' });
     expect(answer.statusCode).toBe(400);
     expect(JSON.parse(answer.body ?? '{}')).toMatchObject({ type: 'urn:ecs-backup:problem:bad-request' });
   });

@@ -6,8 +6,7 @@ import { openSqliteStore } from '../../lib/adapters/sqlite/index.js';
 import { RandomIds, SystemClock } from '../../lib/adapters/system.js';
 import { loadSettings } from '../../lib/config.js';
 import type { BackupPoint, Job } from '../../lib/domain/model.js';
-import { setDeps } from '../../lib/runtime/deps.js';
-import { handler } from '../../functions/api/index.js';
+import { createHandler } from '../../functions/api/index.js';
 import { startHttpBridge } from '../../local/http-bridge.js';
 import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
 import { startEcsEmulator } from '../../local/ecs-emulator/index.js';
@@ -162,7 +161,7 @@ export default async function apiBench() {
       await store.points.createMany(n.map((i) => point(i, now)));
     }
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    setDeps({
+    const handler = createHandler({
       store,
       jobQueue: queue,
       deadLetterQueue: dlq,
@@ -226,7 +225,6 @@ export default async function apiBench() {
     return rows;
   } finally {
     await bridge?.close();
-    setDeps(undefined);
     await queue.close();
     await dlq.close();
     await store.close();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { optionsFromEnvironment, provision } from '../../infra/provision.js';
 import { QUEUES } from '../../infra/queues.js';
-import { TABLE_LIST, indexKeyColumns } from '../../infra/tables.js';
+import { TABLE_LIST, indexKeyColumns } from '../../lib/schema/tables.js';
 import { TablestoreClient, createTablestoreStore } from '../../lib/adapters/tablestore/index.js';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns-emulator/index.js';
 import type { TablestoreEmulator } from '../../local/tablestore-emulator/index.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TABLE_LIST, TABLES, indexKeyColumns, ttlIndexName, type TableDef } from '../../infra/tables.js';
+import { TABLE_LIST, TABLES, indexKeyColumns, ttlIndexName, type TableDef } from '../../lib/schema/tables.js';
 import { MIGRATIONS, migrate, openSqliteStore } from '../../lib/adapters/sqlite/index.js';
 import { DUE_SQL, EXPIRED_AFTER_SQL, EXPIRED_SQL, listSql } from '../../lib/adapters/sqlite/store.js';
 import { ManualClock } from '../support/clock.js';

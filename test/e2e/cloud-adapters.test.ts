@@ -2,16 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as scheduler } from '../../functions/scheduler/index.js';
-import { handler as worker } from '../../functions/worker/index.js';
+import { createHandler as createScheduler } from '../../functions/scheduler/index.js';
+import { createHandler as createWorker } from '../../functions/worker/index.js';
 import { provisionQueues } from '../../infra/queues.js';
 import { provisionTables, TablestoreClient } from '../../lib/adapters/tablestore/index.js';
 import { loadSettings } from '../../lib/config.js';
 import { isTerminal } from '../../lib/domain/job.js';
 import { buildDeps, type BuiltDeps } from '../../lib/runtime/build-deps.js';
-import { setDeps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
-import { setFunctionLogger, silentLogger } from '../../lib/runtime/logger.js';
+import { silentLogger } from '../../lib/runtime/logger.js';
 import { onDemandParams } from '../../lib/usecases/management/job-params.js';
 import { startBackupJob } from '../../lib/usecases/management/start-backup.js';
 import { startEcsEmulator, type EcsEmulator } from '../../local/ecs-emulator/index.js';
@@ -58,12 +57,8 @@ describe('the engine on Tablestore + MNS (cloud adapters, emulated)', { timeout:
       POLL_INTERVAL_SECONDS: '1',
     });
     built = await buildDeps(settings, { credentials: () => KEY, log: silentLogger });
-    setDeps(built.deps);
-    setFunctionLogger(silentLogger);
   });
   afterAll(async () => {
-    setDeps(undefined);
-    setFunctionLogger(undefined);
     await built?.close();
     await mns?.close();
     await tablestore?.close();
@@ -73,6 +68,8 @@ describe('the engine on Tablestore + MNS (cloud adapters, emulated)', { timeout:
 
   it('takes a backup end to end through the functions', async () => {
     const { deps } = built;
+    const worker = createWorker(deps);
+    const scheduler = createScheduler(deps);
     const { instanceId } = await ecs.admin.addInstance({
       osType: 'linux',
       disks: [

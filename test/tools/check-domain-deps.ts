@@ -1,10 +1,17 @@
 /**
- * Dependency rule for the domain core: files under lib/domain/ may import each other and `zod`, and
- * nothing else: no Node built-in that does I/O (or reads time or randomness), no other package, no
- * path outside lib/domain/. Also refuses the globals that would smuggle the same in without an import
+ * Dependency rules (`npm run deps:check`).
+ *
+ * The domain core: files under lib/domain/ may import each other and `zod`, and nothing else: no
+ * Node built-in that does I/O (or reads time or randomness), no other package, no path outside
+ * lib/domain/. Also refuses the globals that would smuggle the same in without an import
  * (process, fetch, require, performance, Date.now(), new Date(), Math.random()).
  *
- * Usage: tsx test/tools/check-domain-deps.ts [domainDir]   (exit 1 and a list when anything is found)
+ * The layers around it (LAYER_RULES): use cases never import adapters, the runtime, functions or
+ * the local cloud; adapters never import use cases, functions, infra or the local cloud; functions
+ * reach adapters only through the runtime's dependency builder.
+ *
+ * Usage: tsx test/tools/check-domain-deps.ts [domainDir]   (exit 1 and a list when anything is found;
+ * with a folder named, only the domain rule runs, on that folder)
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
@@ -140,6 +147,72 @@ export function findViolations(files: readonly SourceText[], domainRoot = 'lib/d
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }
 
+export interface LayerRule {
+  /** Repository-relative folder whose files the rule covers. */
+  root: string;
+  /** Repository-relative folders those files must not import, with the reason. */
+  forbidden: { root: string; why: string }[];
+}
+
+/** Use cases: checked once the engine's dependency type lives beside the use cases. */
+export const USE_CASE_RULE: LayerRule = {
+  root: 'lib/usecases',
+  forbidden: [
+    { root: 'lib/adapters', why: 'use cases reach I/O through ports, never an adapter' },
+    { root: 'lib/runtime', why: 'use cases get their dependencies as an argument, not from the runtime' },
+    { root: 'functions', why: 'use cases do not know the functions that call them' },
+    { root: 'local', why: 'use cases do not know the local cloud' },
+  ],
+};
+
+export const LAYER_RULES: readonly LayerRule[] = [
+  {
+    root: 'lib/adapters',
+    forbidden: [
+      { root: 'lib/usecases', why: 'adapters implement ports and know no use case' },
+      { root: 'functions', why: 'adapters do not know the functions' },
+      { root: 'infra', why: 'adapters read shared definitions from lib/schema, not infra' },
+      { root: 'local', why: 'adapters do not know the local cloud' },
+    ],
+  },
+  {
+    root: 'functions',
+    forbidden: [
+      { root: 'lib/adapters', why: "functions get adapters through the runtime's dependency builder" },
+    ],
+  },
+];
+
+const under = (file: string, root: string) => file === root || file.startsWith(`${root}/`);
+
+/** Imports that cross a layer boundary the rules forbid, in file then line order. */
+export function findLayerViolations(
+  files: readonly SourceText[],
+  rules: readonly LayerRule[] = LAYER_RULES,
+): Violation[] {
+  const out: Violation[] = [];
+  for (const file of files) {
+    const applicable = rules.filter((r) => under(file.path, r.root));
+    if (applicable.length === 0) continue;
+    const sf = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    for (const { node, specifier } of moduleSpecifiers(sf)) {
+      if (specifier === null || !specifier.startsWith('.')) continue;
+      const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file.path), specifier));
+      for (const rule of applicable) {
+        const hit = rule.forbidden.find((f) => under(resolved, f.root));
+        if (hit === undefined) continue;
+        out.push({
+          file: file.path,
+          line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1,
+          target: specifier,
+          reason: `${hit.root}/ (${hit.why})`,
+        });
+      }
+    }
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+}
+
 async function listTs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(
@@ -152,25 +225,40 @@ async function listTs(dir: string): Promise<string[]> {
   return nested.flat();
 }
 
-async function main(): Promise<void> {
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  const domainDir = path.resolve(repo, process.argv[2] ?? 'lib/domain');
-  const domainRoot = path.relative(repo, domainDir).split(path.sep).join('/');
+async function readTree(repo: string, dir: string): Promise<SourceText[]> {
   const files: SourceText[] = [];
-  for (const full of (await listTs(domainDir)).sort()) {
+  for (const full of (await listTs(dir)).sort()) {
     files.push({
       path: path.relative(repo, full).split(path.sep).join('/'),
       text: await readFile(full, 'utf8'),
     });
   }
-  const violations = findViolations(files, domainRoot);
+  return files;
+}
+
+async function main(): Promise<void> {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const domainDir = path.resolve(repo, process.argv[2] ?? 'lib/domain');
+  const domainRoot = path.relative(repo, domainDir).split(path.sep).join('/');
+  const domainFiles = await readTree(repo, domainDir);
+  const violations = findViolations(domainFiles, domainRoot);
+  let checked = domainFiles.length;
+  if (process.argv[2] === undefined) {
+    const layered = (
+      await Promise.all(LAYER_RULES.map((r) => readTree(repo, path.join(repo, r.root))))
+    ).flat();
+    checked += layered.length;
+    violations.push(...findLayerViolations(layered));
+  }
   if (violations.length === 0) {
-    console.log(`deps:check: ${files.length} files under ${domainRoot}/, no forbidden dependency`);
+    const layers =
+      process.argv[2] === undefined ? ` and ${LAYER_RULES.map((r) => `${r.root}/`).join(', ')}` : '';
+    console.log(`deps:check: ${checked} files under ${domainRoot}/${layers}, no forbidden dependency`);
     return;
   }
   for (const v of violations) console.error(`${v.file}:${v.line}  ${v.target}  ${v.reason}`);
   console.error(
-    `deps:check: ${violations.length} forbidden ${violations.length === 1 ? 'dependency' : 'dependencies'} under ${domainRoot}/`,
+    `deps:check: ${violations.length} forbidden ${violations.length === 1 ? 'dependency' : 'dependencies'} under ${domainRoot}/${process.argv[2] === undefined ? ' and the layers' : ''}`,
   );
   process.exitCode = 1;
 }

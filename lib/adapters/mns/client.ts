@@ -10,6 +10,12 @@ export interface MnsConnection {
   securityToken?: string;
 }
 
+export interface MnsCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
 /** The account id in an MNS endpoint's host name (`<accountId>.mns.<region>...`), if any. */
 export function accountIdOf(endpoint: string): string | undefined {
   return /^(\d+)\.mns\./.exec(new URL(endpoint).hostname)?.[1];
@@ -31,4 +37,26 @@ export function newMnsClient(connection: MnsConnection): MnsClient {
     readTimeout: MNS_CALL_TIMEOUT_MS,
     connectTimeout: MNS_CALL_TIMEOUT_MS,
   });
+}
+
+/**
+ * A client per credential set, read on every call: Function Compute's STS credentials rotate, and
+ * the SDK signs with the keys it was built with. Rebuilding only when the set changes keeps the
+ * SDK's keep-alive agent for the common case.
+ */
+export function rotatingMnsClient(
+  connection: Omit<MnsConnection, 'accessKeyId' | 'accessKeySecret' | 'securityToken'>,
+  credentials: () => MnsCredentials,
+): () => MnsClient {
+  let key = '';
+  let client: MnsClient | undefined;
+  return () => {
+    const creds = credentials();
+    const next = `${creds.accessKeyId}\n${creds.accessKeySecret}\n${creds.securityToken ?? ''}`;
+    if (client === undefined || next !== key) {
+      client = newMnsClient({ ...connection, ...creds });
+      key = next;
+    }
+    return client;
+  };
 }

@@ -13,29 +13,48 @@ import {
   type ReceiveOptions,
   type SendOptions,
 } from '../../ports/queue.js';
-import { newMnsClient, type MnsConnection } from './client.js';
+import { newMnsClient, rotatingMnsClient, type MnsConnection, type MnsCredentials } from './client.js';
 import { decodeMnsBody, encodeMnsBody } from './codec.js';
 import { expectSuccess, mnsErrorCode, translateMnsError } from './errors.js';
 
 export { decodeMnsBody, encodeMnsBody } from './codec.js';
-export { accountIdOf, newMnsClient, type MnsConnection } from './client.js';
+export {
+  accountIdOf,
+  newMnsClient,
+  rotatingMnsClient,
+  type MnsConnection,
+  type MnsCredentials,
+} from './client.js';
 
-export interface MnsQueueOptions extends MnsConnection {
+export type MnsQueueOptions = (
+  | MnsConnection
+  | (Omit<MnsConnection, 'accessKeyId' | 'accessKeySecret' | 'securityToken'> & {
+      /** Read on every call (rotating STS credentials); takes the place of fixed keys. */
+      credentials: () => MnsCredentials;
+    })
+) & {
   name: string;
   /**
-   * Must match the queue as provisioned (`infra/queues.ts`): MNS applies the visibility timeout
+   * Must match the queue as provisioned (`lib/schema/queues.ts`): MNS applies the visibility timeout
    * and the dead-letter policy server-side. The adapter dead-letters by itself only when it
    * sees a message received more often than `maxReceiveCount` (a queue without the policy).
    */
   settings: QueueSettings;
   /** The queue's MaximumMessageSize (bytes of the encoded body); default 65536. */
   maxMessageBytes?: number;
-}
+};
 
 /** A `Queue` on Alibaba Cloud MNS through the official `@alicloud/mns` SDK. */
 export function createMnsQueue(options: MnsQueueOptions): Queue {
   checkSettings(options.name, options.settings);
-  return new MnsQueue(newMnsClient(options), options.name, options.settings, options.maxMessageBytes);
+  let client: () => MnsClient;
+  if ('credentials' in options) {
+    client = rotatingMnsClient(options, options.credentials);
+  } else {
+    const fixed = newMnsClient(options);
+    client = () => fixed;
+  }
+  return new MnsQueue(client, options.name, options.settings, options.maxMessageBytes);
 }
 
 // Handles go into the query string unescaped by the SDK; anything that could end the
@@ -46,11 +65,16 @@ class MnsQueue implements Queue {
   private closed = false;
 
   constructor(
-    private readonly client: MnsClient,
+    private readonly clientNow: () => MnsClient,
     readonly name: string,
     private readonly settings: QueueSettings,
     private readonly maxMessageBytes: number = MAX_BODY_BYTES,
   ) {}
+
+  /** The client for the credentials valid now. */
+  private get client(): MnsClient {
+    return this.clientNow();
+  }
 
   private ensureOpen(): void {
     if (this.closed) throw new QueueError(`queue ${this.name} is closed`);

@@ -1,7 +1,7 @@
 /**
  * Versioned schema migrations. Each entry is applied once, in order, inside one immediate transaction,
  * and recorded in `schema_migrations`. Entries are never edited after release: a change is a new entry.
- * A test checks that the tables and indexes they produce match `infra/tables.ts`.
+ * A test checks that the tables and indexes they produce match `lib/schema/tables.ts`.
  *
  * STRICT tables make SQLite refuse a value of the wrong type instead of silently storing it.
  * Indexes on a nullable column are partial (`WHERE col IS NOT NULL`), like Tablestore's sparse global

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { TABLES, EXPIRY_BUCKET_ELIGIBLE, columnValues, type TableDef } from '../../../infra/tables.js';
+import { TABLES, EXPIRY_BUCKET_ELIGIBLE, columnValues, type TableDef } from '../../schema/tables.js';
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Clock } from '../../ports/clock.js';
 import type {

@@ -5,7 +5,7 @@ import {
   physicalTableName,
   type IndexDef,
   type TableDef,
-} from '../../../infra/tables.js';
+} from '../../schema/tables.js';
 import type { Page, PageRequest, WriteResult } from '../../ports/store.js';
 import {
   ConditionFailed,

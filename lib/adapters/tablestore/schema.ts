@@ -6,7 +6,7 @@ import {
   physicalIndexName,
   physicalTableName,
   type TableDef,
-} from '../../../infra/tables.js';
+} from '../../schema/tables.js';
 import type { TablestoreClient } from './client.js';
 
 /** Tablestore tables and global secondary indexes, derived from infra/tables.ts. */

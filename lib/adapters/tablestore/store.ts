@@ -5,7 +5,7 @@ import {
   TABLES,
   physicalTableName,
   type IndexDef,
-} from '../../../infra/tables.js';
+} from '../../schema/tables.js';
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type {
   ExportCollection,

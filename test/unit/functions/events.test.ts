@@ -1,28 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handler as retention } from '../../../functions/retention/index.js';
-import { handler as scheduler } from '../../../functions/scheduler/index.js';
+import { createHandler as createRetention } from '../../../functions/retention/index.js';
+import { createHandler as createScheduler } from '../../../functions/scheduler/index.js';
 import { mnsTriggerEventSchema, timerEventSchema } from '../../../functions/shared/events.js';
-import { handler as worker } from '../../../functions/worker/index.js';
+import { createHandler as createWorker } from '../../../functions/worker/index.js';
+import { encodeMnsBody } from '../../../lib/adapters/mns/codec.js';
 import { newJob } from '../../../lib/domain/job.js';
-import { currentCredentials, rememberInvocationCredentials } from '../../../lib/runtime/credentials.js';
-import { setDeps } from '../../../lib/runtime/deps.js';
+import { InvocationCredentials } from '../../../lib/runtime/credentials.js';
 import type { FcContext } from '../../../lib/runtime/fc.js';
-import { setFunctionLogger, silentLogger } from '../../../lib/runtime/logger.js';
 import { backupParams, harness, type Harness } from '../usecases/harness.js';
 
 const sample = (name: string) => readFileSync(new URL(`../../../events/${name}`, import.meta.url));
 const context: FcContext = { requestId: 'req-test-1', function: { name: 'test', timeout: 60 } };
 
 let h: Harness;
+let worker: ReturnType<typeof createWorker>;
+let scheduler: ReturnType<typeof createScheduler>;
+let retention: ReturnType<typeof createRetention>;
 beforeEach(() => {
   h = harness();
-  setDeps(h.deps);
-  setFunctionLogger(silentLogger);
+  worker = createWorker(h.deps);
+  scheduler = createScheduler(h.deps);
+  retention = createRetention(h.deps);
 });
 afterEach(async () => {
-  setDeps(undefined);
-  setFunctionLogger(undefined);
   await h.close();
 });
 
@@ -101,6 +102,20 @@ describe('worker function', () => {
     expect(result.outcomes[0]).toMatchObject({ kind: 'waiting', jobId: 'job-plain1' });
   });
 
+  it('decodes a deflated (z:) body as the trigger passes it, undecoded', async () => {
+    const { instanceId } = h.ecs.addInstance();
+    await storeJob('job-deflated1', instanceId);
+    const event = JSON.parse(sample('mns-single.json').toString());
+    // A body that only fits MNS's limit deflated: it travels as `z:` + base64, which is not base64.
+    const body = JSON.stringify({ v: 1, jobId: 'job-deflated1', pad: 'x'.repeat(60_000) });
+    event.data.messageBody = encodeMnsBody(body);
+    expect(event.data.messageBody.startsWith('z:')).toBe(true);
+
+    const result = await worker(Buffer.from(JSON.stringify(event)), context);
+
+    expect(result.outcomes[0]).toMatchObject({ kind: 'waiting', jobId: 'job-deflated1' });
+  });
+
   it('answers a malformed event instead of throwing (a retry would fail the same way)', async () => {
     const notJson = (await worker(Buffer.from('{nope'), context)) as unknown as {
       ok: boolean;
@@ -153,20 +168,26 @@ describe('timer functions', () => {
 });
 
 describe('credentials', () => {
-  it('prefers the STS set of the latest invocation over the environment', async () => {
+  it('prefers the STS set of the latest invocation over the environment', () => {
     const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'env-id', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'env-secret' };
-    expect(currentCredentials(env).accessKeyId).toBe('env-id');
+    const credentials = new InvocationCredentials(env);
+    expect(credentials.current().accessKeyId).toBe('env-id');
 
-    await scheduler(sample('timer-scheduler.json'), {
-      ...context,
-      credentials: { accessKeyId: 'sts-id', accessKeySecret: 'sts-secret', securityToken: 'sts-token' },
-    });
-
-    expect(currentCredentials(env)).toEqual({
+    credentials.remember({
       accessKeyId: 'sts-id',
       accessKeySecret: 'sts-secret',
       securityToken: 'sts-token',
     });
-    rememberInvocationCredentials(undefined);
+    credentials.remember(undefined);
+
+    expect(credentials.current()).toEqual({
+      accessKeyId: 'sts-id',
+      accessKeySecret: 'sts-secret',
+      securityToken: 'sts-token',
+    });
+  });
+
+  it('names the missing keys when there is neither an invocation set nor an environment', () => {
+    expect(() => new InvocationCredentials({}).current()).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
   });
 });

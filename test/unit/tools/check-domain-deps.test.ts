@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyImport, findViolations } from '../../tools/check-domain-deps.js';
+import {
+  classifyImport,
+  findLayerViolations,
+  findViolations,
+  USE_CASE_RULE,
+} from '../../tools/check-domain-deps.js';
 
 const file = (path: string, text: string) => ({ path, text });
 
@@ -176,5 +181,56 @@ describe('check-domain-deps command', { timeout: 120_000 }, () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('layer rules', () => {
+  it('passes imports that stay inside what each layer may use', () => {
+    expect(
+      findLayerViolations([
+        file('lib/adapters/mns/index.ts', "import { QueueError } from '../../ports/queue.js';"),
+        file('lib/adapters/sqlite/store.ts', "import { TABLES } from '../../schema/tables.js';"),
+        file('functions/worker/index.ts', "import { coldStart } from '../../lib/runtime/cold-start.js';"),
+        file('lib/usecases/retention.ts', "import type { Deps } from './deps.js';"),
+      ]),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['lib/adapters/ecs/adapter.ts', "import { x } from '../../usecases/retention.js';", 'lib/usecases/'],
+    ['lib/adapters/ecs/adapter.ts', "import { x } from '../../../infra/build.js';", 'infra/'],
+    ['lib/adapters/ecs/adapter.ts', "import { x } from '../../../local/cloud.js';", 'local/'],
+    ['lib/adapters/ecs/adapter.ts', "import { x } from '../../../functions/api/index.js';", 'functions/'],
+    ['functions/api/index.ts', "import { x } from '../../lib/adapters/mns/codec.js';", 'lib/adapters/'],
+  ])('refuses %s importing %s', (path, text, forbidden) => {
+    const found = findLayerViolations([file(path, `\n${text}`)]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ file: path, line: 2 });
+    expect(found[0]!.reason.startsWith(forbidden)).toBe(true);
+  });
+
+  it('the use-case rule refuses adapters, the runtime, functions and the local cloud', () => {
+    const rules = [USE_CASE_RULE];
+    const found = findLayerViolations(
+      [
+        file(
+          'lib/usecases/jobs/engine.ts',
+          [
+            "import { a } from '../../adapters/system.js';",
+            "import type { Deps } from '../../runtime/deps.js';",
+            "import { f } from '../../../functions/worker/index.js';",
+            "import { l } from '../../../local/cloud.js';",
+            "import { d } from '../../domain/job.js';",
+          ].join('\n'),
+        ),
+      ],
+      rules,
+    );
+    expect(found.map((v) => [v.line, v.reason.split(' ')[0]])).toEqual([
+      [1, 'lib/adapters/'],
+      [2, 'lib/runtime/'],
+      [3, 'functions/'],
+      [4, 'local/'],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
-import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../lib/domain/model.js';
-import type { IdempotencyRecord } from '../lib/ports/store.js';
+import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../domain/model.js';
+import type { IdempotencyRecord } from '../ports/store.js';
 
 /**
  * The one definition of the Store's tables. The SQLite migrations are checked against it by a test,

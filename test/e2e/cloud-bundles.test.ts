@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTablestoreStore } from '../../lib/adapters/tablestore/index.js';
+import { newJob } from '../../lib/domain/job.js';
+import { timerEvent } from '../../local/runtime/timers.js';
+import { startCloudMode, type CloudMode } from '../../local/cloud-mode/index.js';
+import { smokeChecks } from '../../infra/smoke.js';
+import type { FunctionName } from '../../local/cloud-mode/fc-host.js';
+import { E2E_TIMEOUT_MS, isoIn, until } from './support.js';
+
+/**
+ * The test that says a deployment will work: the built bundles (not the TypeScript sources), loaded
+ * in a process of their own the way FC loads them, driven by FC-shaped events (HTTP trigger, timer,
+ * EventBridge MNS CloudEvent arrays with bodies as sent), on the Tablestore, MNS and ECS emulators,
+ * signing with STS-style credentials that rotate during the run.
+ */
+describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_TIMEOUT_MS * 2 }, () => {
+  let dir: string;
+  let cloud: CloudMode;
+  const state: { instanceId?: string; planId?: string; scheduledPointId?: string; runNowPointId?: string } =
+    {};
+
+  async function api<T = Record<string, unknown>>(
+    method: string,
+    route: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${cloud.apiUrl}/api/v1${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${cloud.apiToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as T };
+  }
+
+  type JobView = {
+    id: string;
+    status: string;
+    step: string;
+    reason?: string | null;
+    backupId?: string | null;
+  };
+  const job = async (id: string) => (await api<JobView>('GET', `/jobs/${id}`)).body;
+  const terminal = (id: string, timeoutMs = 60_000) =>
+    until(
+      `job ${id} to end`,
+      async () => {
+        const j = await job(id);
+        return ['COMPLETE', 'PARTIAL_COMPLETE', 'FAILED', 'CANCELED', 'SKIPPED'].includes(j.status)
+          ? j
+          : undefined;
+      },
+      timeoutMs,
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ecs-backup-cloud-mode-'));
+    cloud = await startCloudMode({
+      dataDir: dir,
+      bundlesDir: path.join(dir, 'bundles'),
+      // Built here from the sources, so a clean clone tests what it would deploy.
+      build: true,
+      timers: false,
+      settings: { POLL_INTERVAL_SECONDS: '1', MAX_RECEIVE_COUNT: '3' },
+      emulator: {
+        snapshotBaseMs: 300,
+        snapshotSpeedBytesPerSec: 64 * 1024 * 1024 * 1024,
+        asyncOperationMs: 100,
+      },
+      retryDelayMs: () => 200,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await cloud?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('protect: the API bundle answers through an FC HTTP event and the plan is stored in Tablestore', async () => {
+    const { instanceId } = await cloud.ecs.admin.addInstance({
+      osType: 'linux',
+      status: 'Running',
+      disks: [
+        { type: 'system', category: 'cloud_essd' },
+        { type: 'data', category: 'cloud_essd' },
+      ],
+    });
+    const answer = await api<{ plan: { id: string } }>('POST', '/protected-instances', {
+      instanceId,
+      disks: 'all',
+      plan: {
+        schedule: { startAt: isoIn(4), every: { value: 1, unit: 'days' } },
+        retention: { value: 1, unit: 'days' },
+        consistency: { applicationConsistent: false },
+      },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    state.instanceId = instanceId;
+    state.planId = answer.body.plan.id;
+    expect((await api('GET', `/plans/${state.planId}`)).status).toBe(200);
+  });
+
+  it('scheduled backup: the timer event enqueues it and the worker bundle completes it', async () => {
+    const tick = (await cloud.tickScheduler()) as { enqueued: number };
+    expect(tick.enqueued).toBe(1);
+    const listed = await until('the scheduled job', async () => {
+      const jobs = await api<{ items: JobView[] }>('GET', `/jobs?planId=${state.planId}`);
+      return jobs.body.items[0];
+    });
+    const done = await terminal(listed.id);
+    expect(done.status, done.reason ?? '').toBe('COMPLETE');
+    state.scheduledPointId = done.backupId ?? undefined;
+    expect(state.scheduledPointId).toBeTruthy();
+    expect(cloud.triggerStats().pushed).toBeGreaterThan(0);
+  });
+
+  it('rotated credentials: the new STS set is accepted everywhere, the expired one refused', async () => {
+    const { previous, current } = await cloud.rotateCredentials();
+    expect(current.accessKeyId).not.toBe(previous.accessKeyId);
+
+    await expect(
+      cloud.host.invoke('scheduler', timerEvent('scheduler-every-minute', new Date()), {
+        credentials: previous,
+      }),
+    ).rejects.toThrow(/OTSAuthFailed|AccessKeyID|access key/i);
+    // The next invocation carries the current set, and the same instance signs with it.
+    const tick = (await cloud.tickScheduler()) as { plans: number };
+    expect(tick.plans).toBeGreaterThanOrEqual(0);
+  });
+
+  it('run now, after the rotation: a second backup completes', async () => {
+    const run = await api<{ id: string }>('POST', `/plans/${state.planId}/run`);
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    const done = await terminal(run.body.id);
+    expect(done.status, done.reason ?? '').toBe('COMPLETE');
+    state.runNowPointId = done.backupId ?? undefined;
+  });
+
+  it('cancel: a backup waiting on a slow snapshot ends CANCELED and its snapshot group is deleted', async () => {
+    await cloud.ecs.admin.setSnapshotSpeed({ baseMs: 120_000 });
+    try {
+      const run = await api<{ id: string }>('POST', `/plans/${state.planId}/run`);
+      expect(run.status).toBe(202);
+      await until('the job to poll its snapshot', async () => (await job(run.body.id)).step === 'poll');
+      const since = Date.now();
+      const cancel = await api('POST', `/jobs/${run.body.id}/cancel`);
+      expect(cancel.status).toBeLessThan(300);
+      const done = await terminal(run.body.id);
+      expect(done.status).toBe('CANCELED');
+      const deletes = await cloud.ecs.admin.calls({ action: 'DeleteSnapshotGroup', since });
+      expect(deletes.filter((c) => c.ok)).toHaveLength(1);
+    } finally {
+      await cloud.ecs.admin.setSnapshotSpeed({ baseMs: 300 });
+    }
+  });
+
+  it('retention: the hourly timer event deletes an expired backup and its snapshots, keeps the latest', async () => {
+    const expireAt = isoIn(2);
+    const patched = await api('PATCH', `/backups/${state.scheduledPointId}`, { expireAt });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    await until('the new expiry to pass', async () => Date.now() > Date.parse(expireAt) + 50);
+    const since = Date.now();
+
+    const report = (await cloud.runRetention()) as { deleted: number };
+
+    expect(report.deleted).toBe(1);
+    const gone = await api<{ status: string; snapshotGroupId?: string }>(
+      'GET',
+      `/backups/${state.scheduledPointId}`,
+    );
+    expect(gone.body.status).toBe('DELETED');
+    const kept = await api<{ status: string }>('GET', `/backups/${state.runNowPointId}`);
+    expect(kept.body.status).toBe('AVAILABLE');
+    const deletes = await cloud.ecs.admin.calls({ action: 'DeleteSnapshotGroup', since });
+    expect(deletes.filter((c) => c.ok)).toHaveLength(1);
+  });
+
+  it('a poison message ends in the dead-letter queue and its job FAILED', async () => {
+    // A job whose parameters the worker cannot read: every delivery throws.
+    const store = createTablestoreStore({
+      endpoint: cloud.tablestore.endpoint,
+      instanceName: cloud.env.TABLESTORE_INSTANCE!,
+      credentials: () => cloud.credentials(),
+    });
+    const jobId = `job-poison-${Date.now()}`;
+    await store.jobs.create(
+      newJob({ id: jobId, type: 'backup', instanceId: state.instanceId!, params: { disks: 42 } }, Date.now()),
+    );
+    await cloud.jobQueue.send(JSON.stringify({ v: 1, jobId }));
+
+    const failed = await terminal(jobId, 60_000);
+    const dead = await until('the dead-lettered message', async () => {
+      const messages = await cloud.deadLetterQueue.receive({ max: 10, waitSeconds: 1 });
+      return messages.find((m) => m.body.includes(jobId));
+    });
+
+    expect(failed.status).toBe('FAILED');
+    expect(failed.reason).toMatch(/failed 3 times/);
+    expect(JSON.parse(dead.body)).toMatchObject({ jobId });
+  });
+
+  it('npm run smoke judges the bundles healthy with its harmless events', async () => {
+    const results = [];
+    for (const check of smokeChecks('ecs-backup', cloud.apiToken)) {
+      const fn = check.fn.replace('ecs-backup-', '') as FunctionName;
+      results.push({ name: check.name, ...check.judge(await cloud.host.invoke(fn, check.event)) });
+    }
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results).toHaveLength(5);
+  });
+});
