@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { MAX_BODY_BYTES } from './http.js';
 import { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX } from './problem.js';
 import type { Route } from './router.js';
-import { apiRegistry } from './schemas.js';
+import { apiRegistry } from './schemas/common.js';
 
 type Json = Record<string, unknown>;
 
