@@ -1,5 +1,4 @@
 /** The success answers routes give, and small helpers every route table shares. */
-import type { PageRequest } from '../ports/store.js';
 import type { ApiResponse } from './http.js';
 
 export const API_PREFIX = '/api/v1';
@@ -28,10 +27,4 @@ export function stripUndefined<T extends object>(o: T): { [K in keyof T]?: Exclu
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]?: Exclude<T[K], undefined>;
   };
-}
-
-export function pageRequest(q: { limit: number; cursor?: string; order: 'asc' | 'desc' }): PageRequest {
-  return q.cursor === undefined
-    ? { limit: q.limit, order: q.order }
-    : { limit: q.limit, cursor: q.cursor, order: q.order };
 }

@@ -1,7 +1,8 @@
 import type { PointFilter } from '../../ports/store.js';
 import { deleteBackup, getBackup, listBackups, setBackupExpiry } from '../../usecases/management/backups.js';
-import { API_PREFIX, ok, pageRequest, stripUndefined } from '../answers.js';
-import { unwrap, withClientCursor } from '../outcomes.js';
+import { API_PREFIX, ok, stripUndefined } from '../answers.js';
+import { boundPage } from '../cursor.js';
+import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import {
   backupPage,
@@ -29,7 +30,7 @@ export const backupRoutes: Route[] = [
         from: query.from,
         to: query.to,
       });
-      const page = await withClientCursor(() => listBackups(deps, filter, pageRequest(query)));
+      const page = await boundPage(deps, 'backups', query, (p) => listBackups(deps, filter, p));
       return ok(toPageView(page, toBackupView));
     },
   }),

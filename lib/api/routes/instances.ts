@@ -1,5 +1,6 @@
 import { listInstances } from '../../usecases/management/instances.js';
 import { API_PREFIX, ok } from '../answers.js';
+import { boundPage } from '../cursor.js';
 import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import { instancePage, instanceQuerySchema } from '../schemas/instances.js';
@@ -16,12 +17,14 @@ export const instanceRoutes: Route[] = [
     query: instanceQuerySchema,
     responses: { 200: { description: 'One page of instances', schema: instancePage } },
     handle: async ({ query }, { deps }) => {
-      const page = unwrap(
-        await listInstances(deps, {
-          limit: query.limit,
-          ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-          ...(query.protected === undefined ? {} : { protected: query.protected === 'true' }),
-        }),
+      const page = await boundPage(deps, 'instances', query, async (p) =>
+        unwrap(
+          await listInstances(deps, {
+            limit: p.limit ?? query.limit,
+            ...(p.cursor === undefined ? {} : { cursor: p.cursor }),
+            ...(query.protected === undefined ? {} : { protected: query.protected === 'true' }),
+          }),
+        ),
       );
       return ok(toPageView(page, toInstanceView));
     },

@@ -1,7 +1,8 @@
 import type { JobFilter } from '../../ports/store.js';
 import { cancelJob, getJob, listJobs } from '../../usecases/management/jobs.js';
-import { accepted, API_PREFIX, ok, pageRequest, stripUndefined } from '../answers.js';
-import { unwrap, withClientCursor } from '../outcomes.js';
+import { accepted, API_PREFIX, ok, stripUndefined } from '../answers.js';
+import { boundPage } from '../cursor.js';
+import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import { jobPage, jobPathSchema, jobQuerySchema, jobView } from '../schemas/jobs.js';
 import { toJobView, toPageView } from '../views.js';
@@ -24,7 +25,7 @@ export const jobRoutes: Route[] = [
         from: query.from,
         to: query.to,
       });
-      const page = await withClientCursor(() => listJobs(deps, filter, pageRequest(query)));
+      const page = await boundPage(deps, 'jobs', query, (p) => listJobs(deps, filter, p));
       return ok(toPageView(page, toJobView));
     },
   }),

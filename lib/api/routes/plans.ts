@@ -9,8 +9,9 @@ import {
   suspend,
   updatePlan,
 } from '../../usecases/management/plans.js';
-import { accepted, API_PREFIX, created, ok, pageRequest, stripUndefined } from '../answers.js';
-import { unwrap, withClientCursor } from '../outcomes.js';
+import { accepted, API_PREFIX, created, ok, stripUndefined } from '../answers.js';
+import { boundPage } from '../cursor.js';
+import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import { jobView } from '../schemas/jobs.js';
 import {
@@ -34,13 +35,8 @@ export const planRoutes: Route[] = [
     query: planQuerySchema,
     responses: { 200: { description: 'One page', schema: planPage } },
     handle: async ({ query }, { deps }) => {
-      const page = await withClientCursor(() =>
-        listPlans(
-          deps,
-          stripUndefined({ instanceId: query.instanceId, state: query.state }),
-          pageRequest(query),
-        ),
-      );
+      const filter = stripUndefined({ instanceId: query.instanceId, state: query.state });
+      const page = await boundPage(deps, 'plans', query, (p) => listPlans(deps, filter, p));
       return ok(toPageView(page, toPlanView));
     },
   }),

@@ -1,7 +1,8 @@
 import { getProtectedInstance, listProtectedInstances } from '../../usecases/management/instances.js';
 import { backupNow, protectInstance, stopProtection } from '../../usecases/management/protect.js';
-import { accepted, API_PREFIX, created, ok, pageRequest, stripUndefined } from '../answers.js';
-import { unwrap, withClientCursor } from '../outcomes.js';
+import { accepted, API_PREFIX, created, ok, stripUndefined } from '../answers.js';
+import { boundPage } from '../cursor.js';
+import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import { listQuerySchema } from '../schemas/common.js';
 import { jobView } from '../schemas/jobs.js';
@@ -57,7 +58,9 @@ export const protectedInstanceRoutes: Route[] = [
     query: listQuerySchema,
     responses: { 200: { description: 'One page', schema: protectedInstancePage } },
     handle: async ({ query }, { deps }) => {
-      const page = await withClientCursor(() => listProtectedInstances(deps, pageRequest(query)));
+      const page = await boundPage(deps, 'protected-instances', query, (p) =>
+        listProtectedInstances(deps, p),
+      );
       return ok(toPageView(page, toProtectedInstanceView));
     },
   }),

@@ -5,8 +5,9 @@
  */
 import { listMounts, requestMount, requestUnmount } from '../../usecases/mount/mounts.js';
 import { requestRestore } from '../../usecases/restore/requests.js';
-import { accepted, API_PREFIX, ok, pageRequest } from '../answers.js';
-import { unwrap, withClientCursor } from '../outcomes.js';
+import { accepted, API_PREFIX, ok } from '../answers.js';
+import { boundPage } from '../cursor.js';
+import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import { backupPathSchema } from '../schemas/backups.js';
 import { listQuerySchema } from '../schemas/common.js';
@@ -71,7 +72,7 @@ export const recoveryRoutes: Route[] = [
     query: listQuerySchema,
     responses: { 200: { description: 'One page', schema: mountPage } },
     handle: async ({ query }, { deps }) => {
-      const page = await withClientCursor(() => listMounts(deps, pageRequest(query)));
+      const page = await boundPage(deps, 'mounts', query, (p) => listMounts(deps, p));
       return ok(toPageView(page, toMountView));
     },
   }),

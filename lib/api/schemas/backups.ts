@@ -26,7 +26,7 @@ export const backupQuerySchema = z.strictObject({
   ...paging,
   instanceId: instanceIdSchema.optional(),
   planId: opaqueId.optional(),
-  status: commaList(POINT_STATUSES).optional(),
+  status: commaList(POINT_STATUSES),
   /** completedAt >= from */
   from: instantSchema.optional(),
   /** completedAt < to */

@@ -74,11 +74,17 @@ export const paging = {
   order: z.enum(['desc', 'asc'], { error: 'must be desc or asc' }).default('desc'),
 };
 
+/** Query parameters that take several values (a comma list, or the parameter repeated). */
+export const listParameters = new WeakSet<z.ZodType>();
+
 export function commaList<const T extends readonly [string, ...string[]]>(values: T) {
-  return z
+  const list = z
     .string()
     .transform((s) => s.split(',').map((v) => v.trim()))
-    .pipe(z.array(z.enum(values, { error: `each value must be one of ${values.join(', ')}` })).min(1));
+    .pipe(z.array(z.enum(values, { error: `each value must be one of ${values.join(', ')}` })).min(1))
+    .optional();
+  listParameters.add(list);
+  return list;
 }
 
 export const listQuerySchema = z.strictObject({ ...paging });

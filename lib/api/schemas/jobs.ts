@@ -18,7 +18,7 @@ export const jobPathSchema = z.strictObject({ jobId: opaqueId });
 export const jobQuerySchema = z.strictObject({
   ...paging,
   type: z.enum(JOB_TYPES, { error: `must be one of ${JOB_TYPES.join(', ')}` }).optional(),
-  status: commaList(JOB_STATUSES).optional(),
+  status: commaList(JOB_STATUSES),
   instanceId: instanceIdSchema.optional(),
   planId: opaqueId.optional(),
   /** createdAt >= from */
