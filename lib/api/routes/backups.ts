@@ -5,6 +5,7 @@ import { boundPage } from '../cursor.js';
 import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import {
+  backupDeleteQuerySchema,
   backupPage,
   backupPatchSchema,
   backupPathSchema,
@@ -64,11 +65,18 @@ export const backupRoutes: Route[] = [
     path: `${API_PREFIX}/backups/{backupId}`,
     operationId: 'deleteBackup',
     summary: 'Delete a backup and its snapshots; refused while a mount, restore or export uses it',
+    description:
+      "The instance's only good backup is deleted only with `?confirm=last-good-backup` (409 without).",
     tag: 'backups',
     params: backupPathSchema,
+    query: backupDeleteQuerySchema,
     responses: { 200: { description: 'The backup, now DELETED', schema: backupView } },
     problems: [404, 409],
-    handle: async ({ params }, { deps }) =>
-      ok(toBackupView(unwrap(await deleteBackup(deps, params.backupId, 'deleted through the API')))),
+    handle: async ({ params, query }, { deps }) =>
+      ok(
+        toBackupView(
+          unwrap(await deleteBackup(deps, params.backupId, 'deleted through the API', query.confirm)),
+        ),
+      ),
   }),
 ];

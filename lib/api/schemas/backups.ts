@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instanceIdSchema } from '../../domain/plan.js';
+import { CONFIRM_LAST_GOOD } from '../../usecases/management/backups.js';
 import {
   commaList,
   consistencyLevels as levels,
@@ -21,6 +22,13 @@ export const backupPatchSchema = named(
 );
 
 export const backupPathSchema = z.strictObject({ backupId: opaqueId });
+
+export const backupDeleteQuerySchema = z.strictObject({
+  confirm: z
+    .literal(CONFIRM_LAST_GOOD, { error: `must be ${CONFIRM_LAST_GOOD}` })
+    .optional()
+    .describe(`${CONFIRM_LAST_GOOD}: delete it even when it is the instance's only good backup`),
+});
 
 export const backupQuerySchema = z.strictObject({
   ...paging,
