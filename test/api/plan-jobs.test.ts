@@ -97,12 +97,25 @@ describe('jobs a plan no longer wants are canceled; running ones finish', () => 
     expect(jobs.find((j) => j.id === running)?.status).toBe('RUNNING');
   });
 
-  it('suspend: queued jobs of the plan are CANCELED with reason "plan suspended"', async () => {
+  it('suspend: a queued Run Now job is CANCELED with reason "plan suspended"', async () => {
     const { queued, running } = await runNowAndARunningJob();
     expect((await h.call('POST', `/api/v1/plans/${planId}/suspend`)).status).toBe(200);
     const jobs = await jobsOfPlan();
     expect(jobs).toContainEqual({ id: queued, status: 'CANCELED', reason: 'plan suspended' });
     expect(jobs.find((j) => j.id === running)?.status).toBe('RUNNING');
+  });
+
+  it('suspend then resume before a queued occurrence: the occurrence is kept and runs', async () => {
+    const soon = Math.floor(h.clock.now() / 1000) * 1000 + 30_000;
+    await h.call('PATCH', `/api/v1/plans/${planId}`, {
+      body: { schedule: { startAt: iso(soon), every: { value: 1, unit: 'hours' } } },
+    });
+    const occurrence = scheduledJobId(planId, soon);
+    expect((await h.call('POST', `/api/v1/plans/${planId}/suspend`)).status).toBe(200);
+    // Left for its start step, which skips it if the plan is still suspended at its second.
+    expect((await h.store.jobs.get(occurrence))?.status).toBe('QUEUED');
+    expect((await h.call('POST', `/api/v1/plans/${planId}/resume`)).status).toBe(200);
+    expect(await jobsOfPlan()).toEqual([{ id: occurrence, status: 'QUEUED', reason: null }]);
   });
 
   it('a changed schedule cancels occurrences of the old one already queued, and keeps Run Now', async () => {

@@ -5,9 +5,9 @@ import { scheduleAhead } from '../scheduler-tick.js';
 
 /**
  * A plan's jobs that have not started yet (scheduled occurrences handed to the queue ahead of time,
- * Run Now requests still waiting) are CANCELED when the plan stops wanting them: it was deleted or
- * suspended (HBR: a suspended plan performs no backup), or its schedule moved. Jobs already running
- * finish. The write is conditional on the version read, so a job the worker picks up at the same
+ * Run Now requests still waiting) are CANCELED when the plan stops wanting them: it was deleted, its
+ * schedule moved, or (Run Now only) it was suspended (HBR: a suspended plan performs no backup). Jobs
+ * already running finish. The write is conditional on the version read, so a job the worker picks up at the same
  * moment is left to run rather than overwritten; the worker's start step checks the plan again.
  */
 export async function cancelUnstartedJobs(

@@ -112,12 +112,18 @@ export async function updatePlan(deps: Deps, planId: string, change: PlanChange)
   return ok(await scheduleNow(deps, changed.value));
 }
 
-/** Suspend: no new jobs, and the ones not started yet are canceled; running jobs finish. */
+/**
+ * Suspend: no new jobs; Run Now jobs not started yet are canceled; running jobs finish. Occurrences
+ * already handed to the queue stay: at their second the worker skips them if the plan is still
+ * suspended, and runs them if it was resumed meanwhile (a resume must not lose the next occurrence).
+ */
 export async function suspend(deps: Deps, planId: string): Promise<Outcome<Plan>> {
   const suspended = await rewritePlan(deps, planId, (plan, now) =>
     plan.state === 'SUSPENDED' ? plan : suspendPlan(plan, now),
   );
-  if (suspended.ok) await cancelUnstartedJobs(deps, planId, 'plan suspended');
+  if (suspended.ok) {
+    await cancelUnstartedJobs(deps, planId, 'plan suspended', (job) => job.scheduledAt !== null);
+  }
   return suspended;
 }
 
