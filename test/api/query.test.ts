@@ -40,9 +40,26 @@ beforeAll(async () => {
   );
   await h.store.points.createMany(
     Array.from({ length: 6 }, (_, n) =>
-      aPoint({ id: `pt-q${n}`, instanceId: I, completedAt: T0 - 100_000 + n * 1000 }),
+      aPoint({
+        id: `pt-q${n}`,
+        instanceId: I,
+        completedAt: T0 - 100_000 + n * 1000,
+        // Two of them are mounted, so that /mounts has more than one page too.
+        inUseBy: n < 2 ? [`job-qmount${n}`] : [],
+      }),
     ),
   );
+  for (const n of [0, 1]) {
+    await h.store.jobs.create(
+      aJob({
+        id: `job-qmount${n}`,
+        type: 'mount',
+        instanceId: J,
+        createdAt: T0 - 50_000 + n * 1000,
+        state: { pointId: `pt-q${n}`, diskId: `d-qmount0${n}`, mountedAt: T0, expiresAt: T0 + 86_400_000 },
+      }),
+    );
+  }
 }, 60_000);
 afterAll(async () => h?.close());
 
@@ -68,11 +85,12 @@ describe('cursors are bound to their list and filters', () => {
     '/api/v1/plans',
     '/api/v1/protected-instances',
     '/api/v1/instances',
+    '/api/v1/mounts',
   ];
 
   it('a cursor works on the list that issued it, also with another page size', async () => {
-    const cursor = await firstCursor('/api/v1/jobs');
-    const r = await h.call('GET', '/api/v1/jobs', { query: { limit: '3', cursor } });
+    const cursor = await firstCursor('/api/v1/jobs', { instanceId: I });
+    const r = await h.call('GET', '/api/v1/jobs', { query: { limit: '3', cursor, instanceId: I } });
     expect(r.status, r.text).toBe(200);
     expect(r.body.items.map((j: { id: string }) => j.id)).toEqual(['job-q4', 'job-q3', 'job-q2']);
   });
