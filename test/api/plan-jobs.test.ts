@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { scheduledJobId } from '../../lib/domain/job.js';
 import { schedulerTick } from '../../lib/usecases/scheduler-tick.js';
 import { aJob, dailyPlan } from './fixtures.js';
@@ -68,6 +68,44 @@ describe('Run Now and a suspended plan', () => {
     const r = await h.call('POST', `/api/v1/plans/${planId}/run`);
     expect(r.status, r.text).toBe(202);
     expect(r.body).toMatchObject({ status: 'QUEUED', planId });
+  });
+});
+
+describe('Run Now racing a suspend or a delete', () => {
+  /** The plan changes after Run Now read it ACTIVE and before its job is written. */
+  async function runNowWhile(change: () => Promise<void>) {
+    const create = h.store.jobs.create.bind(h.store.jobs);
+    const spy = vi.spyOn(h.store.jobs, 'create').mockImplementationOnce(async (job) => {
+      await change();
+      return create(job);
+    });
+    try {
+      return await h.call('POST', `/api/v1/plans/${planId}/run`);
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('suspended in between: the job is CANCELED, never left to run', async () => {
+    const r = await runNowWhile(async () => {
+      const plan = (await h.store.plans.get(planId))!;
+      const written = await h.store.plans.update(
+        { ...plan, state: 'SUSPENDED', nextRunAt: null },
+        plan.version,
+      );
+      expect(written.ok).toBe(true);
+    });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body).toMatchObject({ status: 'CANCELED', reason: 'plan suspended' });
+    expect((await h.store.jobs.get(r.body.id))?.status).toBe('CANCELED');
+  });
+
+  it('deleted in between: the job is CANCELED with reason "plan deleted"', async () => {
+    const r = await runNowWhile(async () => {
+      expect((await h.store.plans.delete(planId)).ok).toBe(true);
+    });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body).toMatchObject({ status: 'CANCELED', reason: 'plan deleted' });
   });
 });
 

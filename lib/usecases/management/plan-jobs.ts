@@ -37,6 +37,20 @@ export async function cancelUnstartedJobs(
 }
 
 /**
+ * The other half of a race with suspend or delete: the plan was read ACTIVE, then suspended or
+ * deleted (whose cancel scan ran before this job existed), then the job was written. Read the plan
+ * again after the write, so in every order either the scan or this check cancels the job.
+ */
+export async function cancelIfPlanStopped(deps: Pick<Deps, 'store' | 'clock'>, job: Job): Promise<Job> {
+  if (job.planId === null) return job;
+  const plan = await deps.store.plans.get(job.planId);
+  if (plan?.state === 'ACTIVE') return job;
+  const reason = plan === undefined ? 'plan deleted' : 'plan suspended';
+  await cancelUnstartedJobs(deps, job.planId, reason, (other) => other.id !== job.id);
+  return (await deps.store.jobs.get(job.id)) ?? job;
+}
+
+/**
  * After a plan is created, changed or resumed: its occurrences inside the scheduler's look-ahead go to
  * the queue now instead of at the next tick (design §2, "accurate to the second"). The plan is
  * already stored, so a failure here is not the request's: the next tick schedules the same jobs.

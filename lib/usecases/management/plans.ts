@@ -10,7 +10,7 @@ import { checkInstanceDisks } from './checks.js';
 import { paramsFromPlan } from './job-params.js';
 import type { Outcome } from './outcome.js';
 import { conflict, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
-import { cancelUnstartedJobs, scheduleNow } from './plan-jobs.js';
+import { cancelIfPlanStopped, cancelUnstartedJobs, scheduleNow } from './plan-jobs.js';
 import { startBackupJob } from './start-backup.js';
 
 export async function listPlans(
@@ -194,13 +194,12 @@ export async function runPlan(deps: Deps, planId: string): Promise<Outcome<Job>>
       `plan ${planId} is suspended and a suspended plan performs no backup; resume it (POST /plans/${planId}/resume), or back the instance up on demand (POST /protected-instances/${plan.instanceId}/backups)`,
     );
   }
-  return ok(
-    await startBackupJob(deps, {
-      instanceId: plan.instanceId,
-      planId: plan.id,
-      params: paramsFromPlan(plan, 'manual'),
-    }),
-  );
+  const job = await startBackupJob(deps, {
+    instanceId: plan.instanceId,
+    planId: plan.id,
+    params: paramsFromPlan(plan, 'manual'),
+  });
+  return ok(await cancelIfPlanStopped(deps, job));
 }
 
 export interface RetentionPreview {
