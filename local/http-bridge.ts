@@ -58,7 +58,10 @@ export function toFcHttpEvent(req: http.IncomingMessage, body: Buffer, requestId
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   const queryParameters: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) queryParameters[k] = v;
+  // As FC does: a repeated parameter arrives once, its values joined with commas (none is dropped).
+  for (const [k, v] of url.searchParams) {
+    queryParameters[k] = Object.hasOwn(queryParameters, k) ? `${queryParameters[k]},${v}` : v;
+  }
   const isText = body.length === 0 || /json|text|xml|urlencoded/i.test(headers['content-type'] ?? '');
   return {
     version: 'v1',

@@ -13,7 +13,7 @@ import {
   validateRequest,
 } from './middleware.js';
 import { Router } from './router.js';
-import { routes } from './routes.js';
+import { routes } from './routes/index.js';
 
 export const router = new Router(routes);
 

@@ -50,9 +50,10 @@ export function decodeFcHttpEvent(raw: Buffer | string | object, fallbackRequest
   const query: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.queryParameters ?? {})) {
     const v = value as unknown;
-    // A repeated parameter keeps its first value: filters take one value (or a comma list) each.
+    // A repeated parameter is joined with commas, as FC's HTTP trigger does, so no value is dropped:
+    // validation then reads it as a list where a list is meant and refuses it everywhere else.
     if (typeof v === 'string') query[name] = v;
-    else if (Array.isArray(v) && typeof v[0] === 'string') query[name] = v[0];
+    else if (Array.isArray(v)) query[name] = v.map(String).join(',');
   }
   const text = typeof event.body === 'string' ? event.body : '';
   const body = event.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdempotencyCollection, IdempotencyRecord } from '../ports/store.js';
+import { canonicalJson } from './canonical-json.js';
 import { HttpProblem } from './problem.js';
 
 /**
  * `Idempotency-Key` on POST, after draft-ietf-httpapi-idempotency-key-header: the same key and the
  * same request get the first answer and the work runs once; the same key with another request is
- * 422; a request whose twin is still running is 409 with Retry-After.
+ * 422. A request whose twin is still running waits for the twin's answer (up to TWIN_WAIT_MS, reading
+ * the answer record every TWIN_POLL_MS) and replays it, so twins sent together both get the first
+ * answer; only a twin still running after that is 409 with Retry-After.
  *
  * Two records per key, both create-if-absent: a short lease (`lease:<key>`) claimed before the work,
  * and the answer (`answer:<key>`) written after it. The lease is what makes concurrent twins run
@@ -18,6 +21,12 @@ import { HttpProblem } from './problem.js';
 export const ANSWER_TTL_MS = 24 * 60 * 60 * 1000;
 /** Twice the API function's timeout (serverless.yml: 30 s), so a live owner never loses its lease. */
 export const LEASE_TTL_MS = 60 * 1000;
+
+/** Most requests finish well within this; a client is not kept waiting long for one that does not. */
+export const TWIN_WAIT_MS = 3000;
+const TWIN_POLL_MS = 50;
+/** A client told to come back gets the answer soon after its twin finishes, not at the lease's end. */
+const MAX_RETRY_AFTER_SECONDS = 5;
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
@@ -48,17 +57,6 @@ export function requestHash(method: string, path: string, body: unknown): string
   return createHash('sha256')
     .update(`${method} ${path}\n${canonicalJson(body)}`)
     .digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (value === undefined) return '';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 const answerKey = (key: string) => `answer:${key}`;
@@ -107,16 +105,21 @@ export async function claimIdempotencyKey(
   if (claimed.ok) return { kind: 'proceed', claim: { key, requestHash: hash } };
   const holder = claimed.current;
   if (holder !== undefined && holder.requestHash !== hash) throw reused();
-  // The twin may have finished between the first read and the claim.
-  const late = await store.get(answerKey(key));
-  if (live(late, now)) {
-    if (late.requestHash !== hash) throw reused();
-    return { kind: 'replay', answer: decodeAnswer(late) };
+  // The twin is at work (or finished between the first read and the claim): wait for its answer.
+  for (let waited = 0; ; waited += TWIN_POLL_MS) {
+    const late = await store.get(answerKey(key));
+    if (live(late, now)) {
+      if (late.requestHash !== hash) throw reused();
+      return { kind: 'replay', answer: decodeAnswer(late) };
+    }
+    if (waited >= TWIN_WAIT_MS) break;
+    await new Promise((resolve) => setTimeout(resolve, TWIN_POLL_MS));
   }
-  const waitSeconds = Math.max(1, Math.ceil(((holder?.expireAt ?? now + LEASE_TTL_MS) - now) / 1000));
+  const leaseLeft = Math.ceil(((holder?.expireAt ?? now + LEASE_TTL_MS) - now) / 1000);
+  const waitSeconds = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, leaseLeft));
   throw new HttpProblem(
     'idempotency-in-progress',
-    'a request with this Idempotency-Key is still in progress; retry later for its answer',
+    `a request with this Idempotency-Key is still in progress after ${TWIN_WAIT_MS / 1000} s; retry later for its answer`,
     { headers: { 'retry-after': String(waitSeconds) } },
   );
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { MAX_BODY_BYTES } from './http.js';
 import { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX } from './problem.js';
 import type { Route } from './router.js';
-import { apiRegistry } from './schemas.js';
+import { apiRegistry } from './schemas/common.js';
 
 type Json = Record<string, unknown>;
 
@@ -180,6 +180,8 @@ function buildDocument(routes: readonly Route[]): Json {
         'Errors are RFC 9457 problem documents; `type` is one of:',
         ...Object.keys(PROBLEM_KINDS).map((k) => `\`${PROBLEM_TYPE_PREFIX}${k}\``),
         'Lists are newest first and paged with `limit` and `cursor` (from `nextCursor`).',
+        'A cursor is bound to its list and query: send it back with the same query (only `limit` may change).',
+        'A repeated query parameter is a list for `status` and refused (400) for every other parameter.',
       ].join('\n'),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

@@ -3,6 +3,7 @@ import { toValidationIssues } from '../domain/plan.js';
 import type { FieldIssue } from './problem.js';
 import { validationProblem } from './problem.js';
 import type { Route } from './router.js';
+import { listParameters } from './schemas/common.js';
 
 /** Routes that name no query or body take none: an unexpected field is refused, not ignored. */
 const nothing = z.strictObject({});
@@ -12,6 +13,30 @@ const parseOptions = {
   error: (iss: { input?: unknown; code?: string }) =>
     iss.input === undefined && iss.code === 'invalid_type' ? 'required' : undefined,
 };
+
+/**
+ * FC hands a repeated query parameter over once, its values joined with commas. Where one value is
+ * meant, keeping either would silently drop the other, so a comma there is refused by name (no
+ * value the API takes has a comma); list parameters (`status`) read it as the list it is.
+ */
+function singleValued(
+  schema: z.ZodType,
+  query: Record<string, string>,
+): { query: Record<string, string>; issues: FieldIssue[] } {
+  const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
+  const kept: Record<string, string> = {};
+  const issues: FieldIssue[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    const field = shape[name];
+    if (field !== undefined && value.includes(',') && !listParameters.has(field)) {
+      issues.push({
+        path: `query.${name}`,
+        message: 'takes one value; it was given more than once (or as a comma list)',
+      });
+    } else kept[name] = value;
+  }
+  return { query: kept, issues };
+}
 
 /**
  * Validates path parameters, query and body together so one answer lists every bad field. Query and
@@ -32,7 +57,9 @@ export function validateInput(
     return undefined;
   };
   const parsedParams = parse(route.params, params, ['path']);
-  const parsedQuery = parse(route.query ?? nothing, query, ['query']);
+  const single = singleValued(route.query ?? nothing, query);
+  issues.push(...single.issues);
+  const parsedQuery = parse(route.query ?? nothing, single.query, ['query']);
   let parsedBody: unknown;
   if (body === undefined) {
     if (route.bodyRequired === true) issues.push({ path: '', message: 'a JSON body is required' });

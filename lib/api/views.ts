@@ -8,14 +8,14 @@ import type { PreviewRow } from '../domain/retention.js';
 import type { Page } from '../ports/store.js';
 import type { InstanceOverview, ProtectedInstanceView } from '../usecases/management/instances.js';
 import type { JobDetails } from '../usecases/management/jobs.js';
-import type {
-  backupView,
-  instanceView,
-  jobView,
-  planView,
-  protectedInstanceView,
-  retentionPreviewView,
-} from './schemas.js';
+import type { ActiveMount } from '../usecases/mount/mounts.js';
+import { recoveryState } from '../usecases/restore/state.js';
+import type { backupView } from './schemas/backups.js';
+import type { instanceView } from './schemas/instances.js';
+import type { jobView } from './schemas/jobs.js';
+import type { planView, retentionPreviewView } from './schemas/plans.js';
+import type { protectedInstanceView } from './schemas/protected-instances.js';
+import type { mountView } from './schemas/recovery.js';
 
 const iso = (t: number): string => new Date(t).toISOString();
 const isoOrNull = (t: number | null): string | null => (t === null ? null : iso(t));
@@ -207,4 +207,22 @@ export function toPageView<T, V>(
   view: (item: T) => V,
 ): { items: V[]; nextCursor: string | null } {
   return { items: page.items.map(view), nextCursor: page.cursor ?? null };
+}
+
+export function toMountView(m: ActiveMount): z.output<typeof mountView> {
+  const st = recoveryState(m.job);
+  const target = st.targets?.[0];
+  return {
+    jobId: m.job.id,
+    backupId: m.point.id,
+    instanceId: m.job.instanceId,
+    diskId: st.diskId ?? '',
+    device: st.device ?? null,
+    sourceDiskId: target?.diskId ?? '',
+    snapshotId: target?.snapshotId ?? '',
+    mountedAt: iso(st.mountedAt ?? 0),
+    expiresAt: iso(st.expiresAt ?? 0),
+    unmount:
+      m.unmount === null ? null : { jobId: m.unmount.id, status: m.unmount.status, reason: m.unmount.reason },
+  };
 }

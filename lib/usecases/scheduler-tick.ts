@@ -52,7 +52,11 @@ export async function schedulerTick(deps: Deps, now: number, options: TickOption
     for (const p of fresh) seen.add(p.id);
     await inParallel(fresh, concurrency, async (plan) => {
       try {
-        await schedulePlan(deps, plan, now, horizon, report);
+        const handed = await scheduleAhead(deps, plan, now);
+        if (handed === null) return;
+        report.plans += 1;
+        report.enqueued += handed.enqueued;
+        report.skipped += handed.skipped;
       } catch (err) {
         deps.log.error('scheduling a plan failed; the next tick retries', {
           planId: plan.id,
@@ -79,10 +83,26 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-async function schedulePlan(deps: Deps, plan: Plan, now: number, horizon: number, report: TickReport) {
+export interface HandedToQueue {
+  enqueued: number;
+  skipped: number;
+}
+
+/**
+ * Hands every occurrence of one plan due before the look-ahead horizon to the queue, applies the
+ * missed-run policy to those already past, and advances `nextRunAt` beyond the horizon. The tick
+ * runs it for every due plan; creating, changing or resuming a plan runs it at once, so a first run
+ * that falls before the next tick still starts on its second. Both hand over the same deterministic
+ * job ids, so whichever comes second collapses onto the jobs the first wrote. Null: the plan has
+ * nothing to schedule (no schedule, or suspended).
+ */
+export async function scheduleAhead(deps: Deps, plan: Plan, now: number): Promise<HandedToQueue | null> {
   const schedule = plan.schedule;
-  if (!schedule || plan.nextRunAt === null || plan.state !== 'ACTIVE') return;
-  report.plans += 1;
+  if (!schedule || plan.nextRunAt === null || plan.state !== 'ACTIVE') return null;
+  const horizon = now + deps.settings.SCHEDULER_LOOKAHEAD_SECONDS * 1000;
+  const report: HandedToQueue = { enqueued: 0, skipped: 0 };
+  // Nothing inside the look-ahead: the plan is left as it is (no write, no version bump).
+  if (plan.nextRunAt >= horizon) return report;
   const params = paramsFromPlan(plan, 'schedule') as unknown as Record<string, unknown>;
   const base = { type: 'backup' as const, instanceId: plan.instanceId, planId: plan.id, params };
   let from = plan.nextRunAt;
@@ -126,6 +146,7 @@ async function schedulePlan(deps: Deps, plan: Plan, now: number, horizon: number
     report.enqueued += 1;
   }
   await advancePlan(deps, plan, firstOccurrenceAtOrAfter(schedule, Math.max(horizon, from)), now);
+  return report;
 }
 
 /** Conditional write; a concurrent change that left the schedule alone (a rename) does not stop the advance. */

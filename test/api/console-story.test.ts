@@ -144,8 +144,12 @@ describe('the console story over HTTP', () => {
       expect.objectContaining({ backupId: backup.id, decision: 'keep', reason: expect.any(String) }),
     ]);
 
-    // 9. Delete the backup: its snapshots go away in ECS.
-    const deleted = await api('DELETE', `/backups/${backup.id}`);
+    // 9. Delete the backup, the instance's only good one: refused until confirmed, then its
+    // snapshots go away in ECS.
+    const unconfirmed = await api('DELETE', `/backups/${backup.id}`);
+    expect(unconfirmed.status).toBe(409);
+    expect(unconfirmed.body.detail).toContain('?confirm=last-good-backup');
+    const deleted = await api('DELETE', `/backups/${backup.id}?confirm=last-good-backup`);
     expect(deleted.status).toBe(200);
     expect(deleted.body.status).toBe('DELETED');
     const groups =

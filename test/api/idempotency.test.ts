@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LEASE_TTL_MS } from '../../lib/api/idempotency.js';
+import { LEASE_TTL_MS, TWIN_WAIT_MS } from '../../lib/api/idempotency.js';
 import { dailyPlan } from './fixtures.js';
 import { ECS_ATTEMPTS, startHarness, type Harness } from './harness.js';
 
@@ -29,6 +29,11 @@ async function heldInCloud(n: number): Promise<void> {
     },
     { timeout: 10_000, interval: 10 },
   );
+}
+
+/** How often the answer record of `key` was read. */
+function answerReads(calls: unknown[][], key: string): number {
+  return calls.filter(([k]) => k === `answer:${key}`).length;
 }
 
 async function jobCount(): Promise<number> {
@@ -80,38 +85,73 @@ describe('Idempotency-Key on POST', () => {
     expect(h.dump()).toEqual(before);
   });
 
-  it('concurrent twins: one does the work, the other gets 409 in-progress, then the first answer', async () => {
+  it('concurrent twins: the second waits for the first and gets its answer; the work runs once', async () => {
     await h.emulator.admin.hold({ action: 'DescribeInstances' });
     const body = { instanceId: INSTANCES[2], plan: { ...dailyPlan, schedule: undefined } };
     const jobsBefore = await jobCount();
+    const reads = vi.spyOn(h.store.idempotency, 'get');
+    try {
+      const first = h.call('POST', '/api/v1/protected-instances', {
+        body,
+        headers: { 'idempotency-key': 'k-3' },
+      });
+      // The first request holds its lease while its DescribeInstances waits in the emulator.
+      await heldInCloud(1);
+      const readsBefore = answerReads(reads.mock.calls, 'k-3');
+      const twin = h.call('POST', '/api/v1/protected-instances', {
+        body,
+        headers: { 'idempotency-key': 'k-3' },
+      });
+      // The twin is polling for the answer (several reads of it), not answered yet.
+      await vi.waitFor(() => expect(answerReads(reads.mock.calls, 'k-3')).toBeGreaterThan(readsBefore + 2), {
+        timeout: 2000,
+        interval: 5,
+      });
+      expect(await h.emulator.admin.release({ action: 'DescribeInstances' })).toBe(1);
+      const [a, b] = await Promise.all([first, twin]);
+      expect(a.status).toBe(201);
+      expect(b.status).toBe(201);
+      expect(b.text).toBe(a.text);
+      expect(b.headers['idempotent-replayed']).toBe('true');
+      expect(a.headers['idempotent-replayed']).toBeUndefined();
+      expect(await jobCount()).toBe(jobsBefore + 1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it(`a twin still running after ${TWIN_WAIT_MS} ms is answered 409 in-progress with a short Retry-After`, async () => {
+    await h.emulator.admin.hold({ action: 'DescribeInstances' });
     const since = Date.now();
-    const first = h.call('POST', '/api/v1/protected-instances', {
-      body,
-      headers: { 'idempotency-key': 'k-3' },
+    const first = h.call('POST', '/api/v1/protected-instances/' + INSTANCES[2] + '/backups', {
+      body: {},
+      headers: { 'idempotency-key': 'k-3b' },
     });
-    // The first request holds its lease while its DescribeInstances waits in the emulator.
     await heldInCloud(1);
-    const twin = await h.call('POST', '/api/v1/protected-instances', {
-      body,
-      headers: { 'idempotency-key': 'k-3' },
+    const started = Date.now();
+    const twin = await h.call('POST', '/api/v1/protected-instances/' + INSTANCES[2] + '/backups', {
+      body: {},
+      headers: { 'idempotency-key': 'k-3b' },
     });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TWIN_WAIT_MS);
     expect(twin.status).toBe(409);
     expect(twin.body.type).toBe('urn:ecs-backup:problem:idempotency-in-progress');
-    expect(Number(twin.headers['retry-after'])).toBeGreaterThan(0);
+    const retryAfter = Number(twin.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(5);
     // The twin was answered from the lease alone: it never reached ECS.
     expect(await h.emulator.admin.calls({ action: 'DescribeInstances', since })).toEqual([]);
     expect(await h.emulator.admin.release({ action: 'DescribeInstances' })).toBe(1);
     const answer = await first;
-    expect(answer.status).toBe(201);
-    const again = await h.call('POST', '/api/v1/protected-instances', {
-      body,
-      headers: { 'idempotency-key': 'k-3' },
+    expect(answer.status).toBe(202);
+    const again = await h.call('POST', '/api/v1/protected-instances/' + INSTANCES[2] + '/backups', {
+      body: {},
+      headers: { 'idempotency-key': 'k-3b' },
     });
     expect(again.text).toBe(answer.text);
-    expect(await jobCount()).toBe(jobsBefore + 1);
-  });
+  }, 20_000);
 
-  it('many twins at once: the work runs once and every answer is the first one or in-progress', async () => {
+  it('many twins at once: the work runs once and every twin gets the first answer', async () => {
     const body = { instanceId: INSTANCES[3] };
     const jobsBefore = await jobCount();
     const answers = await Promise.all(
@@ -119,10 +159,9 @@ describe('Idempotency-Key on POST', () => {
         h.call('POST', '/api/v1/protected-instances', { body, headers: { 'idempotency-key': 'k-4' } }),
       ),
     );
-    const created = answers.filter((a) => a.status === 201);
-    expect(created.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(created.map((a) => a.text)).size).toBe(1);
-    expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 201));
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(7);
     expect(await jobCount()).toBe(jobsBefore + 1);
   });
 

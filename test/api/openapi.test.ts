@@ -1,7 +1,7 @@
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/api/openapi.js';
-import { routes } from '../../lib/api/routes.js';
+import { routes } from '../../lib/api/routes/index.js';
 
 async function lint(document: unknown): Promise<string[]> {
   // recommended-strict = Redocly's recommended rules with every warning raised to an error.

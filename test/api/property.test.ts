@@ -1,18 +1,24 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lib/api/openapi.js';
+import { routes } from '../../lib/api/routes/index.js';
 import { aJob, aPoint, dailyPlan } from './fixtures.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, T0, type Harness } from './harness.js';
 
 /**
- * Random bodies against every write route: the API never answers 5xx, every refusal is a problem
- * document, and a refused request leaves every table exactly as it was.
+ * Random bodies (and, for DELETE, random query strings) against every write route of the OpenAPI
+ * document: the API never answers 5xx, every refusal is a problem document, and a refused request
+ * leaves every table exactly as it was.
  */
 
 const RUNS = 1000;
 const PROTECTED = 'i-prop00001';
 const FREE = 'i-prop00002';
 const POINT = 'pt-prop-1';
+const MOUNTED_POINT = 'pt-prop-2';
 const JOB = 'job-prop-1';
+const MOUNT_JOB = 'job-prop-mount';
+const POINT_DISKS = ['d-prop00001', 'd-prop00002'];
 
 let h: Harness;
 let planId = '';
@@ -38,9 +44,35 @@ beforeEach(async () => {
   });
   expect(r.status).toBe(201);
   planId = r.body.plan.id;
-  await h.store.points.create(aPoint({ id: POINT, instanceId: PROTECTED }));
+  const snapshots = POINT_DISKS.map((diskId, i) => ({
+    diskId,
+    snapshotId: `s-prop-${i}`,
+    diskType: i === 0 ? ('system' as const) : ('data' as const),
+    category: 'cloud_essd',
+    sizeGiB: 40,
+  }));
+  await h.store.points.create(aPoint({ id: POINT, instanceId: PROTECTED, snapshots }));
   await h.store.jobs.create(
     aJob({ id: JOB, instanceId: PROTECTED, status: 'RUNNING', step: 'poll', finishedAt: null }),
+  );
+  // A mount in place, so that unmount has something to unmount.
+  await h.store.points.create(
+    aPoint({ id: MOUNTED_POINT, instanceId: PROTECTED, snapshots, inUseBy: [MOUNT_JOB] }),
+  );
+  await h.store.jobs.create(
+    aJob({
+      id: MOUNT_JOB,
+      type: 'mount',
+      instanceId: FREE,
+      state: {
+        pointId: MOUNTED_POINT,
+        targets: [{ diskId: POINT_DISKS[0], snapshotId: 's-prop-0', category: 'cloud_essd' }],
+        diskId: 'd-mounted01',
+        device: '/dev/xvdc',
+        mountedAt: T0,
+        expiresAt: T0 + 86_400_000,
+      },
+    }),
   );
 }, 60_000);
 afterEach(async () => h?.close());
@@ -222,6 +254,65 @@ const backupPatch = either(
 );
 const emptyish = fc.oneof(fc.constant({}), anyJson, fc.record({ now: anyJson }));
 
+const diskOfPoint = fc.oneof(fc.constantFrom(...POINT_DISKS, 'd-prop00003', 'd-nosuch001'), text, anyJson);
+const restoreBody = either(
+  fc.record(
+    {
+      mode: fc.oneof(fc.constantFrom('rollback-disk', 'rollback-instance', 'clone-disk', 'replace'), text),
+      diskId: diskOfPoint,
+      targetInstanceId: fc.oneof(instanceId, anyJson),
+      stopInstance: fc.oneof(fc.boolean(), anyJson),
+      extra: anyJson,
+    },
+    { requiredKeys: [] },
+  ),
+  fc.oneof(
+    fc.record({
+      mode: fc.constant('clone-disk'),
+      diskId: fc.constantFrom(...POINT_DISKS, 'd-nosuch001'),
+      targetInstanceId: validInstance,
+    }),
+    fc.record(
+      {
+        mode: fc.constant('rollback-disk'),
+        diskId: fc.constantFrom(...POINT_DISKS),
+        stopInstance: fc.boolean(),
+      },
+      { requiredKeys: ['mode', 'diskId'] },
+    ),
+    fc.record(
+      { mode: fc.constant('rollback-instance'), stopInstance: fc.boolean() },
+      { requiredKeys: ['mode'] },
+    ),
+  ),
+);
+const mountBody = either(
+  fc.record(
+    {
+      diskId: diskOfPoint,
+      targetInstanceId: fc.oneof(instanceId, anyJson),
+      ttlHours: fc.oneof(oddNumber, anyJson),
+      extra: anyJson,
+    },
+    { requiredKeys: [] },
+  ),
+  fc.record(
+    {
+      diskId: fc.constantFrom(...POINT_DISKS, 'd-nosuch001'),
+      targetInstanceId: validInstance,
+      ttlHours: fc.integer({ min: 1, max: 168 }),
+    },
+    { requiredKeys: ['diskId', 'targetInstanceId'] },
+  ),
+);
+
+/** DELETE takes no body: its input is the query string. */
+const deleteQuery = fc.dictionary(
+  fc.oneof(fc.constantFrom('confirm', 'force', 'cursor', 'limit'), fc.string({ maxLength: 10 })),
+  fc.oneof(fc.constantFrom('last-good-backup', 'true', ''), text),
+  { maxKeys: 3 },
+);
+
 interface Sent {
   raw: string;
   contentType: string | undefined;
@@ -252,18 +343,25 @@ function bodies(structured: fc.Arbitrary<unknown>): fc.Arbitrary<Sent> {
 
 // ---------------------------------------------------------------- the property
 
+type Input = { kind: 'body'; sent: Sent } | { kind: 'query'; query: Record<string, string> };
+
 async function checkRoute(
   method: string,
   path: () => string,
-  structured: fc.Arbitrary<unknown>,
+  inputs: fc.Arbitrary<Input>,
 ): Promise<{ refused: number; accepted: number; statuses: Record<number, number> }> {
   const tally = { refused: 0, accepted: 0, statuses: {} as Record<number, number> };
   await fc.assert(
-    fc.asyncProperty(bodies(structured), async (sent) => {
+    fc.asyncProperty(inputs, async (input) => {
       const before = h.dump();
       const headers: Record<string, string> = {};
-      if (sent.contentType !== undefined) headers['content-type'] = sent.contentType;
-      const r = await h.call(method, path(), { raw: sent.raw, headers });
+      let r;
+      if (input.kind === 'body') {
+        if (input.sent.contentType !== undefined) headers['content-type'] = input.sent.contentType;
+        r = await h.call(method, path(), { raw: input.sent.raw, headers });
+      } else {
+        r = await h.call(method, path(), { query: input.query });
+      }
       expect(r.status, r.text).toBeLessThan(500);
       tally.statuses[r.status] = (tally.statuses[r.status] ?? 0) + 1;
       if (r.status >= 400) {
@@ -283,26 +381,55 @@ async function checkRoute(
   return tally;
 }
 
-describe(`${RUNS} random bodies per write route: never a 5xx, a refusal changes nothing`, () => {
-  const cases: [string, string, () => string, fc.Arbitrary<unknown>][] = [
-    ['POST', '/protected-instances', () => '/api/v1/protected-instances', protectBody],
-    [
-      'POST',
-      '/protected-instances/{id}/backups',
-      () => `/api/v1/protected-instances/${PROTECTED}/backups`,
-      backupNow,
-    ],
-    ['POST', '/plans', () => '/api/v1/plans', createPlanBody],
-    ['PATCH', '/plans/{id}', () => `/api/v1/plans/${planId}`, planChange],
-    ['POST', '/plans/{id}/run', () => `/api/v1/plans/${planId}/run`, emptyish],
-    ['POST', '/plans/{id}/suspend', () => `/api/v1/plans/${planId}/suspend`, emptyish],
-    ['POST', '/plans/{id}/resume', () => `/api/v1/plans/${planId}/resume`, emptyish],
-    ['POST', '/jobs/{id}/cancel', () => `/api/v1/jobs/${JOB}/cancel`, emptyish],
-    ['PATCH', '/backups/{id}', () => `/api/v1/backups/${POINT}`, backupPatch],
-  ];
-  for (const [method, name, path, structured] of cases) {
-    it(`${method} ${name}`, async () => {
-      const tally = await checkRoute(method, path, structured);
+const withBody = (structured: fc.Arbitrary<unknown>): fc.Arbitrary<Input> =>
+  bodies(structured).map((sent) => ({ kind: 'body' as const, sent }));
+const withQuery: fc.Arbitrary<Input> = deleteQuery.map((query) => ({ kind: 'query' as const, query }));
+
+/** The input and the path parameters of every write operation, by operationId. */
+const CASES: Record<string, { input: fc.Arbitrary<Input>; params: () => Record<string, string> }> = {
+  protectInstance: { input: withBody(protectBody), params: () => ({}) },
+  stopProtection: { input: withQuery, params: () => ({ instanceId: PROTECTED }) },
+  backupNow: { input: withBody(backupNow), params: () => ({ instanceId: PROTECTED }) },
+  createPlan: { input: withBody(createPlanBody), params: () => ({}) },
+  updatePlan: { input: withBody(planChange), params: () => ({ planId }) },
+  deletePlan: { input: withQuery, params: () => ({ planId }) },
+  runPlan: { input: withBody(emptyish), params: () => ({ planId }) },
+  suspendPlan: { input: withBody(emptyish), params: () => ({ planId }) },
+  resumePlan: { input: withBody(emptyish), params: () => ({ planId }) },
+  cancelJob: { input: withBody(emptyish), params: () => ({ jobId: JOB }) },
+  updateBackup: { input: withBody(backupPatch), params: () => ({ backupId: POINT }) },
+  deleteBackup: { input: withQuery, params: () => ({ backupId: POINT }) },
+  restoreBackup: { input: withBody(restoreBody), params: () => ({ backupId: POINT }) },
+  mountBackup: { input: withBody(mountBody), params: () => ({ backupId: POINT }) },
+  unmount: { input: withBody(emptyish), params: () => ({ jobId: MOUNT_JOB }) },
+};
+
+/** Every operation of the document that can change state. */
+const WRITE_OPERATIONS = Object.entries(
+  (openApiDocument(routes) as { paths: Record<string, Record<string, { operationId: string }>> }).paths,
+).flatMap(([path, item]) =>
+  Object.entries(item)
+    .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method))
+    .map(([method, op]) => ({ method: method.toUpperCase(), path, operationId: op.operationId })),
+);
+
+describe(`${RUNS} random inputs per write route: never a 5xx, a refusal changes nothing`, () => {
+  it('covers every write operation of the OpenAPI document', () => {
+    expect(WRITE_OPERATIONS).toHaveLength(15);
+    expect(WRITE_OPERATIONS.map((o) => o.operationId).sort()).toEqual(Object.keys(CASES).sort());
+  });
+
+  for (const { method, path, operationId } of WRITE_OPERATIONS) {
+    it(`${method} ${path.replace('/api/v1', '')}`, async () => {
+      const spec = CASES[operationId];
+      expect(spec, `no random input for ${operationId}`).toBeDefined();
+      const fill = () =>
+        path.replace(/\{(\w+)\}/g, (_, name: string) => {
+          const value = spec!.params()[name];
+          if (value === undefined) throw new Error(`${operationId}: no value for {${name}}`);
+          return encodeURIComponent(value);
+        });
+      const tally = await checkRoute(method, fill, spec!.input);
       expect(tally.refused + tally.accepted).toBe(RUNS);
       // Both sides of the property must be exercised: refusals, and requests that get past validation.
       expect(tally.refused).toBeGreaterThan(RUNS / 2);
@@ -310,8 +437,8 @@ describe(`${RUNS} random bodies per write route: never a 5xx, a refusal changes 
         .filter(([status]) => !['400', '413', '415'].includes(status))
         .reduce((sum, [, n]) => sum + n, 0);
       expect(pastValidation).toBeGreaterThan(0);
-      // ...and some bodies were valid and changed state: the property is not vacuous.
+      // ...and some inputs were valid and changed state: the property is not vacuous.
       expect(tally.accepted).toBeGreaterThan(0);
-    }, 120_000);
+    }, 300_000);
   }
 });

@@ -103,9 +103,9 @@ describe('FC HTTP event decoding', () => {
     expect(parseJsonBody(req)).toEqual({ a: 1 });
   });
 
-  it('takes the first value of a repeated query parameter', () => {
+  it('keeps every value of a repeated query parameter, joined with commas as FC does', () => {
     const event = { ...fcEvent('GET', '/x'), queryParameters: { status: ['FAILED', 'COMPLETE'] } };
-    expect(decodeFcHttpEvent(event, 'r').query).toEqual({ status: 'FAILED' });
+    expect(decodeFcHttpEvent(event, 'r').query).toEqual({ status: 'FAILED,COMPLETE' });
   });
 });
 

@@ -262,7 +262,9 @@ describe('mount', () => {
     const after = await cloud.api.get<{ items: { jobId: string }[] }>('/mounts');
     expect(after.body.items.map((m) => m.jobId)).not.toContain(mountId);
     expect((await cloud.api.post(`/mounts/${mountId}/unmount`)).status).toBe(409);
-    expect((await cloud.api.del(`/backups/${point.id}`)).status).toBe(200);
+    // The instance's only good backup: deleted only when the request says so.
+    expect((await cloud.api.del(`/backups/${point.id}`)).status).toBe(409);
+    expect((await cloud.api.del(`/backups/${point.id}?confirm=last-good-backup`)).status).toBe(200);
   });
 
   it('a mount past its TTL is unmounted by the scheduler tick', async () => {

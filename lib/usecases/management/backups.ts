@@ -53,11 +53,19 @@ export async function setBackupExpiry(
   return conflict(`backup ${pointId} is being changed by another request; retry`);
 }
 
-/** Deletes the point's snapshots; refused while a mount, restore or export uses the point. */
+/** The word an operator sends to delete the only good backup an instance has. */
+export const CONFIRM_LAST_GOOD = 'last-good-backup';
+
+/**
+ * Deletes the point's snapshots; refused while a mount, restore or export uses the point, and, unless
+ * confirmed, when it is the instance's only good backup: retention never deletes that one (keepLatest),
+ * so a hand on the API should not do it without saying so.
+ */
 export async function deleteBackup(
   deps: Deps,
   pointId: string,
   reason: string,
+  confirm?: typeof CONFIRM_LAST_GOOD,
 ): Promise<Outcome<BackupPoint>> {
   const point = await deps.store.points.get(pointId);
   if (point === undefined) return notFound('backup', pointId);
@@ -69,10 +77,25 @@ export async function deleteBackup(
   }
   if (!point.ours)
     return conflict(`backup ${pointId} was not created by ecs-backup; its snapshots are left alone`);
+  if (confirm !== CONFIRM_LAST_GOOD && (await isOnlyGoodBackup(deps, point))) {
+    return conflict(
+      `backup ${pointId} is the only good backup of instance ${point.instanceId}: deleting it leaves nothing to restore from. To delete it anyway, send DELETE again with ?confirm=${CONFIRM_LAST_GOOD}`,
+    );
+  }
   const answer = await deleteBackupPoint(deps, pointId, reason);
   // Past the checks above a refusal comes from ECS (a snapshot backing an image or a disk): the point
   // is then DELETE_FAILED with the reason, and retention tries again on its next sweep.
   if (!answer.ok) return conflict(`backup ${pointId} was not deleted: ${answer.reason}`);
   const after = await deps.store.points.get(pointId);
   return after === undefined ? notFound('backup', pointId) : ok(after);
+}
+
+/** Good = AVAILABLE: its job ended COMPLETE or PARTIAL_COMPLETE and nothing of it was deleted. */
+async function isOnlyGoodBackup(deps: Pick<Deps, 'store'>, point: BackupPoint): Promise<boolean> {
+  if (point.status !== 'AVAILABLE') return false;
+  const good = await deps.store.points.list(
+    { instanceId: point.instanceId, status: 'AVAILABLE' },
+    { limit: 2 },
+  );
+  return good.items.every((p) => p.id === point.id);
 }

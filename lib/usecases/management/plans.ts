@@ -5,10 +5,12 @@ import type { PreviewRow } from '../../domain/retention.js';
 import type { BackupPoint, DiskSelection, Job, Plan } from '../../domain/model.js';
 import type { Page, PageRequest, PlanFilter } from '../../ports/store.js';
 import type { Deps } from '../deps.js';
+import { firstOccurrenceAtOrAfter } from '../../domain/schedule.js';
 import { checkInstanceDisks } from './checks.js';
 import { paramsFromPlan } from './job-params.js';
 import type { Outcome } from './outcome.js';
 import { conflict, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
+import { cancelIfPlanStopped, cancelUnstartedJobs, scheduleNow } from './plan-jobs.js';
 import { startBackupJob } from './start-backup.js';
 
 export async function listPlans(
@@ -79,7 +81,7 @@ export async function createPlan(
   }
   const written = await deps.store.plans.create(plan);
   if (!written.ok) throw new Error(`plan id ${plan.id} already exists`);
-  return ok(written.value);
+  return ok(await scheduleNow(deps, written.value));
 }
 
 export type PlanChange = PlanPatch & { disks?: DiskSelection };
@@ -92,21 +94,45 @@ export async function updatePlan(deps: Deps, planId: string, change: PlanChange)
     const checked = await checkInstanceDisks(deps, found.instanceId, disks);
     if (!checked.ok) return checked;
   }
-  return rewritePlan(deps, planId, (plan, now) => {
+  const changed = await rewritePlan(deps, planId, (plan, now) => {
     const next = applyPlanPatch(plan, patch, now);
     return disks === undefined ? next : { ...next, disks };
   });
+  if (!changed.ok || patch.schedule === undefined) return changed;
+  // Occurrences of the old schedule already handed to the queue are no longer wanted.
+  const schedule = changed.value.schedule;
+  await cancelUnstartedJobs(
+    deps,
+    planId,
+    'plan schedule changed',
+    (job) =>
+      job.scheduledAt === null ||
+      (schedule !== undefined && firstOccurrenceAtOrAfter(schedule, job.scheduledAt) === job.scheduledAt),
+  );
+  return ok(await scheduleNow(deps, changed.value));
 }
 
+/**
+ * Suspend: no new jobs; Run Now jobs not started yet are canceled; running jobs finish. Occurrences
+ * already handed to the queue stay: at their second the worker skips them if the plan is still
+ * suspended, and runs them if it was resumed meanwhile (a resume must not lose the next occurrence).
+ */
 export async function suspend(deps: Deps, planId: string): Promise<Outcome<Plan>> {
-  return rewritePlan(deps, planId, (plan, now) =>
+  const suspended = await rewritePlan(deps, planId, (plan, now) =>
     plan.state === 'SUSPENDED' ? plan : suspendPlan(plan, now),
   );
+  if (suspended.ok) {
+    await cancelUnstartedJobs(deps, planId, 'plan suspended', (job) => job.scheduledAt !== null);
+  }
+  return suspended;
 }
 
 /** Resume: the next occurrence from now on, never a burst of what was missed while suspended. */
 export async function resume(deps: Deps, planId: string): Promise<Outcome<Plan>> {
-  return rewritePlan(deps, planId, (plan, now) => (plan.state === 'ACTIVE' ? plan : resumePlan(plan, now)));
+  const resumed = await rewritePlan(deps, planId, (plan, now) =>
+    plan.state === 'ACTIVE' ? plan : resumePlan(plan, now),
+  );
+  return resumed.ok ? ok(await scheduleNow(deps, resumed.value)) : resumed;
 }
 
 /** Read, change, write at the read version; a lost race re-reads and re-applies the change. */
@@ -129,7 +155,7 @@ async function rewritePlan(
 
 /**
  * Deleting a plan keeps its backups (they expire on their own `expireAt`) and leaves the instance
- * protected with on-demand backups only.
+ * protected with on-demand backups only. Its jobs not started yet are canceled; running ones finish.
  */
 export async function deletePlan(deps: Deps, planId: string): Promise<Outcome<Plan>> {
   let plan: Plan | undefined;
@@ -152,20 +178,28 @@ export async function deletePlan(deps: Deps, planId: string): Promise<Outcome<Pl
     );
     if (written.ok || written.reason === 'not_found') break;
   }
+  await cancelUnstartedJobs(deps, planId, 'plan deleted');
   return ok(plan);
 }
 
-/** Run now: a manual backup with the plan's settings, whatever the plan's state or schedule. */
+/**
+ * Run now: a manual backup with the plan's settings, with or without a schedule. A suspended plan
+ * performs no backup (as in HBR), so it is refused; an on-demand backup of the instance is not.
+ */
 export async function runPlan(deps: Deps, planId: string): Promise<Outcome<Job>> {
   const plan = await deps.store.plans.get(planId);
   if (plan === undefined) return notFound('plan', planId);
-  return ok(
-    await startBackupJob(deps, {
-      instanceId: plan.instanceId,
-      planId: plan.id,
-      params: paramsFromPlan(plan, 'manual'),
-    }),
-  );
+  if (plan.state === 'SUSPENDED') {
+    return conflict(
+      `plan ${planId} is suspended and a suspended plan performs no backup; resume it (POST /plans/${planId}/resume), or back the instance up on demand (POST /protected-instances/${plan.instanceId}/backups)`,
+    );
+  }
+  const job = await startBackupJob(deps, {
+    instanceId: plan.instanceId,
+    planId: plan.id,
+    params: paramsFromPlan(plan, 'manual'),
+  });
+  return ok(await cancelIfPlanStopped(deps, job));
 }
 
 export interface RetentionPreview {

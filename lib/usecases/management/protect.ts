@@ -7,6 +7,7 @@ import type { OnDemandOverrides } from './job-params.js';
 import { onDemandParams, paramsFromPlan } from './job-params.js';
 import type { Outcome } from './outcome.js';
 import { conflict, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
+import { cancelUnstartedJobs, scheduleNow } from './plan-jobs.js';
 import { startBackupJob } from './start-backup.js';
 
 export interface ProtectRequest {
@@ -69,7 +70,7 @@ export async function protectInstance(
       await deps.store.instances.delete(request.instanceId, created.value.version);
       throw new Error(`plan id ${plan.id} already exists`);
     }
-    storedPlan = written.value;
+    storedPlan = await scheduleNow(deps, written.value);
   }
   let job: Job | null = null;
   if (storedPlan?.schedule === undefined) {
@@ -122,19 +123,20 @@ export interface StopResult {
  */
 export async function stopProtection(deps: Deps, instanceId: string): Promise<Outcome<StopResult>> {
   const deleted: string[] = [];
+  const stopped = async (): Promise<Outcome<StopResult>> => {
+    // As deleting one plan does: what the plans queued and did not start yet is canceled.
+    for (const planId of deleted) await cancelUnstartedJobs(deps, planId, 'plan deleted');
+    return ok({ instanceId, deletedPlanIds: deleted });
+  };
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
     const current = await deps.store.instances.get(instanceId);
-    if (current === undefined)
-      return attempt === 0
-        ? notFound('protected instance', instanceId)
-        : ok({ instanceId, deletedPlanIds: deleted });
+    if (current === undefined) return attempt === 0 ? notFound('protected instance', instanceId) : stopped();
     for (const plan of await allPlansOf(deps, instanceId)) {
       const removed = await deps.store.plans.delete(plan.id);
       if (removed.ok) deleted.push(plan.id);
     }
     const removed = await deps.store.instances.delete(instanceId, current.version);
-    if (removed.ok) return ok({ instanceId, deletedPlanIds: deleted });
-    if (removed.reason === 'not_found') return ok({ instanceId, deletedPlanIds: deleted });
+    if (removed.ok || removed.reason === 'not_found') return stopped();
   }
   return conflict(`instance ${instanceId} changed while protection was being stopped; retry`);
 }

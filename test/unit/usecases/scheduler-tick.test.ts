@@ -4,7 +4,7 @@ import type { Plan } from '../../../lib/domain/model.js';
 import { newPlan } from '../../../lib/domain/plan.js';
 import { suspendPlan } from '../../../lib/domain/plan.js';
 import { decodeJobMessage } from '../../../lib/usecases/jobs/job-message.js';
-import { schedulerTick } from '../../../lib/usecases/scheduler-tick.js';
+import { scheduleAhead, schedulerTick } from '../../../lib/usecases/scheduler-tick.js';
 import { SequentialIds } from '../../support/clock.js';
 import { harness, T0, type Harness } from './harness.js';
 
@@ -102,6 +102,31 @@ describe('scheduler tick', () => {
 
     const jobs = await h.deps.store.jobs.list({ planId: plan.id });
     expect(jobs.items.map((j) => j.id)).toEqual([scheduledJobId(plan.id, T0 + 20_000)]);
+  });
+
+  it('scheduleAhead (what plan changes call) and a racing tick hand over the same job once', async () => {
+    h = harness();
+    const plan = await addPlan(T0 + 20_000);
+
+    const [handed] = await Promise.all([scheduleAhead(h.deps, plan, T0), schedulerTick(h.deps, T0)]);
+    await schedulerTick(h.deps, T0 + 1000);
+
+    expect(handed).toEqual({ enqueued: 1, skipped: 0 });
+    const jobs = await h.deps.store.jobs.list({ planId: plan.id });
+    expect(jobs.items.map((j) => j.id)).toEqual([scheduledJobId(plan.id, T0 + 20_000)]);
+    expect((await h.deps.store.plans.get(plan.id))!.nextRunAt).toBe(T0 + 20_000 + HOUR);
+  });
+
+  it('scheduleAhead leaves a plan with nothing inside the look-ahead unwritten, and a suspended one alone', async () => {
+    h = harness();
+    const far = await addPlan(T0 + 5 * 60_000);
+    const suspended = await addPlan(T0 + 10_000, 1, { state: 'SUSPENDED' });
+
+    expect(await scheduleAhead(h.deps, far, T0)).toEqual({ enqueued: 0, skipped: 0 });
+    expect(await scheduleAhead(h.deps, suspended, T0)).toBeNull();
+
+    expect((await h.deps.store.plans.get(far.id))!.version).toBe(far.version);
+    expect((await h.deps.store.jobs.list({})).items).toEqual([]);
   });
 
   it('after an outage runs only the latest missed occurrence, late, and records the older ones as SKIPPED', async () => {

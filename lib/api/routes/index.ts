@@ -1,0 +1,50 @@
+/**
+ * The route table of `/api/v1`, one file per resource. Each route names its schemas (validation and
+ * OpenAPI), calls one management use case and shapes the answer; refusals become problem documents
+ * in `unwrap`.
+ */
+import { z } from 'zod';
+import { API_PREFIX, ok } from '../answers.js';
+import { openApiDocument } from '../openapi.js';
+import { defineRoute, type Route } from '../router.js';
+import { healthView } from '../schemas/common.js';
+import { backupRoutes } from './backups.js';
+import { instanceRoutes } from './instances.js';
+import { jobRoutes } from './jobs.js';
+import { planRoutes } from './plans.js';
+import { protectedInstanceRoutes } from './protected-instances.js';
+import { recoveryRoutes } from './recovery.js';
+
+const openApiDoc = z.record(z.string(), z.unknown());
+
+const metaRoutes: Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'Liveness check (no credential needed)',
+    tag: 'meta',
+    public: true,
+    responses: { 200: { description: 'The function is up', schema: healthView } },
+    handle: async () => ok({ status: 'ok' }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/openapi.json`,
+    operationId: 'getOpenApi',
+    summary: 'This API as an OpenAPI 3.1 document',
+    tag: 'meta',
+    responses: { 200: { description: 'OpenAPI 3.1 document', schema: openApiDoc } },
+    handle: async () => ok(openApiDocument(routes)),
+  }),
+];
+
+export const routes: Route[] = [
+  ...metaRoutes,
+  ...instanceRoutes,
+  ...protectedInstanceRoutes,
+  ...planRoutes,
+  ...jobRoutes,
+  ...backupRoutes,
+  ...recoveryRoutes,
+];

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { instanceIdSchema } from '../../domain/plan.js';
+import { CONFIRM_LAST_GOOD } from '../../usecases/management/backups.js';
+import {
+  commaList,
+  consistencyLevels as levels,
+  instantSchema,
+  isoTime,
+  named,
+  nullableIsoTime,
+  opaqueId,
+  pageOf,
+  paging,
+} from './common.js';
+
+export const POINT_STATUSES = ['CREATING', 'AVAILABLE', 'DELETING', 'DELETED', 'DELETE_FAILED'] as const;
+
+export const backupPatchSchema = named(
+  z.strictObject({ expireAt: instantSchema }),
+  'BackupChange',
+  'Set the expiry of one backup.',
+);
+
+export const backupPathSchema = z.strictObject({ backupId: opaqueId });
+
+export const backupDeleteQuerySchema = z.strictObject({
+  confirm: z
+    .literal(CONFIRM_LAST_GOOD, { error: `must be ${CONFIRM_LAST_GOOD}` })
+    .optional()
+    .describe(`${CONFIRM_LAST_GOOD}: delete it even when it is the instance's only good backup`),
+});
+
+export const backupQuerySchema = z.strictObject({
+  ...paging,
+  instanceId: instanceIdSchema.optional(),
+  planId: opaqueId.optional(),
+  status: commaList(POINT_STATUSES),
+  /** completedAt >= from */
+  from: instantSchema.optional(),
+  /** completedAt < to */
+  to: instantSchema.optional(),
+});
+
+const pointConsistencyView = z.object({
+  requested: levels,
+  achieved: levels,
+  reason: z.string().nullable(),
+  freezeWindowMs: z.number().nullable(),
+});
+
+export const backupView = named(
+  z.object({
+    id: z.string(),
+    instanceId: z.string(),
+    planId: z.string().nullable(),
+    jobId: z.string(),
+    kind: z.enum(['group', 'per-disk']),
+    snapshotGroupId: z.string().nullable(),
+    snapshots: z.array(
+      z.object({
+        diskId: z.string(),
+        snapshotId: z.string(),
+        diskType: z.enum(['system', 'data']),
+        category: z.string(),
+        sizeGiB: z.number(),
+        device: z.string().nullable(),
+      }),
+    ),
+    consistency: pointConsistencyView,
+    status: z.enum(POINT_STATUSES),
+    createdAt: isoTime,
+    completedAt: isoTime,
+    expireAt: isoTime,
+    longTermUntil: nullableIsoTime,
+    longTermRule: z.enum(['week', 'month', 'year']).nullable(),
+    effectiveExpireAt: isoTime,
+    ours: z.boolean(),
+    inUseBy: z.array(z.string()),
+    lastError: z.string().nullable(),
+    version: z.int(),
+  }),
+  'Backup',
+);
+
+export const backupPage = pageOf(backupView, 'BackupPage');
