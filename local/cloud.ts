@@ -6,7 +6,7 @@ import { handler as schedulerHandler } from '../functions/scheduler/index.js';
 import { handler as workerHandler } from '../functions/worker/index.js';
 import { loadSettings } from '../lib/config.js';
 import type { Job, JobStatus } from '../lib/domain/model.js';
-import { buildDeps } from '../lib/runtime/build-deps.js';
+import { buildDeps, QUEUE_FILE, SQLITE_FILE } from '../lib/runtime/build-deps.js';
 import { setDeps, type Deps, type Logger } from '../lib/runtime/deps.js';
 import { createFsObjectStore } from '../lib/adapters/fs-object-store/index.js';
 import { setFunctionLogger, silentLogger } from '../lib/runtime/logger.js';
@@ -20,6 +20,7 @@ import {
 } from './ecs-emulator/index.js';
 import { startHttpBridge } from './http-bridge.js';
 import { startQueueConsumer } from './runtime/consumer.js';
+import { secureDataDir } from './runtime/data-dir.js';
 import { startTimer } from './runtime/timers.js';
 import { resolveApiToken } from './runtime/token.js';
 
@@ -91,7 +92,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const progress = options.onProgress ?? (() => undefined);
   const log = options.log ?? silentLogger;
   const dataDir = path.resolve(options.dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
+  secureDataDir(dataDir, [SQLITE_FILE, QUEUE_FILE]);
   const env = {
     ...LOCAL_SETTINGS,
     ...(options.fast ? FAST_SETTINGS : {}),
