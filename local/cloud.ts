@@ -110,6 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ...(base.ECS_EMULATOR_ACCESS_KEY_ID ? { accessKeyId: base.ECS_EMULATOR_ACCESS_KEY_ID } : {}),
     ...(base.ECS_EMULATOR_ACCESS_KEY_SECRET ? { accessKeySecret: base.ECS_EMULATOR_ACCESS_KEY_SECRET } : {}),
     ...(fs.existsSync(DEMO_SEED_PATH) ? { seed: DEMO_SEED_PATH } : {}),
+    guest: base.ECS_EMULATOR_GUEST,
     ...(options.fast ? FAST_EMULATOR : {}),
     ...(options.emulator ?? {}),
   };

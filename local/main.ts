@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     `  API token      ${tokenLine}`,
     `  ECS emulator   ${emulator.url}   region ${emulator.regionId}`,
     `  ECS key pair   ${emulator.accessKeyId} / ${emulator.accessKeySecret}`,
+    `  guest scripts  ${guestLine(emulator.guestMode)}`,
     `  data folder    ${settings.DATA_DIR}`,
     `  scheduler      every ${settings.SCHEDULER_TICK_SECONDS} s (look-ahead ${settings.SCHEDULER_LOOKAHEAD_SECONDS} s); retention every ${settings.RETENTION_TICK_SECONDS} s`,
     '',
@@ -65,6 +66,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** What Cloud Assistant does with a Linux script here, and why (README, "The local cloud"). */
+function guestLine(mode: { kind: string; why: string }): string {
+  if (mode.kind === 'root') return 'run for real, as root in a private mount namespace';
+  if (mode.kind === 'user-namespace')
+    return 'run for real in a user namespace (root inside it only; no privilege on this machine)';
+  return `simulated (${mode.why}); Linux backups reach file-system consistency at most`;
 }
 
 main().catch((err: unknown) => {
