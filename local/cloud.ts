@@ -13,6 +13,9 @@ import { setFunctionLogger, silentLogger } from '../lib/runtime/logger.js';
 import { enforceRetention, type RetentionReport } from '../lib/usecases/retention.js';
 import { schedulerTick, type TickReport } from '../lib/usecases/scheduler-tick.js';
 import {
+  connectEcsEmulator,
+  DEFAULT_ACCESS_KEY_ID,
+  DEFAULT_ACCESS_KEY_SECRET,
   DEMO_SEED_PATH,
   startEcsEmulator,
   type EcsEmulator,
@@ -101,7 +104,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const base = loadSettings({ ...env, DATA_DIR: dataDir });
   const { token, generated } = resolveApiToken(dataDir, options.apiToken ?? base.API_TOKEN);
 
-  progress('starting the ECS emulator');
+  progress(
+    base.ECS_ENDPOINT
+      ? `connecting to the ECS emulator at ${base.ECS_ENDPOINT}`
+      : 'starting the ECS emulator',
+  );
   const emulatorOptions: EcsEmulatorOptions = {
     dataDir: path.join(dataDir, 'ecs-emulator'),
     // Tests ask for a free API port; the emulator then takes a free one too unless told otherwise.
@@ -114,7 +121,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ...(options.fast ? FAST_EMULATOR : {}),
     ...(options.emulator ?? {}),
   };
-  const emulator = await startEcsEmulator(emulatorOptions);
+  // ECS_ENDPOINT: an emulator already running in its own process (README, "The local cloud").
+  const emulator = base.ECS_ENDPOINT
+    ? await connectEcsEmulator({
+        url: base.ECS_ENDPOINT,
+        regionId: base.ECS_EMULATOR_REGION ?? base.ECS_REGION,
+        accessKeyId: base.ECS_EMULATOR_ACCESS_KEY_ID ?? DEFAULT_ACCESS_KEY_ID,
+        accessKeySecret: base.ECS_EMULATOR_ACCESS_KEY_SECRET ?? DEFAULT_ACCESS_KEY_SECRET,
+      })
+    : await startEcsEmulator(emulatorOptions);
   const cleanups: (() => Promise<void>)[] = [() => emulator.close()];
   try {
     const settings = loadSettings({

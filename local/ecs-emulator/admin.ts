@@ -41,6 +41,9 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
   };
 
   const admin: EmulatorAdmin = {
+    async guestMode() {
+      return { ...deps.assistant.sandbox.mode };
+    },
     async stats(): Promise<EmulatorStats> {
       const callsByAction: Record<string, number> = {};
       for (const c of deps.calls) callsByAction[c.action] = (callsByAction[c.action] ?? 0) + 1;

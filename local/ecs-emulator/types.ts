@@ -122,7 +122,7 @@ export interface EcsEmulator {
   accessKeySecret: string;
   admin: EmulatorAdmin;
   /** How Linux guest scripts run here, and why. */
-  guestMode: { kind: 'root' | 'user-namespace' | 'simulated'; why: string };
+  guestMode: GuestModeInfo;
   close(): Promise<void>;
 }
 
@@ -200,8 +200,15 @@ export interface BulkSeedSpec {
   tags?: Record<string, string>;
 }
 
+export interface GuestModeInfo {
+  kind: 'root' | 'user-namespace' | 'simulated';
+  why: string;
+}
+
 export interface EmulatorAdmin {
   stats(): Promise<EmulatorStats>;
+  /** How Linux guest scripts run in this emulator, and why. */
+  guestMode(): Promise<GuestModeInfo>;
   /** Calls received, oldest first. */
   calls(filter?: { action?: string; since?: number }): Promise<CallRecord[]>;
   clearCalls(): Promise<void>;

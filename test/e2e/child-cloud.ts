@@ -1,3 +1,5 @@
+import EcsDefault from '@alicloud/ecs20140526';
+import * as $OpenApi from '@alicloud/openapi-client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -108,5 +110,87 @@ export async function startChildCloud(options: ChildCloudOptions): Promise<Child
       }
     },
     exited,
+  };
+}
+
+type EcsClientClass = typeof EcsDefault.default;
+const EcsClient = (typeof EcsDefault === 'function' ? EcsDefault : EcsDefault.default) as EcsClientClass;
+
+/** The official ECS SDK pointed at an emulator by URL. */
+export function ecsClient(
+  url: string,
+  accessKeyId: string,
+  accessKeySecret: string,
+): InstanceType<EcsClientClass> {
+  return new EcsClient(
+    new $OpenApi.Config({
+      accessKeyId,
+      accessKeySecret,
+      endpoint: url.replace(/^https?:\/\//, ''),
+      protocol: 'http',
+      regionId: 'cn-hangzhou',
+    }),
+  );
+}
+
+export interface ChildEmulator {
+  url: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  admin<T = unknown>(method: string, arg?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** `npm run emulator` in its own process group, on a free port, with the given seed. */
+export async function startChildEmulator(dataDir: string, seedFile: string): Promise<ChildEmulator> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'local/ecs-emulator/main.ts'), '--seed', seedFile],
+    {
+      cwd: root,
+      detached: true,
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        ECS_EMULATOR_PORT: '0',
+        ECS_EMULATOR_DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 60_000;
+  const banner = /endpoint\s+(\S+)[\s\S]*access key id\s+(\S+)\s+access key secret\s+(\S+)/;
+  let m = banner.exec(out);
+  while (!m) {
+    if (child.exitCode !== null) throw new Error(`the ECS emulator exited:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`the ECS emulator did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+    m = banner.exec(out);
+  }
+  const url = `http://${m[1]}`;
+  return {
+    url,
+    accessKeyId: m[2]!,
+    accessKeySecret: m[3]!,
+    async admin<T>(method: string, arg?: unknown): Promise<T> {
+      const res = await fetch(`${url}/__admin/${method}`, {
+        method: 'POST',
+        ...(arg === undefined ? {} : { body: JSON.stringify(arg) }),
+      });
+      const body = (await res.json()) as T;
+      if (!res.ok) throw new Error(`admin ${method}: ${JSON.stringify(body)}`);
+      return body;
+    },
+    async stop() {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        return;
+      }
+      await exited;
+    },
   };
 }

@@ -1,14 +1,10 @@
-import EcsDefault, * as EcsModels from '@alicloud/ecs20140526';
-import * as $OpenApi from '@alicloud/openapi-client';
+import * as EcsModels from '@alicloud/ecs20140526';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeDataDir, startChildCloud, type ChildCloud } from './child-cloud.js';
+import { ecsClient, makeDataDir, startChildCloud, type ChildCloud } from './child-cloud.js';
 import { apiClient, TERMINAL, until, type ApiClient } from './support.js';
-
-type ClientClass = typeof EcsDefault.default;
-const EcsClient = (typeof EcsDefault === 'function' ? EcsDefault : EcsDefault.default) as ClientClass;
 
 interface JobView {
   id: string;
@@ -43,15 +39,7 @@ async function protectNow(api: ApiClient, instanceId: string): Promise<JobView> 
 
 /** Runs a shell script on the instance through Cloud Assistant and returns its output. */
 async function runCommand(cloud: ChildCloud, instanceId: string, script: string): Promise<string> {
-  const ecs = new EcsClient(
-    new $OpenApi.Config({
-      accessKeyId: cloud.accessKeyId,
-      accessKeySecret: cloud.accessKeySecret,
-      endpoint: cloud.ecsUrl.replace(/^http:\/\//, ''),
-      protocol: 'http',
-      regionId: 'cn-hangzhou',
-    }),
-  );
+  const ecs = ecsClient(cloud.ecsUrl, cloud.accessKeyId, cloud.accessKeySecret);
   const run = await ecs.runCommand(
     new EcsModels.RunCommandRequest({
       regionId: 'cn-hangzhou',
