@@ -67,6 +67,8 @@ export const settingsSchema = z.object({
   ECS_EMULATOR_REGION: z.string().min(1).optional(),
   ECS_EMULATOR_ACCESS_KEY_ID: z.string().min(1).optional(),
   ECS_EMULATOR_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  /** `simulated`: Linux guest scripts are simulated even where the emulator could run them (README). */
+  ECS_EMULATOR_GUEST: z.enum(['auto', 'simulated']).default('auto'),
   /** Point deletions retention runs in parallel (each is one or a few ECS calls). */
   RETENTION_CONCURRENCY: int(8, 1, 64),
 });

@@ -6,13 +6,16 @@ import { createHandler as createSchedulerHandler } from '../functions/scheduler/
 import { createHandler as createWorkerHandler } from '../functions/worker/index.js';
 import { loadSettings } from '../lib/config.js';
 import type { Job, JobStatus } from '../lib/domain/model.js';
-import { buildDeps } from '../lib/runtime/build-deps.js';
+import { buildDeps, QUEUE_FILE, SQLITE_FILE } from '../lib/runtime/build-deps.js';
 import type { Deps, Logger } from '../lib/runtime/deps.js';
 import { createFsObjectStore } from '../lib/adapters/fs-object-store/index.js';
 import { silentLogger } from '../lib/runtime/logger.js';
 import { enforceRetention, type RetentionReport } from '../lib/usecases/retention.js';
 import { schedulerTick, type TickReport } from '../lib/usecases/scheduler-tick.js';
 import {
+  connectEcsEmulator,
+  DEFAULT_ACCESS_KEY_ID,
+  DEFAULT_ACCESS_KEY_SECRET,
   DEMO_SEED_PATH,
   startEcsEmulator,
   type EcsEmulator,
@@ -20,6 +23,7 @@ import {
 } from './ecs-emulator/index.js';
 import { startHttpBridge } from './http-bridge.js';
 import { startQueueConsumer } from './runtime/consumer.js';
+import { secureDataDir } from './runtime/data-dir.js';
 import { startTimer } from './runtime/timers.js';
 import { resolveApiToken } from './runtime/token.js';
 
@@ -91,7 +95,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const progress = options.onProgress ?? (() => undefined);
   const log = options.log ?? silentLogger;
   const dataDir = path.resolve(options.dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
+  secureDataDir(dataDir, [SQLITE_FILE, QUEUE_FILE]);
   const env = {
     ...LOCAL_SETTINGS,
     ...(options.fast ? FAST_SETTINGS : {}),
@@ -100,7 +104,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const base = loadSettings({ ...env, DATA_DIR: dataDir });
   const { token, generated } = resolveApiToken(dataDir, options.apiToken ?? base.API_TOKEN);
 
-  progress('starting the ECS emulator');
+  progress(
+    base.ECS_ENDPOINT
+      ? `connecting to the ECS emulator at ${base.ECS_ENDPOINT}`
+      : 'starting the ECS emulator',
+  );
   const emulatorOptions: EcsEmulatorOptions = {
     dataDir: path.join(dataDir, 'ecs-emulator'),
     // Tests ask for a free API port; the emulator then takes a free one too unless told otherwise.
@@ -109,10 +117,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ...(base.ECS_EMULATOR_ACCESS_KEY_ID ? { accessKeyId: base.ECS_EMULATOR_ACCESS_KEY_ID } : {}),
     ...(base.ECS_EMULATOR_ACCESS_KEY_SECRET ? { accessKeySecret: base.ECS_EMULATOR_ACCESS_KEY_SECRET } : {}),
     ...(fs.existsSync(DEMO_SEED_PATH) ? { seed: DEMO_SEED_PATH } : {}),
+    guest: base.ECS_EMULATOR_GUEST,
     ...(options.fast ? FAST_EMULATOR : {}),
     ...(options.emulator ?? {}),
   };
-  const emulator = await startEcsEmulator(emulatorOptions);
+  // ECS_ENDPOINT: an emulator already running in its own process (README, "The local cloud").
+  const emulator = base.ECS_ENDPOINT
+    ? await connectEcsEmulator({
+        url: base.ECS_ENDPOINT,
+        regionId: base.ECS_EMULATOR_REGION ?? base.ECS_REGION,
+        accessKeyId: base.ECS_EMULATOR_ACCESS_KEY_ID ?? DEFAULT_ACCESS_KEY_ID,
+        accessKeySecret: base.ECS_EMULATOR_ACCESS_KEY_SECRET ?? DEFAULT_ACCESS_KEY_SECRET,
+      })
+    : await startEcsEmulator(emulatorOptions);
   const cleanups: (() => Promise<void>)[] = [() => emulator.close()];
   try {
     const settings = loadSettings({

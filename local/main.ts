@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { loadSettings } from '../lib/config.js';
 import { startLocalCloud } from './cloud.js';
 import { runCloudMode } from './cloud-mode/main.js';
 import { createConsoleLogger } from './runtime/console-logger.js';
+import { shortToken } from './runtime/data-dir.js';
+import { TOKEN_FILE } from './runtime/token.js';
 
 /**
  * `npm start`: the local cloud on loopback until Ctrl-C. State lives in DATA_DIR (default ./.data):
@@ -19,18 +22,25 @@ async function main(): Promise<void> {
     onProgress: (step) => process.stdout.write(`  ${step} ...\n`),
   });
   const { emulator } = cloud;
+  // The secret is shown in full once, when it is made; afterwards only enough to recognise it.
+  const tokenFile = path.join(settings.DATA_DIR, TOKEN_FILE);
+  const tokenLine = cloud.apiTokenGenerated
+    ? `${cloud.apiToken}   (generated, shown only now; kept in ${tokenFile})`
+    : `${shortToken(cloud.apiToken)}   (${settings.API_TOKEN ? 'API_TOKEN' : `from ${tokenFile}`})`;
+  const tokenRef = settings.API_TOKEN ? '$API_TOKEN' : `$(cat ${tokenFile})`;
   const lines = [
     '',
     `ecs-backup local cloud is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     '',
     `  API            ${cloud.apiUrl}/api/v1   (GET ${cloud.apiUrl}/healthz needs no token)`,
-    `  API token      ${cloud.apiToken}${cloud.apiTokenGenerated ? '   (generated; kept in DATA_DIR/api-token)' : ''}`,
+    `  API token      ${tokenLine}`,
     `  ECS emulator   ${emulator.url}   region ${emulator.regionId}`,
     `  ECS key pair   ${emulator.accessKeyId} / ${emulator.accessKeySecret}`,
+    `  guest scripts  ${guestLine(emulator.guestMode)}`,
     `  data folder    ${settings.DATA_DIR}`,
     `  scheduler      every ${settings.SCHEDULER_TICK_SECONDS} s (look-ahead ${settings.SCHEDULER_LOOKAHEAD_SECONDS} s); retention every ${settings.RETENTION_TICK_SECONDS} s`,
     '',
-    `  try: curl -H "Authorization: Bearer ${cloud.apiToken}" ${cloud.apiUrl}/api/v1/instances`,
+    `  try: curl -H "Authorization: Bearer ${tokenRef}" ${cloud.apiUrl}/api/v1/instances`,
     '',
     'Ctrl-C stops; state is kept and jobs resume on the next start.',
     '',
@@ -57,6 +67,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** What Cloud Assistant does with a Linux script here, and why (README, "The local cloud"). */
+function guestLine(mode: { kind: string; why: string }): string {
+  if (mode.kind === 'root') return 'run for real, as root in a private mount namespace';
+  if (mode.kind === 'user-namespace')
+    return 'run for real in a user namespace (root inside it only; no privilege on this machine)';
+  return `simulated (${mode.why}); Linux backups reach file-system consistency at most`;
 }
 
 const start = process.argv.includes('--cloud-mode') ? runCloudMode : main;

@@ -278,7 +278,7 @@ trap 'SIGNAL=TERM; exit 143' TERM
 trap 'SIGNAL=HUP; exit 129' HUP
 
 main() {
-  local requested=crash scripts=none script_reason='' pre_reason='' freeze_ok=0 freeze_reason=''
+  local requested=crash scripts=none script_reason='' pre_reason='' post_reason='' freeze_ok=0 freeze_reason=''
   local rc freeze_start snap_end
   [ "$ECSB_FS_FREEZE" = 1 ] && requested=filesystem
   [ "$ECSB_APP_CONSISTENT" = 1 ] && requested=application
@@ -365,6 +365,9 @@ main() {
   if [ $scripts = valid ]; then
     run_hook postscript "$POST" "$ECSB_POST_TIMEOUT"
     post_exit=$HOOK_RC
+    # After the thaw: the snapshot keeps its consistency, but the operator must hear that the
+    # application may not have resumed.
+    [ "$post_exit" != 0 ] && post_reason="$(hook_failure post-script "$post_exit" "$ECSB_POST_TIMEOUT") after the thaw; the snapshot is unaffected"
   fi
 
   if [ $freeze_ok = 1 ]; then
@@ -381,6 +384,7 @@ main() {
       reason="${reason:+$reason; }${script_reason:-$pre_reason}"
     fi
   fi
+  [ -n "$post_reason" ] && reason="${reason:+$reason; }$post_reason"
   finish
 }
 

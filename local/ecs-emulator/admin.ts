@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { EcsApiError, notFound } from './errors.js';
-import { listTree, safeJoin } from './files.js';
+import { safeJoin } from './files.js';
 import type { Faults } from './faults.js';
 import type { Assistant } from './assistant.js';
 import type { DiskRecord, SnapshotGroupRecord, SnapshotRecord } from './records.js';
@@ -41,6 +41,9 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
   };
 
   const admin: EmulatorAdmin = {
+    async guestMode() {
+      return { ...deps.assistant.sandbox.mode };
+    },
     async stats(): Promise<EmulatorStats> {
       const callsByAction: Record<string, number> = {};
       for (const c of deps.calls) callsByAction[c.action] = (callsByAction[c.action] ?? 0) + 1;
@@ -236,9 +239,12 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       state.putDisk(d);
     },
 
-    async writeFile({ diskId, path, content, encoding }) {
+    async writeFile({ diskId, path, content, encoding, owner, mode }) {
       diskOrThrow(diskId);
-      state.trees.writeFile(diskId, path, Buffer.from(content, encoding ?? 'utf8'));
+      state.trees.writeFile(diskId, path, Buffer.from(content, encoding ?? 'utf8'), {
+        ...(owner !== undefined ? { owner } : {}),
+        ...(mode !== undefined ? { mode } : {}),
+      });
     },
     async readFile(args) {
       const file = safeJoin(treeOf(args), args.path);
@@ -250,7 +256,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       state.trees.removeFile(diskId, path);
     },
     async listFiles(args) {
-      return listTree(treeOf(args));
+      return state.trees.list(treeOf(args));
     },
     async treePath(args) {
       return treeOf(args);

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     dataDir: path.resolve(env['ECS_EMULATOR_DATA_DIR'] ?? './.data/ecs-emulator'),
     seed: seed ?? DEMO_SEED_PATH,
     reset: args.includes('--reset'),
+    guest: env['ECS_EMULATOR_GUEST'] === 'simulated' ? 'simulated' : 'auto',
     log: (line) => console.log(line),
   });
   console.log(`ECS emulator ready
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   region            ${emulator.regionId}
   access key id     ${emulator.accessKeyId}
   access key secret ${emulator.accessKeySecret}
+  guest scripts     ${emulator.guestMode.kind} (${emulator.guestMode.why})
   admin API         ${emulator.url}/__admin/<method>   e.g. curl -X POST ${emulator.url}/__admin/stats`);
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));

@@ -1,18 +1,24 @@
 /**
- * Bash pieces of the guest sandbox. They run as root inside a private mount namespace, so every
- * mount they make disappears with the script; the real fsfreeze is covered by the shim.
+ * Bash pieces of the guest sandbox. They run as root (or as root of a user namespace) inside a
+ * private mount namespace, so every mount they make disappears with the script; the real fsfreeze,
+ * mount, umount, stat and chown are covered by these shims.
  */
 
-/** First process of the namespace: makes it look like the instance, then runs the user script. */
+/**
+ * First process of the namespace: makes it look like the instance, then runs the user script.
+ * Each covered command's real binary is kept under the support folder before its shim covers it.
+ */
 export function sandboxSetupScript(): string {
   return `#!/bin/bash
 fail() { echo "ecs-emulator sandbox: $*" >&2; exit 250; }
 S="$ECSB_SUPPORT"
-REAL_MOUNT="\${ECSB_MOUNT_BINS%% *}"
-REAL_UMOUNT="\${ECSB_UMOUNT_BINS%% *}"
+REAL_MOUNT="\${ECSB_BINS_mount%% *}"
 [ -x "$REAL_MOUNT" ] || fail "mount(8) is not installed"
-"$REAL_MOUNT" --bind "$REAL_MOUNT" "$S/real-mount" || fail "cannot keep mount(8)"
-"$REAL_MOUNT" --bind "$REAL_UMOUNT" "$S/real-umount" || fail "cannot keep umount(8)"
+for c in $ECSB_COVERED; do
+  v="ECSB_BINS_$c"; real="\${!v%% *}"
+  [ -n "$real" ] || continue
+  "$REAL_MOUNT" --bind "$real" "$S/real-$c" || fail "cannot keep $c"
+done
 "$REAL_MOUNT" --bind "$ECSB_DISKS_DIR" "$S/disks" || fail "cannot reach the disk trees"
 "$REAL_MOUNT" --bind "$ECSB_TMP_DIR" /tmp || fail "cannot mount the instance's /tmp"
 "$REAL_MOUNT" -t tmpfs -o mode=0755 ecsb-mnt /mnt || fail "cannot mount a private /mnt"
@@ -22,11 +28,12 @@ while read -r src dst mode; do
   if [ "$mode" = ro ]; then "$S/real-mount" --bind -o ro "$src" "$dst"; else "$S/real-mount" --bind "$src" "$dst"; fi \\
     || echo "ecs-emulator sandbox: cannot restore the mount on $dst" >&2
 done < "$S/remount"
-for f in $ECSB_FREEZE_BINS; do "$S/real-mount" --bind "$ECSB_SHIMS/fsfreeze" "$f" || fail "cannot cover $f"; done
-for f in $ECSB_MOUNT_BINS; do "$S/real-mount" --bind "$ECSB_SHIMS/mount" "$f" || fail "cannot cover $f"; done
-for f in $ECSB_UMOUNT_BINS; do "$S/real-mount" --bind "$ECSB_SHIMS/umount" "$f" || fail "cannot cover $f"; done
+for c in $ECSB_COVERED; do
+  v="ECSB_BINS_$c"
+  for f in \${!v}; do "$S/real-mount" --bind "$ECSB_SHIMS/$c" "$f" || fail "cannot cover $f"; done
+done
 cd "$ECSB_WORKDIR" 2>/dev/null || cd /
-unset ECSB_TMP_DIR ECSB_DISKS_DIR ECSB_FREEZE_BINS ECSB_MOUNT_BINS ECSB_UMOUNT_BINS ECSB_WORKDIR
+unset ECSB_TMP_DIR ECSB_DISKS_DIR ECSB_WORKDIR ECSB_COVERED \${!ECSB_BINS_@}
 exec /bin/bash "$S/script.sh"
 `;
 }
@@ -121,5 +128,65 @@ extra=$("$ECSB_SHIMS/guest-call" umount "target=$target") || exit $?
 read -r verb mp <<<"$extra"
 if [ "$verb" = unbind ]; then "$ECSB_SUPPORT/real-umount" "$mp" || exit 32; fi
 exit 0
+`;
+}
+
+export function statShim(): string {
+  return `#!/bin/bash
+# stat of the emulated instance: owners under /tmp are the emulator's data (the host files belong to
+# whoever runs the emulator), so %u %U %g %G of a file with a recorded owner show that owner.
+real="$ECSB_SUPPORT/real-stat"; flag=""; fmt=""; opts=(); files=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -c|--format|--printf) flag="$1"; fmt="$2"; shift ;;
+    --format=*) flag=--format; fmt="\${1#--format=}" ;;
+    --printf=*) flag=--printf; fmt="\${1#--printf=}" ;;
+    -c*) flag=-c; fmt="\${1#-c}" ;;
+    --) shift; files+=("$@"); break ;;
+    -*) opts+=("$1") ;;
+    *) files+=("$1") ;;
+  esac
+  shift
+done
+[ -n "$flag" ] && [ -s "$ECSB_SUPPORT/owners" ] || exec "$real" "\${opts[@]}" \${flag:+"$flag" "$fmt"} -- "\${files[@]}"
+rc=0
+for f in "\${files[@]}"; do
+  abs="$(cd "$(dirname -- "$f")" 2>/dev/null && pwd -P)/$(basename -- "$f")"
+  uid=""
+  while IFS=$'\\t' read -r u p; do [ "$p" = "$abs" ] && uid="$u"; done < "$ECSB_SUPPORT/owners"
+  g="$fmt"
+  if [ -n "$uid" ]; then
+    name=$(getent passwd "$uid" 2>/dev/null | cut -d: -f1)
+    g="\${g//%u/$uid}"; g="\${g//%U/\${name:-UNKNOWN}}"; g="\${g//%g/$uid}"; g="\${g//%G/\${name:-UNKNOWN}}"
+  fi
+  "$real" "\${opts[@]}" "$flag" "$g" -- "$f" || rc=$?
+done
+exit $rc
+`;
+}
+
+export function chownShim(): string {
+  return `#!/bin/bash
+# chown of the emulated instance: under /tmp the emulator records the owner (no chown(2), so it works
+# for an ordinary user too); elsewhere the real chown runs.
+opts=(); spec=""; files=()
+for a in "$@"; do
+  case "$a" in
+    -*) opts+=("$a") ;;
+    *) if [ -z "$spec" ]; then spec="$a"; else files+=("$a"); fi ;;
+  esac
+done
+[ -n "$spec" ] && [ \${#files[@]} -gt 0 ] || { echo "chown: missing operand" >&2; exit 1; }
+user="\${spec%%[:.]*}"
+if [ -z "$user" ]; then uid=""; elif [[ "$user" =~ ^[0-9]+$ ]]; then uid="$user"; else uid=$(id -u "$user" 2>/dev/null) || { echo "chown: invalid user: '$spec'" >&2; exit 1; }; fi
+rc=0
+for f in "\${files[@]}"; do
+  abs="$(cd "$(dirname -- "$f")" 2>/dev/null && pwd -P)/$(basename -- "$f")"
+  case "$abs" in
+    /tmp/?*) [ -z "$uid" ] || "$ECSB_SHIMS/guest-call" chown "path=\${abs#/tmp/}" "uid=$uid" >/dev/null || rc=1 ;;
+    *) "$ECSB_SUPPORT/real-chown" "\${opts[@]}" "$spec" "$f" || rc=$? ;;
+  esac
+done
+exit $rc
 `;
 }

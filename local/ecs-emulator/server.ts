@@ -119,7 +119,13 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   const faults = new Faults(options.rateLimits);
   const calls: CallRecord[] = [];
   let baseUrl = '';
-  const assistant = new Assistant({ state, adminUrl: () => `${baseUrl}/__admin`, marker: randomUUID(), log });
+  const assistant = new Assistant({
+    state,
+    adminUrl: () => `${baseUrl}/__admin`,
+    marker: randomUUID(),
+    log,
+    forceSimulated: options.guest === 'simulated',
+  });
   const handlers: Record<string, Handler> = {
     ...inventoryActions,
     ...snapshotActions,
@@ -301,6 +307,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     accessKeyId: creds.accessKeyId,
     accessKeySecret: creds.accessKeySecret,
     admin: admin as EmulatorAdmin,
+    guestMode: assistant.sandbox.mode,
     async close() {
       if (closed) return;
       closed = true;

@@ -108,6 +108,11 @@ export interface EcsEmulatorOptions {
   agentDeliveryTimeoutMs?: number;
   /** Accepted clock skew of signed requests. Default 900 s (15 minutes). */
   timestampToleranceSeconds?: number;
+  /**
+   * How Linux scripts run: `auto` (default) runs them in a sandbox (as root, or through a user
+   * namespace) and simulates them only where no sandbox can be made; `simulated` always simulates.
+   */
+  guest?: 'auto' | 'simulated';
   log?: (line: string) => void;
 }
 
@@ -120,6 +125,8 @@ export interface EcsEmulator {
   accessKeyId: string;
   accessKeySecret: string;
   admin: EmulatorAdmin;
+  /** How Linux guest scripts run here, and why. */
+  guestMode: GuestModeInfo;
   close(): Promise<void>;
 }
 
@@ -162,6 +169,10 @@ export interface FileEntry {
   path: string;
   size: number;
   sha256: string;
+  /** Octal, e.g. `0640`. */
+  mode: string;
+  /** The recorded owner's uid (0 = root). */
+  owner: number;
 }
 
 export interface FaultSpec {
@@ -193,8 +204,15 @@ export interface BulkSeedSpec {
   tags?: Record<string, string>;
 }
 
+export interface GuestModeInfo {
+  kind: 'root' | 'user-namespace' | 'simulated';
+  why: string;
+}
+
 export interface EmulatorAdmin {
   stats(): Promise<EmulatorStats>;
+  /** How Linux guest scripts run in this emulator, and why. */
+  guestMode(): Promise<GuestModeInfo>;
   /** Calls received, oldest first. */
   calls(filter?: { action?: string; since?: number }): Promise<CallRecord[]>;
   clearCalls(): Promise<void>;
@@ -255,6 +273,10 @@ export interface EmulatorAdmin {
     path: string;
     content: string;
     encoding?: 'utf8' | 'base64';
+    /** Recorded owner (default root). */
+    owner?: FileOwner;
+    /** Octal string or number; default as the file system creates it. */
+    mode?: string | number;
   }): Promise<void>;
   readFile(args: {
     diskId?: string;

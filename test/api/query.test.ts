@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toFcHttpEvent } from '../../local/http-bridge.js';
 import { aJob, aPoint, dailyPlan } from './fixtures.js';
-import { fcEvent, invoke, startHarness, T0, type CallResult, type Harness } from './harness.js';
+import { fcEvent, startHarness, T0, type CallResult, type Harness } from './harness.js';
 
 /**
  * Query strings as a careless or hostile client writes them: cursors carried from one list to
@@ -153,7 +153,7 @@ describe('a repeated query parameter is never silently cut to one value', () => 
       headers: { authorization: 'Bearer test-token-0123456789abcdef' },
       socket: { remoteAddress: '127.0.0.1' },
     } as unknown as http.IncomingMessage;
-    return invoke(toFcHttpEvent(req, Buffer.alloc(0), 'req-bridge'));
+    return h.invoke(toFcHttpEvent(req, Buffer.alloc(0), 'req-bridge'));
   }
 
   it('?type=backup&type=restore is a 400 naming type', async () => {
@@ -181,7 +181,7 @@ describe('a repeated query parameter is never silently cut to one value', () => 
   it('an event carrying a repeated parameter as a list is read the same way', async () => {
     const event = fcEvent('GET', '/api/v1/jobs');
     (event.queryParameters as Record<string, unknown>).type = ['backup', 'restore'];
-    const r = await invoke(event);
+    const r = await h.invoke(event);
     expect(r.status, r.text).toBe(400);
     expect(paths(r)).toEqual(['query.type']);
   });

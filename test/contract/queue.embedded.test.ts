@@ -125,7 +125,7 @@ describe('embedded queue on a manual clock', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM queue_schema').get()).toEqual({ version: 1 });
+      expect(db.prepare('SELECT version FROM queue_schema').get()).toEqual({ version: 2 });
       expect(db.pragma('user_version', { simple: true })).toBe(0);
     } finally {
       db.close();

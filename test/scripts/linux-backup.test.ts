@@ -172,6 +172,42 @@ describe('linux guest script', () => {
     expectNothingFrozen(r);
   });
 
+  it('post-script failing after the thaw: still application consistent, the reason names it', async () => {
+    const r = await run({
+      post: { ...VALID_POST, body: 'echo "post frozen=${#}" >>"$ECSB_TEST_LOG"; exit 3' },
+    });
+
+    expect(r.result).toMatchObject({
+      consistency: 'application',
+      reason: 'post-script exited 3 after the thaw; the snapshot is unaffected',
+      preExit: 0,
+      postExit: 3,
+      snapshotGroupId: 'ssg-fake0001',
+    });
+    // Everything was thawed before the post-script ran.
+    const order = r.log.map((l) => l.split(' ')[0]);
+    expect(order.lastIndexOf('thaw')).toBeLessThan(order.lastIndexOf('post'));
+    expectNothingFrozen(r);
+  });
+
+  it('post-script hanging past its timeout is killed: application consistent, the timeout named', async () => {
+    const r = await run({
+      params: { postScriptTimeoutSeconds: 1 },
+      post: { body: 'echo post-start >>"$ECSB_TEST_LOG"; sleep 60; echo post-end >>"$ECSB_TEST_LOG"' },
+    });
+
+    expect(r.result).toMatchObject({
+      consistency: 'application',
+      reason: 'post-script timed out after 1s after the thaw; the snapshot is unaffected',
+      postExit: 124,
+      snapshotGroupId: 'ssg-fake0001',
+    });
+    expect(r.log).toContain('post-start');
+    expect(r.log).not.toContain('post-end');
+    expect(r.elapsedMs).toBeLessThan(20_000);
+    expectNothingFrozen(r);
+  });
+
   it('snapshot request refused by ECS: the error is reported and everything is thawed', async () => {
     const r = await run({ curl: 'api-error' });
 

@@ -16,6 +16,7 @@ import {
   type SendOptions,
 } from '../../ports/queue.js';
 import { RandomIds, SystemClock } from '../system.js';
+import { endLeaseOwner, leaseOwnerAlive, newLeaseOwner } from './lease.js';
 import { notifyQueue, waitForQueue } from './notifier.js';
 import { migrateQueueSchema } from './schema.js';
 
@@ -96,6 +97,7 @@ class EmbeddedQueue implements Queue {
   private readonly deleteByReceipt: Database.Statement;
   private readonly changeByReceipt: Database.Statement;
   private readonly receiveBatch: Database.Transaction<(now: number, max: number) => ReceivedMessage[]>;
+  private readonly owner = newLeaseOwner();
 
   constructor(
     private readonly db: Database.Database,
@@ -117,11 +119,13 @@ class EmbeddedQueue implements Queue {
        WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?`,
     );
     this.markReceived = db.prepare(
-      `UPDATE queue_message SET receive_count = receive_count + 1, visible_at = ?, receipt = ? WHERE seq = ?`,
+      `UPDATE queue_message SET receive_count = receive_count + 1, visible_at = ?, receipt = ?, lease_owner = ?
+       WHERE seq = ?`,
     );
     // The message keeps its id and enqueue time, as a message that MNS dead-letters does.
     this.moveToDeadLetter = db.prepare(
-      `UPDATE queue_message SET queue = ?, receive_count = 0, visible_at = ?, receipt = NULL WHERE seq = ?`,
+      `UPDATE queue_message SET queue = ?, receive_count = 0, visible_at = ?, receipt = NULL, lease_owner = NULL
+       WHERE seq = ?`,
     );
     // A handle is valid only while the message is still invisible: once the visibility timeout
     // passed, the message may be received again by someone else.
@@ -133,6 +137,35 @@ class EmbeddedQueue implements Queue {
        WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?`,
     );
     this.receiveBatch = db.transaction((now: number, max: number) => this.takeVisible(now, max));
+    this.releaseDeadLeases();
+  }
+
+  /**
+   * Messages received by a process (or a queue) that is gone are made visible at once: nobody is
+   * working on them, and waiting for their visibility timeout would leave their jobs idle for minutes.
+   * Their old receipt handles stop working; the receive count is kept.
+   */
+  private releaseDeadLeases(): void {
+    const release = this.db.transaction((now: number) => {
+      const owners = this.db
+        .prepare(
+          `SELECT DISTINCT lease_owner AS owner FROM queue_message
+           WHERE queue = ? AND visible_at > ? AND lease_owner IS NOT NULL`,
+        )
+        .all(this.name, now) as { owner: string }[];
+      let released = 0;
+      for (const { owner } of owners) {
+        if (leaseOwnerAlive(owner)) continue;
+        released += this.db
+          .prepare(
+            `UPDATE queue_message SET visible_at = ?, receipt = NULL, lease_owner = NULL
+             WHERE queue = ? AND lease_owner = ? AND visible_at > ?`,
+          )
+          .run(now, this.name, owner, now).changes;
+      }
+      return released;
+    });
+    this.run('open', () => release.immediate(this.clock.now()));
   }
 
   private takeVisible(now: number, max: number): ReceivedMessage[] {
@@ -151,7 +184,7 @@ class EmbeddedQueue implements Queue {
           continue;
         }
         const token = newToken();
-        this.markReceived.run(now + this.visibilityMs, token, row.seq);
+        this.markReceived.run(now + this.visibilityMs, token, this.owner, row.seq);
         out.push({
           messageId: row.message_id,
           body: row.body,
@@ -238,6 +271,7 @@ class EmbeddedQueue implements Queue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    endLeaseOwner(this.owner);
     notifyQueue(this.wakeKey);
     this.db.close();
   }

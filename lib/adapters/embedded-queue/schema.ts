@@ -16,6 +16,8 @@ const MIGRATIONS: readonly string[] = [
      receipt TEXT
    );
    CREATE INDEX queue_message_ready ON queue_message (queue, visible_at, seq);`,
+  // Who received the message (see lease.ts), so a dead holder's messages are released at once.
+  `ALTER TABLE queue_message ADD COLUMN lease_owner TEXT;`,
 ];
 
 export function migrateQueueSchema(db: Database.Database): void {
