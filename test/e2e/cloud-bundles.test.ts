@@ -105,13 +105,19 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     expect((await api('GET', `/plans/${state.planId}`)).status).toBe(200);
   });
 
-  it('scheduled backup: the timer event enqueues it and the worker bundle completes it', async () => {
-    const tick = (await cloud.tickScheduler()) as { enqueued: number };
-    expect(tick.enqueued).toBe(1);
+  it('scheduled backup: queued by protect on its second, the timer adds no twin, the worker bundle completes it', async () => {
+    // The first occurrence falls inside the look-ahead, so protect handed it to the queue already;
+    // the timer event reads the plan and collapses onto the same job.
+    const tick = (await cloud.tickScheduler()) as { enqueued: number; plans: number };
+    expect(tick.plans).toBeGreaterThanOrEqual(0);
+    expect(tick.enqueued).toBe(0);
     const listed = await until('the scheduled job', async () => {
       const jobs = await api<{ items: JobView[] }>('GET', `/jobs?planId=${state.planId}`);
       return jobs.body.items[0];
     });
+    expect((await api<{ items: JobView[] }>('GET', `/jobs?planId=${state.planId}`)).body.items).toHaveLength(
+      1,
+    );
     const done = await terminal(listed.id);
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
     state.scheduledPointId = done.backupId ?? undefined;
