@@ -457,7 +457,9 @@ export class FakeEcs implements Ecs {
   async runCommand(request: RunCommandRequest): Promise<{ invokeId: string }> {
     this.enter('runCommand');
     const url = /https?:\/\/fake-ecs\/presigned\/p\d+/.exec(request.content)?.[0];
-    const invokeId = this.idempotent(request.clientToken, { i: request.instanceId }, () => this.id('t-fake'));
+    const invokeId = this.idempotent(request.clientToken, { i: request.instanceId, c: request.content }, () =>
+      this.id('t-fake'),
+    );
     if (this.invocations.has(invokeId)) return { invokeId };
     const g = this.guest;
     const lines = [
