@@ -198,7 +198,15 @@ export class FakeEcs implements Ecs {
     return snap;
   }
 
+  /** ECS refuses every snapshot group (as it does for disk categories it cannot group). */
+  refuseGroups = false;
+
   private createGroupNow(request: CreateSnapshotGroupRequest): string {
+    if (this.refuseGroups) {
+      throw ecsErrorFor('DiskCategory.OperationNotSupported', 'no snapshot group for these disks', {
+        statusCode: 403,
+      });
+    }
     for (const diskId of request.diskIds) {
       const disk = this.disks.get(diskId);
       if (disk && !['cloud_essd', 'cloud_auto', 'cloud_essd_entry'].includes(disk.category)) {
