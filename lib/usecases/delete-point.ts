@@ -1,7 +1,7 @@
 import type { BackupPoint } from '../domain/model.js';
 import { EcsError } from '../ports/ecs.js';
 import type { Deps } from './deps.js';
-import { ecsReaders } from './backup/ecs-readers.js';
+import { ecsReaders } from './jobs/ecs-readers.js';
 import { isOurs } from './backup/ownership.js';
 
 export type DeleteResult = { ok: true } | { ok: false; reason: string };

@@ -26,6 +26,7 @@ export const backupKind: JobKind = {
     record: recordStep,
   },
   cancel: {
+    snapshot: cancelWhileGuestRuns,
     'guest-wait': cancelWhileGuestRuns,
     poll: cancelWithSnapshots,
     record: cancelWithSnapshots,

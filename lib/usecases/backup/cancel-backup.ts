@@ -2,6 +2,7 @@ import { UNFINISHED_INVOCATION } from '../../domain/guest-outcome.js';
 import type { Job } from '../../domain/model.js';
 import { deleteBackupPoint } from '../delete-point.js';
 import type { CancelDecision, Resource, StepContext } from '../jobs/job-kind.js';
+import { lostGuestDeadline } from './guest-step.js';
 import { TAG_JOB } from './ownership.js';
 import { observeGroup, observeSnapshots } from './poll-step.js';
 import { backupPointId } from './record-point.js';
@@ -27,12 +28,18 @@ export async function cancelWithSnapshots(ctx: StepContext, job: Job): Promise<C
     : { action: 'wind-down' };
 }
 
-/** Never cut a guest script short: it may hold file systems frozen. Its watchdog and trap thaw. */
+/**
+ * Never cut a guest script short: it may hold file systems frozen. Its watchdog and trap thaw, and
+ * the group it requests is deleted once it has ended. A script sent before a crash kept its id from
+ * the record is given its timeout.
+ */
 export async function cancelWhileGuestRuns(ctx: StepContext, job: Job): Promise<CancelDecision> {
-  const { invokeId } = backupState(job);
+  const { invokeId, guestLost } = backupState(job);
   if (invokeId) {
     const inv = await ctx.readers.invocations.get(invokeId, 0);
     if (inv && UNFINISHED_INVOCATION.includes(inv.status)) return { action: 'wait' };
+  } else if (guestLost && ctx.deps.clock.now() < lostGuestDeadline(job)) {
+    return { action: 'wait' };
   }
   return cancelWithSnapshots(ctx, job);
 }

@@ -1,8 +1,9 @@
 import type { ConsistencyDecision } from '../../domain/consistency.js';
 import { classifyGuestRun, UNFINISHED_INVOCATION } from '../../domain/guest-outcome.js';
 import type { Job } from '../../domain/model.js';
+import { EcsTokenReusedError } from '../../ports/ecs.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
-import { goTo, next, noted, pollSeconds, waitFor } from '../jobs/job-writes.js';
+import { goTo, next, noted, pollSeconds, record, waitFor } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
 import { buildGuestCommand, readGuestOutcome } from './guest.js';
 import { partToken, snapshotName } from './ownership.js';
@@ -37,6 +38,7 @@ export async function startGuest(
   resumed: boolean,
 ): Promise<StepResult> {
   const { deps } = ctx;
+  const st = backupState(job);
   if (resumed) {
     const group = await findOwnGroup(ctx, job);
     if (group) {
@@ -44,25 +46,81 @@ export async function startGuest(
         'the guest script result was lost; the snapshot group it created is kept as crash-consistent';
       return adoptGroup(ctx, job, group.snapshotGroupId, reason);
     }
+    if (st.guestLost) return awaitLostGuest(ctx, job);
   }
   const snapshotUrl = await deps.ecs.presignCreateSnapshotGroup(groupRequest(job, disks));
   const command = buildGuestCommand(decision.method === 'guest-windows' ? 'windows' : 'linux', {
     snapshotUrl,
     options: backupParams(job).consistency,
   });
-  const { invokeId } = await deps.ecs.runCommand({
-    instanceId: job.instanceId,
-    type: command.type,
-    content: command.content,
-    timeoutSeconds: command.timeoutSeconds,
-    name: snapshotName(job.id, '-guest'),
-    // The script holds a fresh pre-signed URL, so a retry after a crash is another command; its
-    // snapshot request still carries the job's ClientToken, so both runs name one group.
-    clientToken: partToken(job.id, `guest\n${command.content}`),
-  });
+  let invokeId: string;
+  try {
+    ({ invokeId } = await deps.ecs.runCommand({
+      instanceId: job.instanceId,
+      type: command.type,
+      content: command.content,
+      timeoutSeconds: command.timeoutSeconds,
+      name: snapshotName(job.id, '-guest'),
+      // One token per job: the script carries a fresh pre-signed URL, so ECS refusing the token as
+      // reused proves a script was sent before a crash kept its id from the record.
+      clientToken: partToken(job.id, 'guest'),
+    }));
+  } catch (err) {
+    if (!(err instanceof EcsTokenReusedError)) throw err;
+    // Never start a second script beside the first, which may hold file systems frozen.
+    const saved = await record<BackupJobState>(ctx, job, {
+      guestLost: true,
+      guestTimeoutSeconds: command.timeoutSeconds,
+    });
+    return awaitLostGuest(ctx, saved);
+  }
   ctx.readers.invocations.watch(invokeId);
   const saved = await goTo<BackupJobState>(ctx, job, 'guest-wait', { invokeId }, 12);
   return { next: 'wait', job: saved, delaySeconds: pollSeconds(ctx) };
+}
+
+/** Until when a script sent at the snapshot step may still run (its timeout, plus Cloud Assistant's start-up). */
+export function lostGuestDeadline(job: Job): number {
+  const st = backupState(job);
+  return (st.stepSince ?? job.startedAt ?? job.createdAt) + ((st.guestTimeoutSeconds ?? 0) + 60) * 1000;
+}
+
+/**
+ * A script was sent but a crash kept its id from the record: its group is looked for by the job tag
+ * (on each resume) until the script's own timeout has passed; after that it made none, and the
+ * backup is taken crash-consistent directly.
+ */
+async function awaitLostGuest(ctx: StepContext, job: Job): Promise<StepResult> {
+  if (ctx.deps.clock.now() < lostGuestDeadline(job)) return waitFor(ctx, job, pollSeconds(ctx));
+  return fallBackToDirect(
+    ctx,
+    job,
+    'the guest script sent before a restart made no snapshot group in its time',
+    null,
+  );
+}
+
+/** Falls back to a crash-consistent group taken directly, so the occurrence still has a backup. */
+function fallBackToDirect(
+  ctx: StepContext,
+  job: Job,
+  why: string,
+  preExit: number | null,
+): Promise<StepResult> {
+  const reason = `${why}; took a crash-consistent snapshot group instead`;
+  const fallback: ConsistencyDecision = {
+    requested: backupState(job).decision?.requested ?? 'application',
+    expected: 'crash',
+    snapshot: 'group',
+    method: 'direct',
+    installAgent: false,
+    reason,
+  };
+  return next<BackupJobState>(ctx, job, 'snapshot', {
+    decision: fallback,
+    guest: crashOutcome(reason, preExit),
+    notes: noted(job, reason),
+  });
 }
 
 /** Waits for the guest script, then polls the group it requested or falls back as the plan says. */
@@ -121,19 +179,5 @@ export async function guestWaitStep(ctx: StepContext, job: Job): Promise<StepRes
       `${verdict.why} and the plan says fail when the agent is unavailable`,
     );
   }
-  // Fall back to a crash-consistent group taken directly, so the occurrence still has a backup.
-  const reason = `${verdict.why}; took a crash-consistent snapshot group instead`;
-  const fallback: ConsistencyDecision = {
-    requested: st.decision?.requested ?? 'application',
-    expected: 'crash',
-    snapshot: 'group',
-    method: 'direct',
-    installAgent: false,
-    reason,
-  };
-  return next<BackupJobState>(ctx, job, 'snapshot', {
-    decision: fallback,
-    guest: crashOutcome(reason, outcome?.guest.preExit ?? null),
-    notes: noted(job, reason),
-  });
+  return fallBackToDirect(ctx, job, verdict.why, outcome?.guest.preExit ?? null);
 }

@@ -1,9 +1,10 @@
-import type { ConsistencyLevel, ConsistencyOptions } from '../../domain/model.js';
+import type { ConsistencyOptions } from '../../domain/model.js';
 import {
   linuxCommandTimeoutSeconds,
   renderLinuxBackupScript,
   renderWindowsBackupScript,
 } from '../../guest/render.js';
+import { parseGuestResult } from '../../guest/result.js';
 import type { ScriptType } from '../../ports/ecs.js';
 import type { GuestOutcome } from './state.js';
 
@@ -47,26 +48,20 @@ export interface GuestReport {
   snapshotError: string | null;
 }
 
-const LEVELS: ConsistencyLevel[] = ['application', 'filesystem', 'crash'];
-
+/** The script's result lines, read by the one parser of guest output (`lib/guest/result.ts`). */
 export function readGuestOutcome(output: string): GuestReport | null {
-  const fields = new Map<string, string>();
-  for (const line of output.split(/\r?\n/)) {
-    const m = /^ECSB ([a-z_]+)=(.*)$/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined) fields.set(m[1], m[2]);
-  }
-  const consistency = fields.get('consistency') as ConsistencyLevel | undefined;
-  if (!consistency || !LEVELS.includes(consistency)) return null;
-  const num = (v: string | undefined) => (v === undefined || v === 'none' || v === '' ? null : Number(v));
+  const r = parseGuestResult(output);
+  if (!r.consistency) return null;
+  const error = r.snapshotError;
   return {
     guest: {
-      achieved: consistency,
-      reason: fields.get('reason') || null,
-      freezeMs: num(fields.get('freeze_ms')),
-      preExit: num(fields.get('pre_exit')),
-      postExit: num(fields.get('post_exit')),
+      achieved: r.consistency,
+      reason: r.reason || null,
+      freezeMs: r.freezeMs,
+      preExit: r.preExit,
+      postExit: r.postExit,
     },
-    snapshotGroupId: fields.get('snapshot_group_id') || null,
-    snapshotError: fields.get('snapshot_error') || null,
+    snapshotGroupId: r.snapshotGroupId,
+    snapshotError: error ? [error.code, error.message].filter((t) => t !== '').join(': ') : null,
   };
 }

@@ -2,7 +2,7 @@ import type { BackupPoint, ConsistencyLevel, Job, PointSnapshot } from '../../do
 import { periodStart, pointExpiry } from '../../domain/retention.js';
 import type { EcsSnapshot } from '../../ports/ecs.js';
 import type { Deps } from '../deps.js';
-import type { EcsReaders } from './ecs-readers.js';
+import type { EcsReaders } from '../jobs/ecs-readers.js';
 import { isOurs } from './ownership.js';
 import { backupParams, backupState, type ResolvedDisk } from './state.js';
 

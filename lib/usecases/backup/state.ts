@@ -36,6 +36,9 @@ export interface BackupJobState extends EngineState {
   /** Per-disk snapshots that could not be taken: disk id -> reason. */
   failedDisks?: Record<string, string>;
   invokeId?: string;
+  /** A guest script was sent before a crash kept its id from the record: wait for its group, never send another. */
+  guestLost?: boolean;
+  guestTimeoutSeconds?: number;
   guest?: GuestOutcome;
   /** Polls that did not find a resource ECS had just returned (eventual consistency). */
   missingPolls?: number;

@@ -1,5 +1,5 @@
 import type { Ecs } from '../../ports/ecs.js';
-import { ecsReaders } from '../backup/ecs-readers.js';
+import { ecsReaders } from './ecs-readers.js';
 import type { Deps, EngineHooks } from '../deps.js';
 import type { StepContext } from './job-kind.js';
 

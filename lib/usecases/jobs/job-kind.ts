@@ -1,5 +1,5 @@
 import type { Job, JobType } from '../../domain/model.js';
-import type { EcsReaders } from '../backup/ecs-readers.js';
+import type { EcsReaders } from './ecs-readers.js';
 import type { Deps } from '../deps.js';
 
 /** What a step asks the engine to do next. */

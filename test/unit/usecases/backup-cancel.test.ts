@@ -102,3 +102,30 @@ describe('backup cancel rules and odd records', () => {
     expect(sent).toMatchObject({ type: 'RunPowerShellScript', timeoutSeconds: 30 * 2 + 60 });
   });
 });
+
+describe('a guest script sent before a crash kept its id from the record', () => {
+  it('is never sent twice: its group is awaited, then the backup is taken crash-consistent', async () => {
+    h = harness();
+    h.ecs.guest = { ...h.ecs.guest, createsGroup: false, status: 'Running' };
+    const { instanceId } = h.ecs.addInstance();
+    let armed = true;
+    h.deps.hooks = {
+      afterEcsCall: (_job, method) => {
+        if (method === 'runCommand' && armed) {
+          armed = false;
+          throw new Error('worker killed before saving the invocation id');
+        }
+      },
+    };
+    const job = await startBackup(h, instanceId, { consistency: appConsistency });
+
+    const done = await finished(job.id);
+
+    expect(done.status).toBe('COMPLETE');
+    expect(done.reason).toMatch(/the guest script sent before a restart made no snapshot group in its time/);
+    // The retry's RunCommand was refused as a reused token: one script ran, never two.
+    expect(h.ecs.invocations.size).toBe(1);
+    expect(h.ecs.calls.runCommand).toBe(2);
+    expect(h.ecs.groups.size).toBe(1);
+  });
+});

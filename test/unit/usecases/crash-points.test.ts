@@ -168,6 +168,21 @@ describe('crash at every point, then redelivery finishes the job', () => {
     );
   });
 
+  it('backup, snapshot group refused by ECS: per-disk fallback', async () => {
+    const scenario = backupScenario({}, {}, 0, 2, ['createSnapshot']);
+    await crashEverywhere({
+      ...scenario,
+      async setup(h) {
+        h.ecs.refuseGroups = true;
+        return scenario.setup(h);
+      },
+      async check(h, job) {
+        await scenario.check(h, job);
+        expect(job.reason).toMatch(/ECS refused a snapshot group .*; per-disk crash-consistent snapshots/);
+      },
+    });
+  });
+
   it('restore, rollback-disk of a stopped instance', async () => {
     await crashEverywhere({
       async setup(h) {

@@ -198,7 +198,15 @@ export class FakeEcs implements Ecs {
     return snap;
   }
 
+  /** ECS refuses every snapshot group (as it does for disk categories it cannot group). */
+  refuseGroups = false;
+
   private createGroupNow(request: CreateSnapshotGroupRequest): string {
+    if (this.refuseGroups) {
+      throw ecsErrorFor('DiskCategory.OperationNotSupported', 'no snapshot group for these disks', {
+        statusCode: 403,
+      });
+    }
     for (const diskId of request.diskIds) {
       const disk = this.disks.get(diskId);
       if (disk && !['cloud_essd', 'cloud_auto', 'cloud_essd_entry'].includes(disk.category)) {
@@ -457,7 +465,9 @@ export class FakeEcs implements Ecs {
   async runCommand(request: RunCommandRequest): Promise<{ invokeId: string }> {
     this.enter('runCommand');
     const url = /https?:\/\/fake-ecs\/presigned\/p\d+/.exec(request.content)?.[0];
-    const invokeId = this.idempotent(request.clientToken, { i: request.instanceId }, () => this.id('t-fake'));
+    const invokeId = this.idempotent(request.clientToken, { i: request.instanceId, c: request.content }, () =>
+      this.id('t-fake'),
+    );
     if (this.invocations.has(invokeId)) return { invokeId };
     const g = this.guest;
     const lines = [

@@ -3,6 +3,7 @@ import { openSqliteStore } from '../../../lib/adapters/sqlite/index.js';
 import { loadSettings } from '../../../lib/config.js';
 import { newJob } from '../../../lib/domain/job.js';
 import type { BackupJobParams, ConsistencyOptions, Job } from '../../../lib/domain/model.js';
+import type { Ecs } from '../../../lib/ports/ecs.js';
 import type { Queue } from '../../../lib/ports/queue.js';
 import type { Deps } from '../../../lib/usecases/deps.js';
 import { silentLogger } from '../../../lib/runtime/logger.js';
@@ -18,9 +19,9 @@ import { FakeEcs } from './fake-ecs.js';
 
 export const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
 
-export interface Harness {
+export interface Harness<E extends Ecs = FakeEcs> {
   deps: Deps;
-  ecs: FakeEcs;
+  ecs: E;
   clock: ManualClock;
   queue: Queue;
   dlq: Queue;
@@ -30,13 +31,19 @@ export interface Harness {
     until?: () => Promise<boolean>;
     maxSteps?: number;
     deliverTwice?: boolean;
+    /** Real time to let pass whenever nothing is visible (an emulator advancing on its own). */
+    idleRealMs?: number;
   }): Promise<void>;
   close(): Promise<void>;
 }
 
 export function harness(settings: Record<string, string> = {}): Harness {
+  return engineHarness(new FakeEcs(), settings);
+}
+
+/** The worker loop over an in-memory store and queue, with the given ECS (the fake, or the adapter on the emulator). */
+export function engineHarness<E extends Ecs>(ecs: E, settings: Record<string, string> = {}): Harness<E> {
   const clock = new ManualClock(T0);
-  const ecs = new FakeEcs();
   const store = openSqliteStore(':memory:', { clock, synchronous: 'NORMAL' });
   const resolved = loadSettings({ DATA_DIR: '/nonexistent', MAX_RECEIVE_COUNT: '3', ...settings });
   const queueFile = ':memory:';
@@ -63,6 +70,7 @@ export function harness(settings: Record<string, string> = {}): Harness {
     log: silentLogger,
   };
   const outcomes: JobMessageOutcome[] = [];
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   return {
     deps,
     ecs,
@@ -81,6 +89,7 @@ export function harness(settings: Record<string, string> = {}): Harness {
           if (!options.until && idleSeconds > 120) return;
           clock.advance(1000);
           idleSeconds += 1;
+          if (options.idleRealMs) await sleep(options.idleRealMs);
           continue;
         }
         idleSeconds = 0;
@@ -132,7 +141,7 @@ let counter = 0;
 
 /** A manual backup job, stored and announced as the API would. */
 export async function startBackup(
-  h: Harness,
+  h: Pick<Harness<Ecs>, 'deps' | 'clock'>,
   instanceId: string,
   params: Partial<BackupJobParams> = {},
   fields: { id?: string; planId?: string; scheduledAt?: number } = {},
@@ -152,7 +161,7 @@ export async function startBackup(
   return (await enqueueJob(h.deps, job)).job;
 }
 
-export async function jobOf(h: Harness, id: string): Promise<Job> {
+export async function jobOf(h: Pick<Harness<Ecs>, 'deps'>, id: string): Promise<Job> {
   const job = await h.deps.store.jobs.get(id);
   if (!job) throw new Error(`no job ${id}`);
   return job;
