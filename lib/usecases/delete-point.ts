@@ -4,7 +4,15 @@ import type { Deps } from './deps.js';
 import { ecsReaders } from './jobs/ecs-readers.js';
 import { isOurs } from './backup/ownership.js';
 
-export type DeleteResult = { ok: true } | { ok: false; reason: string };
+export type DeleteResult = { ok: true } | { ok: false; reason: string; refused?: boolean };
+
+export interface DeleteOptions {
+  /**
+   * Asked once the point is claimed (DELETING), when it was AVAILABLE: a reason to keep it after all,
+   * or null. Asked after the claim so that two deletes racing each other see each other's claim.
+   */
+  refuse?: (point: BackupPoint) => Promise<string | null>;
+}
 
 const describeError = (err: unknown) =>
   err instanceof EcsError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -15,10 +23,23 @@ const describeError = (err: unknown) =>
  * or failed delete (a snapshot backing an image or a disk) is recorded on the point as
  * DELETE_FAILED with the reason, and retention tries it again on its next sweep.
  */
-export async function deleteBackupPoint(deps: Deps, pointId: string, reason: string): Promise<DeleteResult> {
+export async function deleteBackupPoint(
+  deps: Deps,
+  pointId: string,
+  reason: string,
+  options: DeleteOptions = {},
+): Promise<DeleteResult> {
   const claimed = await claim(deps, pointId);
   if ('done' in claimed) return claimed.done;
   const point = claimed.point;
+  if (options.refuse !== undefined && claimed.from === 'AVAILABLE') {
+    const refusal = await options.refuse(point);
+    if (refusal !== null) {
+      // Back to AVAILABLE at the claim's version: nothing else writes a DELETING point meanwhile.
+      await deps.store.points.update({ ...point, status: 'AVAILABLE' }, point.version);
+      return { ok: false, reason: refusal, refused: true };
+    }
+  }
   const problems = await deleteSnapshots(deps, point);
   const now = deps.clock.now();
   for (let i = 0; i < 5; i += 1) {
@@ -43,7 +64,10 @@ export async function deleteBackupPoint(deps: Deps, pointId: string, reason: str
  * Marks the point DELETING with a conditional write, so a mount or restore that claims it at the
  * same moment either wins (and the delete is refused) or sees it going.
  */
-async function claim(deps: Deps, pointId: string): Promise<{ point: BackupPoint } | { done: DeleteResult }> {
+async function claim(
+  deps: Deps,
+  pointId: string,
+): Promise<{ point: BackupPoint; from: BackupPoint['status'] } | { done: DeleteResult }> {
   for (let i = 0; i < 5; i += 1) {
     const point = await deps.store.points.get(pointId);
     if (!point) return { done: { ok: false, reason: `backup point ${pointId} not found` } };
@@ -59,9 +83,9 @@ async function claim(deps: Deps, pointId: string): Promise<{ point: BackupPoint 
         },
       };
     }
-    if (point.status === 'DELETING') return { point };
+    if (point.status === 'DELETING') return { point, from: point.status };
     const written = await deps.store.points.update({ ...point, status: 'DELETING' }, point.version);
-    if (written.ok) return { point: written.value };
+    if (written.ok) return { point: written.value, from: point.status };
   }
   return { done: { ok: false, reason: 'backup point kept changing; try again' } };
 }

@@ -47,6 +47,26 @@ describe('the only good backup of an instance', () => {
     expect((await h.store.points.get('pt-a1'))?.status).toBe('AVAILABLE');
   });
 
+  it('two deletes of the last two good backups sent together: one good backup is always left', async () => {
+    let refusedTogether = 0;
+    for (let round = 0; round < 10; round += 1) {
+      const [x, y] = [`pt-r${round}a`, `pt-r${round}b`];
+      const instanceId = `i-race${String(round).padStart(4, '0')}`;
+      await h.store.points.create(aPoint({ id: x, instanceId, completedAt: T0 - 2 * DAY }));
+      await h.store.points.create(aPoint({ id: y, instanceId, completedAt: T0 - DAY }));
+      const answers = await Promise.all([del(x), del(y)]);
+      expect(answers.every((a) => a.status === 200 || a.status === 409)).toBe(true);
+      const left = await Promise.all([x, y].map(async (id) => (await h.store.points.get(id))!.status));
+      expect(
+        left.filter((st) => st === 'AVAILABLE').length,
+        `round ${round}: ${left.join(', ')}`,
+      ).toBeGreaterThan(0);
+      if (answers.every((a) => a.status === 409)) refusedTogether += 1;
+    }
+    // The race really happened (both passed the first check and met at the second) at least once.
+    expect(refusedTogether).toBeGreaterThan(0);
+  });
+
   it('a broken backup (DELETE_FAILED) is not a good one and is deleted without confirmation', async () => {
     await h.store.points.create(aPoint({ id: 'pt-a0', instanceId: A, status: 'DELETE_FAILED' }));
     const r = await del('pt-a0');

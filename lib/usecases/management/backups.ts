@@ -77,12 +77,16 @@ export async function deleteBackup(
   }
   if (!point.ours)
     return conflict(`backup ${pointId} was not created by ecs-backup; its snapshots are left alone`);
-  if (confirm !== CONFIRM_LAST_GOOD && (await isOnlyGoodBackup(deps, point))) {
-    return conflict(
-      `backup ${pointId} is the only good backup of instance ${point.instanceId}: deleting it leaves nothing to restore from. To delete it anyway, send DELETE again with ?confirm=${CONFIRM_LAST_GOOD}`,
-    );
+  const lastGood = `backup ${pointId} is the only good backup of instance ${point.instanceId}: deleting it leaves nothing to restore from. To delete it anyway, send DELETE again with ?confirm=${CONFIRM_LAST_GOOD}`;
+  const guarded = confirm !== CONFIRM_LAST_GOOD;
+  // Checked before the claim, so a plain refusal writes nothing, and again after it (see refuse).
+  if (guarded && point.status === 'AVAILABLE' && !(await anotherGoodBackup(deps, point))) {
+    return conflict(lastGood);
   }
-  const answer = await deleteBackupPoint(deps, pointId, reason);
+  const answer = await deleteBackupPoint(deps, pointId, reason, {
+    ...(guarded ? { refuse: async (p) => ((await anotherGoodBackup(deps, p)) ? null : lastGood) } : {}),
+  });
+  if (!answer.ok && answer.refused === true) return conflict(answer.reason);
   // Past the checks above a refusal comes from ECS (a snapshot backing an image or a disk): the point
   // is then DELETE_FAILED with the reason, and retention tries again on its next sweep.
   if (!answer.ok) return conflict(`backup ${pointId} was not deleted: ${answer.reason}`);
@@ -91,11 +95,10 @@ export async function deleteBackup(
 }
 
 /** Good = AVAILABLE: its job ended COMPLETE or PARTIAL_COMPLETE and nothing of it was deleted. */
-async function isOnlyGoodBackup(deps: Pick<Deps, 'store'>, point: BackupPoint): Promise<boolean> {
-  if (point.status !== 'AVAILABLE') return false;
+async function anotherGoodBackup(deps: Pick<Deps, 'store'>, point: BackupPoint): Promise<boolean> {
   const good = await deps.store.points.list(
     { instanceId: point.instanceId, status: 'AVAILABLE' },
     { limit: 2 },
   );
-  return good.items.every((p) => p.id === point.id);
+  return good.items.some((p) => p.id !== point.id);
 }
