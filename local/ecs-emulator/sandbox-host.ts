@@ -28,13 +28,13 @@ export function unshareArgs(kind: Exclude<GuestModeKind, 'simulated'>): string[]
  * The best mode this host allows: a namespace is tried for real, mounting a tmpfs in it, since
  * some systems let `unshare` start and refuse the mount.
  */
-export function detectGuestMode(forceSimulated: boolean, scratch: string): GuestMode {
+export function detectGuestMode(forceSimulated: boolean, scratch: string, unshare = 'unshare'): GuestMode {
   if (forceSimulated) return { kind: 'simulated', why: 'forced by the setting ECS_EMULATOR_GUEST=simulated' };
   if (process.platform !== 'linux')
     return { kind: 'simulated', why: `Linux namespaces do not exist on ${process.platform}` };
   const kind = process.geteuid?.() === 0 ? 'root' : 'user-namespace';
   const probe = spawnSync(
-    'unshare',
+    unshare,
     [...unshareArgs(kind), '/bin/sh', '-c', 'mount -t tmpfs ecsb-probe "$0"', scratch],
     { encoding: 'utf8', timeout: 10_000 },
   );

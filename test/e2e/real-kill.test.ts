@@ -77,7 +77,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * jobs are in flight, then restarted on the same data folder. With a 300 s visibility timeout, the
  * work resumes only because the queue releases the dead process's messages on open.
  */
-describe('a real kill of the engine, again and again, mid-work', { timeout: 300_000 }, () => {
+describe('a real kill of the engine, again and again, mid-work', { timeout: 420_000 }, () => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-kill-'));
   let emulator: ChildEmulator | undefined;
   let engine: ChildCloud | undefined;
