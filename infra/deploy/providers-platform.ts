@@ -132,11 +132,11 @@ export function tablestoreProviders(
   call: Call,
   region: string,
   credentials: Credentials,
+  instanceName: string,
   prefix: string,
 ): Record<string, Provider> {
   const ots = (action: string, query: Record<string, string>) =>
     call({ endpoint: `ots.${region}.aliyuncs.com`, version: '2016-06-20', action, style: 'RPC', query });
-  let instanceName = '';
   const client = () =>
     new TablestoreClient({
       endpoint: `https://${instanceName}.${region}.ots.aliyuncs.com`,
@@ -146,7 +146,6 @@ export function tablestoreProviders(
   return {
     'ots.instance': {
       async describe(r) {
-        instanceName = r.name;
         const got = await orUndefined(ots('GetInstance', { InstanceName: r.name }));
         const info = (got?.InstanceInfo ?? got) as { ClusterType?: string } | undefined;
         return got === undefined
