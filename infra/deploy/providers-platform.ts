@@ -242,7 +242,7 @@ export function mnsQueueProvider(
 }
 
 /** The exports bucket (OSS): private, with the lifecycle rule that removes old exports. */
-export function ossBucketProvider(region: string, credentials: Credentials): Provider {
+export function ossBucketProvider(region: string, credentials: Credentials, origin?: string): Provider {
   const host = (bucket: string) => `${bucket}.oss-${region}.aliyuncs.com`;
   const lifecycleXml = (r: Resource) => {
     const rules = (
@@ -269,6 +269,7 @@ export function ossBucketProvider(region: string, credentials: Credentials): Pro
       host: host(r.name),
       path: `/${sub ? `?${sub}` : ''}`,
       resource: `/${r.name}/${sub ? `?${sub}` : ''}`,
+      ...(origin !== undefined ? { origin } : {}),
       ...(body !== undefined ? { body, contentType: 'application/xml' } : {}),
       ...(headers ? { headers } : {}),
     });
