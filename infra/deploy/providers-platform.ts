@@ -317,7 +317,11 @@ export function ossBucketProvider(region: string, credentials: Credentials, orig
 }
 
 /** Simple Log Service: the project and the logstore the functions write to. */
-export function slsProviders(region: string, credentials: Credentials): Record<string, Provider> {
+export function slsProviders(
+  region: string,
+  credentials: Credentials,
+  origin?: string,
+): Record<string, Provider> {
   const sls = (project: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) =>
     signedRequest({
       service: 'sls',
@@ -326,6 +330,7 @@ export function slsProviders(region: string, credentials: Credentials): Record<s
       host: `${project}.${region}.log.aliyuncs.com`,
       path,
       resource: path,
+      ...(origin !== undefined ? { origin } : {}),
       ...(body !== undefined ? { body: JSON.stringify(body), contentType: 'application/json' } : {}),
     });
   const check = (what: string, res: { status: number; text: string }) => {
