@@ -61,7 +61,13 @@ export function createCloudProviders(options: CloudProviderOptions): CloudProvid
     'oss.bucket': ossBucketProvider(region, credentials),
     ...ramProviders(call),
     ...slsProviders(region, credentials),
-    ...tablestoreProviders(call, region, credentials, config.tablePrefix ?? 'ecsb_'),
+    ...tablestoreProviders(
+      call,
+      region,
+      credentials,
+      config.tablestoreInstance,
+      config.tablePrefix ?? 'ecsb_',
+    ),
     ...apiGatewayProviders(call, region, intranetUrl),
   };
   const providerOf = (r: Resource) => {

@@ -105,6 +105,8 @@ export async function signedRequest(options: {
   body?: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** `https://<host>` unless given (tests point it at a local server). */
+  origin?: string;
 }): Promise<{ status: number; text: string }> {
   const { credentials } = options;
   const body = options.body ?? '';
@@ -136,7 +138,7 @@ export async function signedRequest(options: {
   ].join('\n');
   const signature = createHmac('sha1', credentials.accessKeySecret).update(toSign).digest('base64');
   headers.authorization = `${options.service === 'oss' ? 'OSS' : 'LOG'} ${credentials.accessKeyId}:${signature}`;
-  const res = await fetch(`https://${options.host}${options.path}`, {
+  const res = await fetch(`${options.origin ?? `https://${options.host}`}${options.path}`, {
     method: options.method,
     headers,
     ...(body !== '' ? { body } : {}),

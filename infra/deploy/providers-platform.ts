@@ -132,11 +132,11 @@ export function tablestoreProviders(
   call: Call,
   region: string,
   credentials: Credentials,
+  instanceName: string,
   prefix: string,
 ): Record<string, Provider> {
   const ots = (action: string, query: Record<string, string>) =>
     call({ endpoint: `ots.${region}.aliyuncs.com`, version: '2016-06-20', action, style: 'RPC', query });
-  let instanceName = '';
   const client = () =>
     new TablestoreClient({
       endpoint: `https://${instanceName}.${region}.ots.aliyuncs.com`,
@@ -146,7 +146,6 @@ export function tablestoreProviders(
   return {
     'ots.instance': {
       async describe(r) {
-        instanceName = r.name;
         const got = await orUndefined(ots('GetInstance', { InstanceName: r.name }));
         const info = (got?.InstanceInfo ?? got) as { ClusterType?: string } | undefined;
         return got === undefined
@@ -243,7 +242,7 @@ export function mnsQueueProvider(
 }
 
 /** The exports bucket (OSS): private, with the lifecycle rule that removes old exports. */
-export function ossBucketProvider(region: string, credentials: Credentials): Provider {
+export function ossBucketProvider(region: string, credentials: Credentials, origin?: string): Provider {
   const host = (bucket: string) => `${bucket}.oss-${region}.aliyuncs.com`;
   const lifecycleXml = (r: Resource) => {
     const rules = (
@@ -270,6 +269,7 @@ export function ossBucketProvider(region: string, credentials: Credentials): Pro
       host: host(r.name),
       path: `/${sub ? `?${sub}` : ''}`,
       resource: `/${r.name}/${sub ? `?${sub}` : ''}`,
+      ...(origin !== undefined ? { origin } : {}),
       ...(body !== undefined ? { body, contentType: 'application/xml' } : {}),
       ...(headers ? { headers } : {}),
     });
@@ -317,7 +317,11 @@ export function ossBucketProvider(region: string, credentials: Credentials): Pro
 }
 
 /** Simple Log Service: the project and the logstore the functions write to. */
-export function slsProviders(region: string, credentials: Credentials): Record<string, Provider> {
+export function slsProviders(
+  region: string,
+  credentials: Credentials,
+  origin?: string,
+): Record<string, Provider> {
   const sls = (project: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) =>
     signedRequest({
       service: 'sls',
@@ -326,6 +330,7 @@ export function slsProviders(region: string, credentials: Credentials): Record<s
       host: `${project}.${region}.log.aliyuncs.com`,
       path,
       resource: path,
+      ...(origin !== undefined ? { origin } : {}),
       ...(body !== undefined ? { body: JSON.stringify(body), contentType: 'application/json' } : {}),
     });
   const check = (what: string, res: { status: number; text: string }) => {

@@ -73,7 +73,9 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
         snapshotSpeedBytesPerSec: 64 * 1024 * 1024 * 1024,
         asyncOperationMs: 100,
       },
-      retryDelayMs: () => 200,
+      // EventBridge waits 10-20 s between pushes; a shorter wait keeps the test quick while still
+      // letting a push that failed on a slow moment (a loaded machine) succeed on retry.
+      retryDelayMs: (attempt) => 500 * attempt,
     });
   }, 120_000);
   afterAll(async () => {
@@ -199,7 +201,13 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     );
     await cloud.jobQueue.send(JSON.stringify({ v: 1, jobId }));
 
-    const failed = await terminal(jobId, 60_000);
+    const failed = await terminal(jobId, 90_000).catch((err: unknown) => {
+      // What the functions said about this job, to tell a slow run from a wrong one.
+      const said = cloud.host.logs.filter((l) => l.includes(jobId)).slice(-20);
+      throw new Error(
+        `${(err as Error).message}\n${said.join('\n')}\ntrigger: ${JSON.stringify(cloud.triggerStats())}`,
+      );
+    });
     const dead = await until('the dead-lettered message', async () => {
       const messages = await cloud.deadLetterQueue.receive({ max: 10, waitSeconds: 1 });
       return messages.find((m) => m.body.includes(jobId));

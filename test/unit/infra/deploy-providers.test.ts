@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desiredState, sha256, type DeployConfig } from '../../../infra/deploy/desired.js';
 import { CloudError, type ApiCall } from '../../../infra/deploy/http.js';
 import { keyOf, planChanges, type Described, type Resource } from '../../../infra/deploy/plan.js';
-import { fcFunctionProvider, fcTriggerProvider } from '../../../infra/deploy/providers-compute.js';
+import {
+  apiGatewayProviders,
+  fcFunctionProvider,
+  fcTriggerProvider,
+} from '../../../infra/deploy/providers-compute.js';
 import { kmsSecretProvider, ramProviders } from '../../../infra/deploy/providers-platform.js';
 
 const config: DeployConfig = {
@@ -165,5 +169,55 @@ describe('deploy providers against a cloud that keeps what it is told', () => {
       description: 'ecs-backup API bearer token',
     });
     expect(planChanges([resource], new Map([[keyOf(resource), described]]))[0]!.action).toBe('unchanged');
+  });
+});
+
+describe('the API Gateway provider', () => {
+  it('creates the group, then the pass-through API to the function intranet address, and publishes it', async () => {
+    const calls: ApiCall[] = [];
+    const groups: { GroupId: string; GroupName: string }[] = [];
+    const apis: { ApiId: string }[] = [];
+    const call = async (c: ApiCall): Promise<Record<string, unknown>> => {
+      calls.push(c);
+      const q = c.query ?? {};
+      if (c.action === 'DescribeApiGroups') return { ApiGroupAttributes: { ApiGroupAttribute: groups } };
+      if (c.action === 'CreateApiGroup') groups.push({ GroupId: 'g-1', GroupName: q.GroupName! });
+      if (c.action === 'DescribeApis') return { ApiSummarys: { ApiSummary: apis } };
+      if (c.action === 'CreateApi') {
+        apis.push({ ApiId: 'api-1' });
+        return { ApiId: 'api-1' };
+      }
+      return {};
+    };
+    const providers = apiGatewayProviders(call, 'cn-hangzhou', async () => 'https://internal.example/');
+    const group = get('apigw.group/ecs_backup_api');
+    const api = get('apigw.api/ecs_backup_api/proxy');
+
+    expect(await providers['apigw.group']!.describe(group)).toBeUndefined();
+    await providers['apigw.group']!.create(group);
+    expect(await providers['apigw.api']!.describe(api)).toBeUndefined();
+    await providers['apigw.api']!.create(api);
+
+    const create = calls.find((c) => c.action === 'CreateApi')!;
+    expect(create.query).toMatchObject({
+      GroupId: 'g-1',
+      ApiName: 'proxy',
+      AuthType: 'ANONYMOUS',
+      ResultType: 'PASSTHROUGH',
+    });
+    expect(JSON.parse(create.query!.ServiceConfig!)).toMatchObject({
+      ServiceProtocol: 'FunctionCompute',
+      FunctionComputeConfig: {
+        FcVersion: '3.0',
+        FunctionName: 'ecs-backup-api',
+        FcBaseUrl: 'https://internal.example/',
+      },
+    });
+    expect(calls.find((c) => c.action === 'DeployApi')!.query).toMatchObject({
+      GroupId: 'g-1',
+      ApiId: 'api-1',
+      StageName: 'RELEASE',
+    });
+    expect(await providers['apigw.api']!.describe(api)).toEqual(api.props);
   });
 });
