@@ -162,7 +162,7 @@ describe('check-domain-deps command', { timeout: 120_000 }, () => {
       },
     );
 
-  it('passes on lib/domain as it is', () => {
+  it('passes on the repository as it is (domain and layers)', () => {
     const result = run();
     expect(result.stdout).toMatch(/no forbidden dependency/);
     expect(result.status).toBe(0);
