@@ -6,6 +6,8 @@ import {
   EcsInvalidParameterError,
   EcsNotFoundError,
   EcsQuotaError,
+  EcsThrottledError,
+  EcsUnreachableError,
   EcsUnsupportedError,
 } from '../../ports/ecs.js';
 import { retryDelaySeconds } from './backoff.js';
@@ -58,8 +60,9 @@ export function adviceFor(err: EcsError): string | null {
 
 /**
  * The one failure policy of job steps, on the typed ECS errors:
- * - throttling, no answer, a server fault, a busy resource: jittered backoff, never a failure for
- *   that alone while the step is within the start window; after it, the job fails saying so;
+ * - throttling, no answer, a server fault: jittered backoff, never a failure for that alone;
+ * - a busy resource: jittered backoff while the step is within the start window; after it, the job
+ *   fails saying so;
  * - anything else ECS refused: the job winds down (clean-up) and fails with advice.
  * Errors that are not from ECS are not the policy's: they go to the delivery retry and dead letter.
  */
@@ -70,7 +73,16 @@ export async function onStepError(
   err: unknown,
 ): Promise<StepResult> {
   if (!(err instanceof EcsError)) throw err;
-  if (err.retryable || err instanceof EcsBusyError) {
+  // Throttling, no answer and server faults say nothing about the job: it is delayed, never failed
+  // for that alone (design §5). A resource that stays busy may never free up: bounded by the window.
+  if (
+    err instanceof EcsThrottledError ||
+    err instanceof EcsUnreachableError ||
+    (err.retryable && !(err instanceof EcsBusyError))
+  ) {
+    return backoff(ctx, job, err);
+  }
+  if (err instanceof EcsBusyError) {
     if (!stepTimedOut(ctx, job)) return backoff(ctx, job, err);
     return fail(
       ctx,

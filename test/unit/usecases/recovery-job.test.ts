@@ -162,6 +162,21 @@ describe('restore and mount jobs on the engine', () => {
   });
 });
 
+describe('throttling is never a failure on its own', () => {
+  it('a backup throttled for longer than the start window is delayed, then completes', async () => {
+    h = harness({ START_WINDOW_SECONDS: '60', POLL_INTERVAL_SECONDS: '1' });
+    const { instanceId } = h.ecs.addInstance();
+    h.ecs.failNext('createSnapshotGroup', 'Throttling.User', 30);
+    const job = await startBackup(h, instanceId);
+
+    const done = await finished(job.id);
+
+    expect(done.status).toBe('COMPLETE');
+    expect(done.attempts).toBeGreaterThan(20);
+    expect(done.errors.some((e) => e.code === 'Throttling.User')).toBe(true);
+  });
+});
+
 describe('the sweep of abandoned recovery jobs and expired mounts', () => {
   it('a mount dead-lettered with its disk created is cleaned up by the sweep', async () => {
     h = harness();
