@@ -1,9 +1,36 @@
+import type { Readable } from 'node:stream';
+
+export type SignedMethod = 'GET' | 'PUT';
+
+export interface ObjectListing {
+  key: string;
+  size: number;
+}
+
+/** An object opened for reading: its bytes as a stream, never held in memory whole. */
+export interface OpenedObject {
+  body: Readable;
+  size: number;
+  etag: string;
+  contentType: string;
+}
+
 /** Exported files and manifests. Adapters: a local folder, OSS. */
 export interface ObjectStore {
   put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  /** A body of any size from a stream (OSS: a multipart upload once it passes one part). */
+  putStream(key: string, body: Readable, contentType?: string): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
-  list(prefix: string): Promise<{ key: string; size: number }[]>;
+  open(key: string): Promise<OpenedObject | undefined>;
+  /** Every object under `prefix`, in key order. */
+  list(prefix: string): Promise<ObjectListing[]>;
+  /** Deletes every object whose key starts with `prefix` (an export's folder, say). */
   delete(prefix: string): Promise<void>;
-  /** A URL that downloads the object until `expiresAt` (epoch ms). */
-  signedUrl(key: string, expiresAt: number): Promise<string>;
+  /** Aborts uploads under `prefix` that never completed (a canceled export's); how many. */
+  abortUploads(prefix: string): Promise<number>;
+  /**
+   * A URL that reads (`GET`) or writes (`PUT`) the object until `expiresAt` (epoch ms): how a guest
+   * uploads without holding any credential, and how a download skips the API.
+   */
+  signedUrl(key: string, expiresAt: number, method?: SignedMethod): Promise<string>;
 }

@@ -1,8 +1,10 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ObjectStore } from '../../ports/object-store.js';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectStore, OpenedObject, SignedMethod } from '../../ports/object-store.js';
 
 export interface FsObjectStoreOptions {
   /** Folder holding the objects (created when missing). */
@@ -76,7 +78,64 @@ export class FsObjectStore implements ObjectStore {
 
   async put(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
     await this.writeAtomic(this.dataPath(key), body);
-    await this.writeAtomic(this.metaPath(key), JSON.stringify({ contentType }));
+    const etag = createHash('md5').update(body).digest('hex');
+    await this.writeAtomic(this.metaPath(key), JSON.stringify({ contentType, etag }));
+  }
+
+  /** Streams to a temp file beside the object, hashing on the way; the rename publishes it. */
+  async putStream(key: string, body: Readable, contentType = 'application/octet-stream'): Promise<void> {
+    const file = this.dataPath(key);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    const hash = createHash('md5');
+    try {
+      await pipeline(
+        body,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(temp),
+      );
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    await fs.rename(temp, file);
+    await this.writeAtomic(this.metaPath(key), JSON.stringify({ contentType, etag: hash.digest('hex') }));
+  }
+
+  async open(key: string): Promise<OpenedObject | undefined> {
+    const file = this.dataPath(key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    // The stream reads through the handle opened here, so a rename after `open` changes nothing.
+    const stat = await handle.stat();
+    const meta = await this.meta(key);
+    return {
+      body: createReadStream('', { fd: handle, autoClose: true }),
+      size: stat.size,
+      etag: `"${meta.etag ?? `${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}`}"`,
+      contentType: meta.contentType ?? 'application/octet-stream',
+    };
+  }
+
+  private async meta(key: string): Promise<{ contentType?: string; etag?: string }> {
+    try {
+      return JSON.parse(await fs.readFile(this.metaPath(key), 'utf8')) as {
+        contentType?: string;
+        etag?: string;
+      };
+    } catch {
+      return {};
+    }
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -89,12 +148,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async contentType(key: string): Promise<string | undefined> {
-    try {
-      return (JSON.parse(await fs.readFile(this.metaPath(key), 'utf8')) as { contentType: string })
-        .contentType;
-    } catch {
-      return undefined;
-    }
+    return (await this.meta(key)).contentType;
   }
 
   async list(prefix: string): Promise<{ key: string; size: number }[]> {
@@ -130,21 +184,54 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  private sign(key: string, expiresAt: number): string {
-    return createHmac('sha256', this.secret).update(`${key}\n${expiresAt}`).digest('base64url');
+  /** An unfinished upload here is a temp file a dead writer left; they are removed. */
+  async abortUploads(prefix: string): Promise<number> {
+    checkPrefix(prefix);
+    let aborted = 0;
+    const walk = async (dir: string, rel: string) => {
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const key = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (e.isDirectory() && (key.startsWith(prefix) || prefix.startsWith(`${key}/`))) {
+          await walk(path.join(dir, e.name), key);
+        } else if (e.isFile() && e.name.endsWith('.tmp') && key.startsWith(prefix)) {
+          await fs.rm(path.join(dir, e.name), { force: true });
+          aborted += 1;
+        }
+      }
+    };
+    await walk(this.dataDir, '');
+    return aborted;
   }
 
-  async signedUrl(key: string, expiresAt: number): Promise<string> {
+  private sign(key: string, expiresAt: number, method: SignedMethod): string {
+    return createHmac('sha256', this.secret).update(`${method}\n${key}\n${expiresAt}`).digest('base64url');
+  }
+
+  async signedUrl(key: string, expiresAt: number, method: SignedMethod = 'GET'): Promise<string> {
     checkKey(key);
     const encoded = key.split('/').map(encodeURIComponent).join('/');
     const base = this.options.baseUrl.replace(/\/+$/, '');
-    return `${base}/${encoded}?expires=${Math.floor(expiresAt)}&signature=${this.sign(key, Math.floor(expiresAt))}`;
+    const expires = Math.floor(expiresAt);
+    return `${base}/${encoded}?expires=${expires}&signature=${this.sign(key, expires, method)}`;
   }
 
   /** For whoever serves signed URLs: true when the signature matches and `now` is before the expiry. */
-  verify(key: string, expiresAt: number, signature: string, now: number): boolean {
+  verify(
+    key: string,
+    expiresAt: number,
+    signature: string,
+    now: number,
+    method: SignedMethod = 'GET',
+  ): boolean {
     if (!Number.isFinite(expiresAt) || now >= expiresAt) return false;
-    const expected = Buffer.from(this.sign(key, expiresAt));
+    const expected = Buffer.from(this.sign(key, expiresAt, method));
     const given = Buffer.from(signature);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }

@@ -1,0 +1,155 @@
+import OSS from 'ali-oss';
+import type { Readable } from 'node:stream';
+import type { Clock } from '../../ports/clock.js';
+import type { ObjectListing, ObjectStore, OpenedObject, SignedMethod } from '../../ports/object-store.js';
+
+export interface OssObjectStoreOptions {
+  bucket: string;
+  /** The OSS region (`oss-cn-hangzhou`); ignored when `endpoint` is given. */
+  region?: string;
+  /** A full endpoint, e.g. the internal one or the local emulator's. */
+  endpoint?: string;
+  /** The endpoint serves this one bucket (a bound domain, or the local emulator). */
+  cname?: boolean;
+  accessKeyId: string;
+  accessKeySecret: string;
+  stsToken?: string;
+  /** Multipart part size; OSS needs at least 100 KB for every part but the last. */
+  partSize?: number;
+  /** For turning an absolute expiry into the SDK's seconds-from-now. */
+  clock: Clock;
+}
+
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const LIST_PAGE = 1000;
+/** DeleteMultipleObjects takes at most 1,000 keys (OSS API reference). */
+const DELETE_BATCH = 1000;
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: string; status?: number };
+  return e.code === 'NoSuchKey' || e.status === 404;
+}
+
+/**
+ * The object store on OSS, through the official `ali-oss` SDK. Large bodies go up as multipart
+ * uploads one part at a time, so memory stays at one part whatever the object's size.
+ */
+export class OssObjectStore implements ObjectStore {
+  private readonly client: OSS;
+  private readonly partSize: number;
+  private readonly clock: Clock;
+
+  constructor(options: OssObjectStoreOptions) {
+    this.client = new OSS({
+      bucket: options.bucket,
+      accessKeyId: options.accessKeyId,
+      accessKeySecret: options.accessKeySecret,
+      ...(options.stsToken ? { stsToken: options.stsToken } : {}),
+      ...(options.endpoint
+        ? { endpoint: options.endpoint }
+        : { region: options.region ?? 'oss-cn-hangzhou' }),
+      secure: options.endpoint ? options.endpoint.startsWith('https:') : true,
+      cname: options.cname ?? false,
+    });
+    this.partSize = Math.max(100 * 1024, options.partSize ?? DEFAULT_PART_SIZE);
+    this.clock = options.clock;
+  }
+
+  async put(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
+    await this.client.put(key, Buffer.from(body), { mime: contentType });
+  }
+
+  async putStream(key: string, body: Readable, contentType = 'application/octet-stream'): Promise<void> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | null = null;
+    const parts: { number: number; etag: string }[] = [];
+    const flush = async () => {
+      const part = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      uploadId ??= (await this.client.initMultipartUpload(key, { mime: contentType })).uploadId;
+      const number = parts.length + 1;
+      const done = await this.client.uploadPart(key, uploadId, number, part, 0, part.length);
+      parts.push({ number, etag: done.etag });
+    };
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= this.partSize) await flush();
+      }
+      if (uploadId === null) {
+        await this.put(key, Buffer.concat(pending), contentType);
+        return;
+      }
+      if (pendingBytes > 0) await flush();
+      await this.client.completeMultipartUpload(key, uploadId, parts);
+    } catch (err) {
+      if (uploadId !== null) await this.client.abortMultipartUpload(key, uploadId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      const { content } = (await this.client.get(key)) as { content: Buffer };
+      return Buffer.from(content);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async open(key: string): Promise<OpenedObject | undefined> {
+    try {
+      const { stream, res } = await this.client.getStream(key);
+      const headers = res.headers as Record<string, string>;
+      return {
+        body: stream as Readable,
+        size: Number(headers['content-length']),
+        etag: headers.etag ?? '',
+        contentType: headers['content-type'] ?? 'application/octet-stream',
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectListing[]> {
+    const out: ObjectListing[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.client.list(
+        { prefix, 'max-keys': LIST_PAGE, ...(marker ? { marker } : {}) },
+        {},
+      );
+      out.push(...(page.objects ?? []).map((o) => ({ key: o.name, size: Number(o.size) })));
+      if (!page.isTruncated || !page.nextMarker) return out;
+      marker = page.nextMarker;
+    }
+  }
+
+  async delete(prefix: string): Promise<void> {
+    const keys = (await this.list(prefix)).map((o) => o.key);
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      await this.client.deleteMulti(keys.slice(i, i + DELETE_BATCH), { quiet: true });
+    }
+  }
+
+  async abortUploads(prefix: string): Promise<number> {
+    const { uploads } = await this.client.listUploads({ prefix, 'max-uploads': 1000 });
+    for (const u of uploads ?? []) await this.client.abortMultipartUpload(u.name, u.uploadId);
+    return (uploads ?? []).length;
+  }
+
+  async signedUrl(key: string, expiresAt: number, method: SignedMethod = 'GET'): Promise<string> {
+    const expires = Math.max(1, Math.ceil((expiresAt - this.clock.now()) / 1000));
+    return this.client.signatureUrl(key, { expires, method });
+  }
+}
+
+export function createOssObjectStore(options: OssObjectStoreOptions): OssObjectStore {
+  return new OssObjectStore(options);
+}

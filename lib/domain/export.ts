@@ -1,0 +1,187 @@
+/**
+ * Export records (HBR's fourth tab): which paths of a backed-up disk an operator may ask for, how
+ * the guest's manifest reads, and one level of the exported tree for browsing. Pure: no I/O.
+ *
+ * Policy: a path is refused, never repaired, when it could mean something else than it says —
+ * relative, `..`, NUL, a drive letter on Linux. Browsing is by directory level in name order, the
+ * cursor the last name returned, so a page is stable while nothing changes (an export never does).
+ */
+import type { ValidationIssue } from './errors.js';
+
+export const MAX_EXPORT_PATHS = 100;
+export const MAX_PATH_LENGTH = 4096;
+
+export type ExportOs = 'linux' | 'windows';
+export type EntryType = 'file' | 'dir' | 'symlink';
+
+export interface ExportEntry {
+  /** Absolute on the disk: `/var/www/a.html`, or `\Users\a.txt` (relative to the volume) on Windows. */
+  path: string;
+  type: EntryType;
+  size: number;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  owner: string;
+  /** Epoch ms. */
+  mtime: number;
+  sha256: string | null;
+  /** Index of the uploaded object holding the bytes (files only). */
+  blob: number | null;
+  target: string | null;
+}
+
+export interface SkippedEntry {
+  path: string;
+  reason: string;
+}
+
+export interface Manifest {
+  entries: ExportEntry[];
+  skipped: SkippedEntry[];
+}
+
+/** Paths as the guest compares them: Windows separators turned to `/`, the drive letter dropped. */
+export function normalizeExportPath(raw: string, os: ExportOs): string | ValidationIssue['message'] {
+  if (raw.length === 0) return 'must not be empty';
+  if (raw.length > MAX_PATH_LENGTH) return `must be at most ${MAX_PATH_LENGTH} characters`;
+  if (raw.includes('\0')) return 'must not contain a NUL character';
+  let p = raw;
+  if (os === 'windows') {
+    p = p.replace(/^[A-Za-z]:(?=[\\/])/, '').replace(/\\/g, '/');
+    if (!p.startsWith('/')) return 'must be absolute: C:\\dir\\file or \\dir\\file';
+  } else if (!p.startsWith('/')) return 'must be absolute (start with /)';
+  const segments = p.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return 'must not contain ".." segments';
+  return `/${segments.join('/')}`;
+}
+
+/** The requested paths, normalized and de-duplicated, or the issues naming each bad one. */
+export function checkExportPaths(
+  paths: readonly string[],
+  os: ExportOs,
+): { ok: true; paths: string[] } | { ok: false; issues: ValidationIssue[] } {
+  if (paths.length === 0)
+    return { ok: false, issues: [{ path: 'paths', message: 'must list at least one path' }] };
+  if (paths.length > MAX_EXPORT_PATHS) {
+    return { ok: false, issues: [{ path: 'paths', message: `must list at most ${MAX_EXPORT_PATHS} paths` }] };
+  }
+  const issues: ValidationIssue[] = [];
+  const out: string[] = [];
+  paths.forEach((raw, i) => {
+    const p = normalizeExportPath(raw, os);
+    if (!p.startsWith('/')) issues.push({ path: `paths[${i}]`, message: p });
+    else if (!out.includes(p)) out.push(p);
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, paths: out };
+}
+
+const TYPES: Record<string, EntryType> = { f: 'file', d: 'dir', l: 'symlink' };
+
+/**
+ * The guest's manifest: per entry a record of tab-separated fields, then the path and a second
+ * string, each ended by NUL, so any byte of a name survives unencoded:
+ * `f|d|l<TAB>size<TAB>mode(octal)<TAB>owner<TAB>mtime(s)<TAB>sha256|-<TAB>blob|-`, path, symlink
+ * target (empty otherwise); `x` records an entry skipped (device, socket, FIFO, over a limit) with
+ * the reason as its second string. Windows paths arrive with `\`; they are kept with `/`.
+ */
+export function parseManifest(text: string): Manifest {
+  const entries: ExportEntry[] = [];
+  const skipped: SkippedEntry[] = [];
+  const parts = text.split('\0');
+  if (parts.length % 3 !== 1 || parts[parts.length - 1] !== '') {
+    throw new Error('the manifest is cut short: its records must come in threes, each ended by NUL');
+  }
+  for (let i = 0; i + 2 < parts.length; i += 3) {
+    const f = parts[i]!.split('\t');
+    if (f.length !== 7) throw new Error(`manifest record ${i / 3} has ${f.length} fields, expected 7`);
+    const [kind, size, mode, owner, mtime, sha, blob] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const path = parts[i + 1]!.replace(/\\/g, '/');
+    const extra = parts[i + 2]!;
+    if (kind === 'x') {
+      skipped.push({ path, reason: extra });
+      continue;
+    }
+    const type = TYPES[kind];
+    if (!type) throw new Error(`manifest entry type ${JSON.stringify(kind)} is unknown`);
+    entries.push({
+      path,
+      type,
+      size: Number(size),
+      mode: parseInt(mode, 8),
+      owner,
+      mtime: Math.round(Number(mtime) * 1000),
+      sha256: sha === '-' ? null : sha,
+      blob: blob === '-' ? null : Number(blob),
+      target: type === 'symlink' ? extra : null,
+    });
+  }
+  return { entries, skipped };
+}
+
+export function parentOf(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
+export function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Entries grouped by their directory and sorted by name once, so each page is a binary search. */
+export class ExportTree {
+  private readonly byDir = new Map<string, ExportEntry[]>();
+  private readonly byPath = new Map<string, ExportEntry>();
+
+  constructor(entries: readonly ExportEntry[]) {
+    for (const e of entries) {
+      this.byPath.set(e.path, e);
+      const dir = parentOf(e.path);
+      const list = this.byDir.get(dir) ?? [];
+      list.push(e);
+      this.byDir.set(dir, list);
+    }
+    for (const list of this.byDir.values()) list.sort((a, b) => (nameOf(a.path) < nameOf(b.path) ? -1 : 1));
+  }
+
+  entry(path: string): ExportEntry | undefined {
+    return this.byPath.get(path);
+  }
+
+  /** True for a directory that was exported or lies above an exported path. */
+  hasDir(path: string): boolean {
+    return this.byDir.has(path) || this.byPath.get(path)?.type === 'dir';
+  }
+
+  /** One page of a directory level: names after `after`, at most `limit`. */
+  list(dir: string, after: string | undefined, limit: number): { items: ExportEntry[]; cursor?: string } {
+    const all = this.byDir.get(dir) ?? [];
+    let lo = 0;
+    if (after !== undefined) {
+      let hi = all.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (nameOf(all[mid]!.path) <= after) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const items = all.slice(lo, lo + limit);
+    const more = lo + limit < all.length;
+    return more ? { items, cursor: nameOf(items[items.length - 1]!.path) } : { items };
+  }
+
+  /** Every file at or under `path`, in path order (what a whole-export archive holds). */
+  under(path: string): ExportEntry[] {
+    const prefix = path === '/' ? '/' : `${path}/`;
+    return [...this.byPath.values()]
+      .filter((e) => e.path === path || e.path.startsWith(prefix))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+}

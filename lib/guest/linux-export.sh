@@ -1,0 +1,158 @@
+#!/bin/bash
+# Export: mounts one disk of a backup read-only, walks the requested paths and uploads every regular
+# file and a manifest through the signed URLs of its work list. Nothing but short-lived URLs enters
+# the instance, and the output is a few summary lines (Cloud Assistant keeps only 24 KB of it).
+set -u
+export LC_ALL=C
+DEVICES=__DEVICES__
+WORK_URL=__WORK_URL__
+MANIFEST_URL=__MANIFEST_URL__
+CANCEL_URL=__CANCEL_URL__
+MAX_FILES=__MAX_FILES__
+MAX_BYTES=__MAX_BYTES__
+MOUNT_BASE=__MOUNT_BASE__
+
+work=$(mktemp -d) || exit 3
+mnt="$MOUNT_BASE/ecsb-export-$$"
+mounted=""
+finish() {
+  if [ -n "$mounted" ]; then umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null; fi
+  rmdir "$mnt" 2>/dev/null
+  rm -rf "$work"
+}
+trap finish EXIT
+fail() { echo "ECSB export_error=$1"; exit "${2:-1}"; }
+# -H 'Content-Type:' sends none: a signed URL signs the content type, and it was signed without one.
+put_file() { curl -fsS --retry 3 --max-time 3600 -H 'Content-Type:' -T "$2" -o /dev/null "$1"; }
+# The job writes the cancel marker; its signed URL answers 200 once it exists.
+canceled() { curl -fs --max-time 10 -o /dev/null "$CANCEL_URL" 2>/dev/null; }
+
+curl -fsS --retry 3 --max-time 300 -o "$work/list" "$WORK_URL" || fail "the work list could not be fetched" 4
+mapfile -t urls < <(sed -n 's/^U //p' "$work/list")
+mapfile -t wanted < <(sed -n 's/^P //p' "$work/list")
+
+mkdir -p "$mnt" || fail "cannot create $mnt" 3
+# ext4 without replaying its journal, xfs without log recovery and with a duplicate UUID allowed (the
+# instance's own disk has the same one): nothing is written to the disk.
+for dev in $DEVICES; do
+  for spec in "ext4 ro,noload" "xfs ro,norecovery,nouuid"; do
+    read -r fstype opts <<<"$spec"
+    if mount -t "$fstype" -o "$opts" "$dev" "$mnt" 2>>"$work/mount.err"; then
+      mounted="$dev"
+      break 2
+    fi
+  done
+done
+[ -n "$mounted" ] || fail "the disk could not be mounted read-only: $(tail -n1 "$work/mount.err" | tr -d '\t')" 5
+root=$(cd "$mnt" && pwd -P) && [ -n "$root" ] || fail "the mounted disk cannot be entered" 5
+
+manifest="$work/manifest"
+: >"$manifest"
+files=0
+bytes=0
+skipped=0
+declare -A seen=()
+# Files wait in a batch: one sha256sum and one curl (reusing its connection) per batch, since a
+# process per file costs more than the upload of a small file.
+BATCH=200
+bpath=()
+bfull=()
+bmeta=()
+
+# A manifest record: tab-separated fields, then the path and the symlink target (or the reason an
+# entry was skipped) raw, each ended by NUL, so any byte of a name survives without encoding.
+emit() { printf '%s\0%s\0%s\0' "$1" "$2" "$3" >>"$manifest"; }
+skip() {
+  emit $'x\t-\t-\t-\t-\t-\t-' "$1" "$2"
+  skipped=$((skipped + 1))
+}
+curl_quote() {
+  local v=${1//\\/\\\\}
+  v=${v//\"/\\\"}
+  printf '"%s"' "$v"
+}
+
+flush() {
+  local n=${#bfull[@]} i sum
+  [ "$n" -gt 0 ] || return 0
+  if canceled; then fail "canceled" 7; fi
+  mapfile -t sums < <(sha256sum -- "${bfull[@]}") || fail "cannot read the files to export" 6
+  [ "${#sums[@]}" -eq "$n" ] || fail "cannot read the files to export" 6
+  : >"$work/curl.cfg"
+  for ((i = 0; i < n; i++)); do
+    printf 'upload-file = %s\nurl = %s\noutput = "/dev/null"\n' "$(curl_quote "${bfull[$i]}")" \
+      "$(curl_quote "${urls[$((files - n + i))]}")" >>"$work/curl.cfg"
+  done
+  curl -fsS --fail-early --retry 3 --max-time 3600 -H 'Content-Type:' -K "$work/curl.cfg" ||
+    fail "an upload failed" 6
+  for ((i = 0; i < n; i++)); do
+    sum=${sums[$i]#\\}
+    emit "f${bmeta[$i]}"$'\t'"${sum:0:64}"$'\t'"$((files - n + i))" "${bpath[$i]}" ""
+  done
+  bpath=()
+  bfull=()
+  bmeta=()
+}
+
+# One manifest record for the entry at disk path $1 (found at $2), described by find's or stat's fields.
+record() {
+  local path=$1 full=$2 y=$3 size=$4 mode=$5 owner=$6 mtime=$7 target=$8
+  [ -n "${seen[$path]+x}" ] && return 0
+  seen[$path]=1
+  case "$y" in
+  d) emit "d"$'\t'"0"$'\t'"$mode"$'\t'"$owner"$'\t'"$mtime"$'\t-\t-' "$path" "" ;;
+  l) emit "l"$'\t'"$size"$'\t'"$mode"$'\t'"$owner"$'\t'"$mtime"$'\t-\t-' "$path" "$target" ;;
+  f)
+    if [ "$files" -ge "$MAX_FILES" ]; then skip "$path" "over the limit of $MAX_FILES files per export"; return 0; fi
+    if [ $((bytes + size)) -gt "$MAX_BYTES" ]; then skip "$path" "over the limit of $MAX_BYTES bytes per export"; return 0; fi
+    bpath+=("$path")
+    bfull+=("$full")
+    bmeta+=($'\t'"$size"$'\t'"$mode"$'\t'"$owner"$'\t'"$mtime")
+    files=$((files + 1))
+    bytes=$((bytes + size))
+    [ "${#bfull[@]}" -lt "$BATCH" ] || flush
+    ;;
+  s) skip "$path" "a socket is not exported" ;;
+  p) skip "$path" "a FIFO is not exported" ;;
+  b | c) skip "$path" "a device file is not exported" ;;
+  *) skip "$path" "a file of type $y is not exported" ;;
+  esac
+}
+
+# The directories above a requested path, so the tree can be browsed from /.
+ancestors() {
+  local p=$1 acc=""
+  IFS='/' read -r -a parts <<<"${p#/}"
+  for part in "${parts[@]:0:${#parts[@]}-1}"; do
+    acc="$acc/$part"
+    [ -d "$root$acc" ] && [ ! -L "$root$acc" ] || return 0
+    read -r size mode owner mtime < <(stat -c '%s %a %U:%G %Y' -- "$root$acc")
+    record "$acc" "$root$acc" d "$size" "$mode" "$owner" "$mtime" ""
+  done
+}
+
+for p in "${wanted[@]}"; do
+  p=$(printf '%s' "$p" | base64 -d)
+  parent=$(dirname -- "$root$p")
+  # Symlinks on the way are resolved inside the mounted disk only: one that leads off it is refused.
+  real_parent=$(realpath -e -- "$parent" 2>/dev/null) || { skip "$p" "does not exist on the disk"; continue; }
+  case "$real_parent/" in "$root"/*) ;; *) skip "$p" "a symlink on the way leads off the disk"; continue ;; esac
+  start="$real_parent/$(basename -- "$p")"
+  [ "$p" = "/" ] && start="$root"
+  [ -e "$start" ] || [ -L "$start" ] || { skip "$p" "does not exist on the disk"; continue; }
+  ancestors "$p"
+  base="${real_parent#"$root"}"
+  while IFS=' ' read -r -d '' y size mode owner mtime && IFS= read -r -d '' rel && IFS= read -r -d '' target; do
+    full="$start${rel:+/$rel}"
+    if [ "$p" = "/" ]; then path="/$rel"; [ -z "$rel" ] && path="/"; else path="$base/$(basename -- "$p")${rel:+/$rel}"; fi
+    record "$path" "$full" "$y" "$size" "$mode" "$owner" "${mtime%%.*}" "$target"
+  done < <(find "$start" -xdev -printf '%y %s %m %u:%g %T@\0%P\0%l\0')
+done
+flush
+
+put_file "$MANIFEST_URL" "$manifest" || fail "the manifest upload failed" 6
+echo "ECSB files=$files"
+echo "ECSB bytes=$bytes"
+echo "ECSB skipped=$skipped"
+echo "ECSB device=$mounted"
+exit 0

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { bashQuote } from './render.js';
+
+export interface LinuxExportParams {
+  /** Device names to try in order: the by-id name from the disk's serial, then the ECS names. */
+  devices: string[];
+  /** Signed GET of the work list: `P <base64 path>` lines, then one `U <signed PUT URL>` per file. */
+  workUrl: string;
+  /** Signed PUT of the manifest. */
+  manifestUrl: string;
+  /** Signed GET of the cancel marker: 200 once the job asks the script to stop. */
+  cancelUrl: string;
+  maxFiles: number;
+  maxBytes: number;
+  /** Where the temporary mount point is made. */
+  mountBase?: string;
+}
+
+let template: string | undefined;
+
+/** The export script with its parameters in place, each quoted for bash. */
+export function renderLinuxExportScript(params: LinuxExportParams): string {
+  template ??= readFileSync(new URL('./linux-export.sh', import.meta.url), 'utf8');
+  const values: Record<string, string> = {
+    DEVICES: bashQuote(params.devices.join(' ')),
+    WORK_URL: bashQuote(params.workUrl),
+    MANIFEST_URL: bashQuote(params.manifestUrl),
+    CANCEL_URL: bashQuote(params.cancelUrl),
+    MAX_FILES: String(Math.floor(params.maxFiles)),
+    MAX_BYTES: String(Math.floor(params.maxBytes)),
+    MOUNT_BASE: bashQuote(params.mountBase ?? '/mnt'),
+  };
+  return template.replace(/__([A-Z_]+)__/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** The work list the guest fetches: the requested paths, then one upload URL per file it may send. */
+export function renderWorkList(paths: readonly string[], uploadUrls: readonly string[]): string {
+  return [
+    ...paths.map((p) => `P ${Buffer.from(p, 'utf8').toString('base64')}`),
+    ...uploadUrls.map((u) => `U ${u}`),
+    '',
+  ].join('\n');
+}
+
+/** The summary lines the script prints (`ECSB name=value`). */
+export function readExportOutput(output: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of output.split(/\r?\n/)) {
+    const m = /^ECSB ([a-z_]+)=(.*)$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
+  }
+  return out;
+}

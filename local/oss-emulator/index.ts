@@ -1,0 +1,1 @@
+export { startOssEmulator, type OssEmulator, type OssEmulatorOptions } from './server.js';

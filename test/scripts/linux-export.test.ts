@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFsObjectStore, type FsObjectStore } from '../../lib/adapters/fs-object-store/index.js';
+import { serveSignedObject } from '../../lib/adapters/fs-object-store/serve.js';
+import { ExportTree, parseManifest } from '../../lib/domain/export.js';
+import { readExportOutput, renderLinuxExportScript, renderWorkList } from '../../lib/guest/render-export.js';
+
+/**
+ * The export script under real bash, uploading over HTTP through signed URLs to the folder store.
+ * `mount` and `umount` are test doubles that put a prepared tree (the "disk") at the mount point
+ * and log how they were called; everything else (find, stat, sha256sum, curl) is the real tool.
+ */
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+let dir: string;
+let disk: string;
+let store: FsObjectStore;
+let server: http.Server;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'export-script-'));
+  disk = path.join(dir, 'disk');
+  const holder: { store?: FsObjectStore } = {};
+  server = http.createServer((req, res) => {
+    void serveSignedObject(holder.store!, '/objects', req, res, Date.now()).then((served) => {
+      if (!served) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  store = createFsObjectStore({
+    root: path.join(dir, 'objects'),
+    baseUrl: `http://127.0.0.1:${port}/objects`,
+    secret: 'script-test',
+  });
+  holder.store = store;
+  const bin = path.join(dir, 'bin');
+  await fs.mkdir(bin);
+  await fs.writeFile(
+    path.join(bin, 'mount'),
+    `#!/bin/bash\necho "mount $*" >>"${dir}/calls"\n[ "$2" = ext4 ] || exit 32\ntarget="\${!#}"\nrmdir "$target" && ln -s "${disk}" "$target"\n`,
+    { mode: 0o755 },
+  );
+  await fs.writeFile(
+    path.join(bin, 'umount'),
+    `#!/bin/bash\necho "umount $*" >>"${dir}/calls"\nrm -f "\${!#}"\n`,
+    {
+      mode: 0o755,
+    },
+  );
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function write(rel: string, body: Buffer | string): Promise<void> {
+  const file = path.join(disk, rel);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, body);
+}
+
+async function runExport(id: string, paths: string[], limits = { maxFiles: 10_000, maxBytes: 1e12 }) {
+  const later = Date.now() + 600_000;
+  const prefix = `exports/${id}`;
+  const uploads = await Promise.all(
+    Array.from({ length: Math.min(limits.maxFiles, 300) }, (_, i) =>
+      store.signedUrl(`${prefix}/blobs/${i}`, later, 'PUT'),
+    ),
+  );
+  await store.put(`${prefix}/work`, renderWorkList(paths, uploads));
+  const script = renderLinuxExportScript({
+    devices: ['/dev/disk/by-id/virtio-missing', '/dev/vdb'],
+    workUrl: await store.signedUrl(`${prefix}/work`, later),
+    manifestUrl: await store.signedUrl(`${prefix}/manifest`, later, 'PUT'),
+    cancelUrl: await store.signedUrl(`${prefix}/cancel`, later),
+    mountBase: path.join(dir, 'mnt'),
+    ...limits,
+  });
+  await fs.mkdir(path.join(dir, 'mnt'), { recursive: true });
+  const child = spawn('/bin/bash', ['-c', script], {
+    env: { PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const manifestBytes = await store.get(`${prefix}/manifest`);
+  return {
+    code,
+    out,
+    summary: readExportOutput(out),
+    manifest: manifestBytes ? parseManifest(manifestBytes.toString('utf8')) : null,
+  };
+}
+
+describe('linux export script', { timeout: 60_000 }, () => {
+  it('uploads every file byte-exact with its sha256 and records dirs, symlinks and skipped entries', async () => {
+    const binary = randomBytes(2 * 1024 * 1024 + 3);
+    await write('var/www/index.html', '<h1>hello</h1>\n');
+    await write('var/www/bin.dat', binary);
+    await write('var/www/empty', '');
+    await write('var/www/a name with spaces — ünïcode.txt', 'unicode\n');
+    await write('var/www/deep/dir/leaf.txt', 'leaf');
+    for (let i = 0; i < 120; i += 1) await write(`var/www/many/f${i}`, `file ${i}`);
+    await fs.symlink('index.html', path.join(disk, 'var/www/link'));
+    await fs.symlink('/etc/passwd', path.join(disk, 'var/www/abs-link'));
+    await fs.symlink('/etc', path.join(disk, 'var/offdisk'));
+    await write('etc/nginx/nginx.conf', 'worker_processes 1;\n');
+    const fifo = spawn('mkfifo', [path.join(disk, 'var/www/pipe')]);
+    await new Promise((resolve) => fifo.on('exit', resolve));
+
+    const run = await runExport('e1', ['/var/www', '/etc/nginx/nginx.conf', '/var/offdisk/passwd', '/nope']);
+
+    expect(run.code, run.out).toBe(0);
+    expect(await fs.readFile(path.join(dir, 'calls'), 'utf8')).toMatch(
+      /mount -t ext4 -o ro,noload \/dev\/disk\/by-id\/virtio-missing/,
+    );
+    const m = run.manifest!;
+    const tree = new ExportTree(m.entries);
+    const files = m.entries.filter((e) => e.type === 'file');
+    expect(files).toHaveLength(126);
+    for (const f of files) {
+      const original = await fs.readFile(path.join(disk, f.path));
+      const uploaded = (await store.get(`exports/e1/blobs/${f.blob}`))!;
+      expect([f.path, sha(uploaded), f.size]).toEqual([f.path, sha(original), original.length]);
+      expect(f.sha256).toBe(sha(original));
+    }
+    expect(tree.entry('/var/www/link')).toMatchObject({ type: 'symlink', target: 'index.html' });
+    expect(tree.entry('/var/www/abs-link')).toMatchObject({ type: 'symlink', target: '/etc/passwd' });
+    expect(tree.list('/', undefined, 10).items.map((e) => e.path)).toEqual(['/etc', '/var']);
+    expect(tree.list('/var/www', undefined, 100).items.map((e) => e.path.split('/').pop())).toContain(
+      'a name with spaces — ünïcode.txt',
+    );
+    expect(m.skipped).toEqual(
+      expect.arrayContaining([
+        { path: '/var/www/pipe', reason: 'a FIFO is not exported' },
+        { path: '/var/offdisk/passwd', reason: 'a symlink on the way leads off the disk' },
+        { path: '/nope', reason: 'does not exist on the disk' },
+      ]),
+    );
+    expect(run.summary).toMatchObject({ files: '126', skipped: String(m.skipped.length) });
+    // Unmounted and the mount point removed.
+    expect(await fs.readdir(path.join(dir, 'mnt'))).toEqual([]);
+  });
+
+  it('stops at the file limit and lists what it left out', async () => {
+    const run = await runExport('e2', ['/var/www/many'], { maxFiles: 5, maxBytes: 1e12 });
+    expect(run.code, run.out).toBe(0);
+    expect(run.manifest!.entries.filter((e) => e.type === 'file')).toHaveLength(5);
+    expect(
+      run.manifest!.skipped.filter((s) => s.reason === 'over the limit of 5 files per export'),
+    ).toHaveLength(115);
+  });
+
+  it('stops when the cancel marker appears and uploads no manifest', async () => {
+    await store.put('exports/e3/cancel', 'canceled');
+    const run = await runExport('e3', ['/var/www/many']);
+    expect(run.code).toBe(7);
+    expect(run.summary.export_error).toBe('canceled');
+    expect(run.manifest).toBeNull();
+  });
+});
