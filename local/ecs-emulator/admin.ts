@@ -131,10 +131,16 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       faults.clear();
     },
 
-    async setSnapshotSpeed({ bytesPerSec, baseMs, instant }) {
+    async setSnapshotSpeed({ bytesPerSec, baseMs, instant, spreadMs, timeScale }) {
       if (instant) {
         state.settings.snapshotSpeedBytesPerSec = 0;
         state.settings.snapshotBaseMs = 0;
+        state.settings.snapshotSpreadMs = 0;
+      }
+      if (spreadMs !== undefined) state.settings.snapshotSpreadMs = Math.max(0, spreadMs);
+      if (timeScale !== undefined) {
+        if (!(timeScale > 0)) throw new EcsApiError('InvalidParameter', 'timeScale must be above 0.', 400);
+        state.settings.timeScale = timeScale;
       }
       if (bytesPerSec !== undefined) state.settings.snapshotSpeedBytesPerSec = bytesPerSec;
       if (baseMs !== undefined) state.settings.snapshotBaseMs = baseMs;

@@ -19,6 +19,10 @@ export interface Settings {
   zones: string[];
   snapshotSpeedBytesPerSec: number;
   snapshotBaseMs: number;
+  /** Uniform random extra duration 0..spread per snapshot (absent in state saved by older runs). */
+  snapshotSpreadMs?: number;
+  /** Simulated seconds per wall second for snapshot durations; 1 (absent) is real time. */
+  timeScale?: number;
   groupDiskLimit: number;
   snapshotQuotaPerDisk: number;
   asyncOperationMs: number;
@@ -398,8 +402,11 @@ export class EcsState {
 
   snapshotDurationMs(dataBytes: number): number {
     const { snapshotSpeedBytesPerSec: speed, snapshotBaseMs: base } = this.settings;
-    if (!Number.isFinite(speed) || speed <= 0) return Math.max(0, base);
-    return Math.max(0, base) + Math.ceil((dataBytes * 1000) / speed);
+    const spread = this.settings.snapshotSpreadMs ?? 0;
+    const scale = this.settings.timeScale ?? 1;
+    const transfer = !Number.isFinite(speed) || speed <= 0 ? 0 : Math.ceil((dataBytes * 1000) / speed);
+    const simulated = Math.max(0, base) + transfer + (spread > 0 ? Math.random() * spread : 0);
+    return Math.ceil(simulated / scale);
   }
 
   guestDevice(device: string | null): string | null {

@@ -242,7 +242,18 @@ export interface EmulatorAdmin {
   /** Clears every fault and lets held calls go on. */
   clearFaults(): Promise<void>;
 
-  setSnapshotSpeed(args: { bytesPerSec?: number; baseMs?: number; instant?: boolean }): Promise<void>;
+  /**
+   * `spreadMs` adds a uniform random 0..spreadMs to every snapshot's duration; `timeScale` is how
+   * many simulated seconds pass per wall second for snapshot durations (a 300 s snapshot at scale 10
+   * completes in 30 s), so a realistic run fits in minutes while pollers see the real proportions.
+   */
+  setSnapshotSpeed(args: {
+    bytesPerSec?: number;
+    baseMs?: number;
+    instant?: boolean;
+    spreadMs?: number;
+    timeScale?: number;
+  }): Promise<void>;
   completeSnapshots(args?: { snapshotIds?: string[] }): Promise<number>;
   advanceSnapshots(args: { ms: number }): Promise<void>;
   setGroupDiskLimit(args: { limit: number }): Promise<void>;

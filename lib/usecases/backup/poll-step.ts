@@ -10,7 +10,7 @@ const MAX_MISSING_POLLS = 5;
 
 export type Observed =
   | { state: 'done' }
-  | { state: 'progress'; percent: number }
+  | { state: 'progress'; percent: number; members: string[] }
   | { state: 'failed'; reason: string }
   | { state: 'missing' };
 
@@ -24,7 +24,11 @@ export async function observeGroup(ctx: StepContext, groupId: string, maxAgeMs?:
   if (group.status === 'accomplished') return { state: 'done' };
   if (group.status === 'failed')
     return { state: 'failed', reason: `ECS reports snapshot group ${groupId} failed` };
-  return { state: 'progress', percent: average(group.snapshots.map((s) => s.progress)) };
+  return {
+    state: 'progress',
+    percent: average(group.snapshots.map((s) => s.progress)),
+    members: group.snapshots.map((s) => s.snapshotId),
+  };
 }
 
 export async function observeSnapshots(
@@ -45,22 +49,46 @@ async function missingResource(ctx: StepContext, job: Job, what: string): Promis
   });
 }
 
-/** Polls the group (or the per-disk snapshots) through the batched readers until they complete. */
+/**
+ * Polls the group (or the per-disk snapshots) through the batched readers until they complete. A
+ * group is read once to learn its member snapshots; after that the job polls those snapshots, since
+ * DescribeSnapshots takes 100 ids a call and DescribeSnapshotGroups only 10: with a thousand backups
+ * in flight, polling groups would cost a call for every ten jobs on every round.
+ */
 export async function pollStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const st = backupState(job);
-  if (st.snapshotGroupId) {
-    const seen = await observeGroup(ctx, st.snapshotGroupId);
-    // Still cached: the record step reads the snapshot list from this observation.
-    if (seen.state === 'done') return next(ctx, job, 'record', {}, 95);
-    if (seen.state === 'failed') return windDown(ctx, job, 'FAILED', `${seen.reason}; run the backup again`);
-    if (seen.state === 'missing') return missingResource(ctx, job, `snapshot group ${st.snapshotGroupId}`);
-    const progress = Math.max(job.progress, Math.round(15 + seen.percent * 0.8));
-    return waitFor(ctx, job, pollSeconds(ctx), {
-      progress,
-      state: withState<BackupJobState>(job, { missingPolls: 0 }),
-    });
+  if (!st.snapshotGroupId) return pollSnapshots(ctx, job);
+  const members = st.groupSnapshotIds ?? [];
+  if (members.length > 0) {
+    const seen = await observeSnapshots(ctx, members);
+    const settled = seen.every((s) => s && s.status !== 'progressing');
+    // Every member done: the group is done (ECS derives its status from them).
+    if (settled && seen.every((s) => s?.status === 'accomplished')) return next(ctx, job, 'record', {}, 95);
+    if (!settled && seen.every((s) => s)) {
+      const percent = average(seen.map((s) => (s!.status === 'accomplished' ? 100 : s!.progress)));
+      return waitFor(ctx, job, pollSeconds(ctx), {
+        progress: Math.max(job.progress, Math.round(15 + percent * 0.8)),
+        state: withState<BackupJobState>(job, { missingPolls: 0 }),
+      });
+    }
+    // A member failed or vanished: the group's own status says what happened to the whole.
   }
-  return pollSnapshots(ctx, job);
+  return pollGroup(ctx, job, st.snapshotGroupId);
+}
+
+async function pollGroup(ctx: StepContext, job: Job, groupId: string): Promise<StepResult> {
+  const seen = await observeGroup(ctx, groupId);
+  // Still cached: the record step reads the snapshot list from this observation.
+  if (seen.state === 'done') return next(ctx, job, 'record', {}, 95);
+  if (seen.state === 'failed') return windDown(ctx, job, 'FAILED', `${seen.reason}; run the backup again`);
+  if (seen.state === 'missing') return missingResource(ctx, job, `snapshot group ${groupId}`);
+  const progress = Math.max(job.progress, Math.round(15 + seen.percent * 0.8));
+  const fields: Partial<BackupJobState> = { missingPolls: 0 };
+  if (seen.members.length > 0 && !backupState(job).groupSnapshotIds?.length) {
+    fields.groupSnapshotIds = seen.members;
+    for (const id of seen.members) ctx.readers.snapshots.watch(id);
+  }
+  return waitFor(ctx, job, pollSeconds(ctx), { progress, state: withState<BackupJobState>(job, fields) });
 }
 
 /** Per-disk snapshots: one that fails makes the job partial; all failing fails it. */

@@ -65,7 +65,10 @@ export async function recordBackupPoint(
   let snapshots: PointSnapshot[];
   let ours: boolean;
   if (st.snapshotGroupId) {
-    const group = await readers.groups.get(st.snapshotGroupId);
+    // A group's members and tags never change after it is created, so any observation of it will do
+    // (the poll step stopped reading the group itself once it knew the members).
+    const cached = await readers.groups.get(st.snapshotGroupId, Number.POSITIVE_INFINITY);
+    const group = cached?.snapshots.length ? cached : await readers.groups.get(st.snapshotGroupId, 0);
     if (!group)
       return { error: `snapshot group ${st.snapshotGroupId} is gone from ECS; run the backup again` };
     snapshots = group.snapshots.map((s) =>

@@ -16,7 +16,8 @@ export async function recordStep(ctx: StepContext, job: Job): Promise<StepResult
   for (const r of Object.values(st.failedDisks ?? {})) if (!reasons.includes(r)) reasons.push(r);
   const reason = reasons.length > 0 ? reasons.join('; ') : null;
   ctx.readers.groups.unwatch(st.snapshotGroupId ?? '');
-  for (const id of Object.values(st.snapshots ?? {})) ctx.readers.snapshots.unwatch(id);
+  for (const id of [...Object.values(st.snapshots ?? {}), ...(st.groupSnapshotIds ?? [])])
+    ctx.readers.snapshots.unwatch(id);
   return finish(ctx, job, status, reason, {
     progress: 100,
     state: withState<BackupJobState>(job, { notes: reasons, pointId: recorded.point.id }),

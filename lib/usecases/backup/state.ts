@@ -31,6 +31,8 @@ export interface BackupJobState extends EngineState {
   os?: OsType;
   decision?: ConsistencyDecision;
   snapshotGroupId?: string;
+  /** The group's member snapshots, learned at its first poll: later polls read them in batches of 100. */
+  groupSnapshotIds?: string[];
   /** Per-disk snapshots: disk id -> snapshot id. */
   snapshots?: Record<string, string>;
   /** Per-disk snapshots that could not be taken: disk id -> reason. */

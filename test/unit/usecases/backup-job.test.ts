@@ -58,6 +58,23 @@ describe('backup job (worker)', () => {
     expect(h.ecs.totalCalls() / jobs.length).toBeLessThanOrEqual(3);
   });
 
+  it('polls long snapshots through their members, 100 ids a call: at most 3 ECS calls a backup', async () => {
+    h = harness();
+    // Snapshots that take 20 polls: reading groups (10 ids a call) would cost 2 calls a backup for polls alone.
+    h.ecs.describesToComplete = 20;
+    const jobs: Job[] = [];
+    for (let i = 0; i < 150; i += 1) jobs.push(await startBackup(h, h.ecs.addInstance().instanceId));
+
+    await h.drain();
+
+    for (const j of jobs) expect((await jobOf(h, j.id)).status).toBe('COMPLETE');
+    expect(h.ecs.totalCalls() / jobs.length).toBeLessThanOrEqual(3);
+    expect(h.ecs.calls.describeSnapshots ?? 0).toBeGreaterThan(0);
+    const points = await h.deps.store.points.list({}, { limit: 200 });
+    expect(points.items).toHaveLength(150);
+    for (const p of points.items) expect(p.snapshots.length).toBeGreaterThan(0);
+  });
+
   it('delivers every message twice without a duplicate group or job', async () => {
     h = harness();
     const { instanceId } = h.ecs.addInstance();
