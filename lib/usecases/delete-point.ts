@@ -1,10 +1,12 @@
+import { decideLock } from '../domain/lock.js';
 import type { BackupPoint } from '../domain/model.js';
 import { EcsError } from '../ports/ecs.js';
 import type { Deps } from './deps.js';
 import { ecsReaders } from './backup/ecs-readers.js';
 import { isOurs } from './backup/ownership.js';
 
-export type DeleteResult = { ok: true } | { ok: false; reason: string };
+/** `locked`: refused by the point's backup lock (lib/domain/lock.ts). */
+export type DeleteResult = { ok: true } | { ok: false; reason: string; locked?: boolean };
 
 const describeError = (err: unknown) =>
   err instanceof EcsError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -15,8 +17,13 @@ const describeError = (err: unknown) =>
  * or failed delete (a snapshot backing an image or a disk) is recorded on the point as
  * DELETE_FAILED with the reason, and retention tries it again on its next sweep.
  */
-export async function deleteBackupPoint(deps: Deps, pointId: string, reason: string): Promise<DeleteResult> {
-  const claimed = await claim(deps, pointId);
+export async function deleteBackupPoint(
+  deps: Deps,
+  pointId: string,
+  reason: string,
+  options: { breakGlass?: boolean } = {},
+): Promise<DeleteResult> {
+  const claimed = await claim(deps, pointId, options.breakGlass === true);
   if ('done' in claimed) return claimed.done;
   const point = claimed.point;
   const problems = await deleteSnapshots(deps, point);
@@ -41,9 +48,15 @@ export async function deleteBackupPoint(deps: Deps, pointId: string, reason: str
 
 /**
  * Marks the point DELETING with a conditional write, so a mount or restore that claims it at the
- * same moment either wins (and the delete is refused) or sees it going.
+ * same moment either wins (and the delete is refused) or sees it going. Every deletion (API,
+ * retention, a job's cleanup) passes here, so this is where a backup lock holds; a governance
+ * override is written in the same conditional write as DELETING.
  */
-async function claim(deps: Deps, pointId: string): Promise<{ point: BackupPoint } | { done: DeleteResult }> {
+async function claim(
+  deps: Deps,
+  pointId: string,
+  breakGlass: boolean,
+): Promise<{ point: BackupPoint } | { done: DeleteResult }> {
   for (let i = 0; i < 5; i += 1) {
     const point = await deps.store.points.get(pointId);
     if (!point) return { done: { ok: false, reason: `backup point ${pointId} not found` } };
@@ -60,7 +73,14 @@ async function claim(deps: Deps, pointId: string): Promise<{ point: BackupPoint 
       };
     }
     if (point.status === 'DELETING') return { point };
-    const written = await deps.store.points.update({ ...point, status: 'DELETING' }, point.version);
+    const now = deps.clock.now();
+    const decision = decideLock(point, { kind: 'delete' }, now, breakGlass);
+    if (!decision.allowed) return { done: { ok: false, reason: decision.reason, locked: true } };
+    const next: BackupPoint = { ...point, status: 'DELETING' };
+    if (decision.override && point.lock) {
+      next.lock = { ...point.lock, overrides: [...point.lock.overrides, { action: 'delete', at: now }] };
+    }
+    const written = await deps.store.points.update(next, point.version);
     if (written.ok) return { point: written.value };
   }
   return { done: { ok: false, reason: 'backup point kept changing; try again' } };
