@@ -2,10 +2,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackupLock, LockMode } from '../../../lib/domain/lock.js';
 import type { BackupPoint } from '../../../lib/domain/model.js';
+import { createdSnapshots } from '../../../lib/usecases/backup/cancel-backup.js';
 import { ownershipTags } from '../../../lib/usecases/backup/ownership.js';
+import { jobContext } from '../../../lib/usecases/jobs/job-context.js';
 import { deleteBackupPoint } from '../../../lib/usecases/delete-point.js';
 import { changeBackup, CONFIRM_LAST_GOOD, deleteBackup } from '../../../lib/usecases/management/backups.js';
 import { enforceRetention } from '../../../lib/usecases/retention.js';
+import { aPoint } from '../domain/builders.js';
 import { harness, jobOf, startBackup, type Harness } from './harness.js';
 
 const DAY = 86_400_000;
@@ -35,13 +38,14 @@ async function addPoint(
   hh.ecs.completeAll();
   const group = hh.ecs.groups.get(groupId)!;
   const completedAt = hh.clock.now() - DAY + n;
-  const expireAt = hh.clock.now() + expireInDays * DAY;
   const point: BackupPoint = {
-    id: `bk-${n}`,
-    instanceId,
+    ...aPoint(`bk-${n}`)
+      .of(instanceId)
+      .completedAt(completedAt)
+      .expiring(hh.clock.now() + expireInDays * DAY)
+      .build(),
     planId: null,
     jobId,
-    kind: 'group',
     snapshotGroupId: groupId,
     snapshots: group.snapshots.map((s) => ({
       diskId,
@@ -50,19 +54,7 @@ async function addPoint(
       category: 'cloud_essd',
       sizeGiB: 40,
     })),
-    consistency: { requested: 'crash', achieved: 'crash', reason: null, freezeWindowMs: null },
-    createdAt: completedAt - 1000,
-    completedAt,
-    expireAt,
-    longTermUntil: null,
-    longTermRule: null,
-    effectiveExpireAt: expireAt,
-    status: 'AVAILABLE',
-    ours: true,
-    inUseBy: [],
-    lastError: null,
     ...(lock ? { lock: { mode: lock, lockedAt: completedAt, overrides: [] } } : {}),
-    version: 1,
   };
   const written = await hh.deps.store.points.create(point);
   if (!written.ok) throw new Error('point not created');
@@ -230,5 +222,21 @@ describe('a locked backup job', () => {
     expect((await deleteBackupPoint(h.deps, point!.id, 'test')).ok).toBe(false);
     h.clock.set(point!.effectiveExpireAt);
     expect((await deleteBackupPoint(h.deps, point!.id, 'test')).ok).toBe(true);
+  });
+
+  it("keeps a recorded locked backup's snapshots when the job's clean-up runs after the record", async () => {
+    h = harness();
+    const { instanceId } = h.ecs.addInstance();
+    const started = await startBackup(h, instanceId, { lock: { mode: 'governance' } });
+    await h.drain();
+    const job = await jobOf(h, started.id);
+    const [point] = (await h.deps.store.points.list({ instanceId }, { limit: 10 })).items;
+
+    // As after a crash past the record and a dead-lettered message: the engine releases what the job holds.
+    const released = await createdSnapshots.release(jobContext(h.deps), job);
+
+    expect(released).toEqual({ state: 'released', note: `backup ${point!.id} is locked and kept` });
+    expect(h.ecs.groups.has(point!.snapshotGroupId!)).toBe(true);
+    expect((await h.deps.store.points.get(point!.id))!.status).toBe('AVAILABLE');
   });
 });
