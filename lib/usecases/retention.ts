@@ -11,7 +11,7 @@ export interface RetentionReport {
   kept: number;
   /** True when the time budget ran out before the sweep finished; the next sweep continues. */
   truncated: boolean;
-  /** Locked backups whose snapshots are gone or untagged in ECS (full sweeps only; lib/usecases/lock-drift.ts). */
+  /** Locked backups whose snapshots are gone or untagged in ECS (with `checkLockDrift`; lib/usecases/lock-drift.ts). */
   lockDrift: LockDrift[];
 }
 
@@ -22,6 +22,11 @@ export interface RetentionOptions {
   pageSize?: number;
   /** Stop starting new deletions after this long (a function has a timeout). */
   budgetMs?: number;
+  /**
+   * Also look for drift of locked backups (full sweeps only). Off unless asked: the check reads every
+   * live point, so its cost grows with what is stored, unlike the deletions; the timer sweep asks.
+   */
+  checkLockDrift?: boolean;
 }
 
 const LIVE: BackupPoint['status'][] = ['AVAILABLE', 'DELETING', 'DELETE_FAILED'];
@@ -71,7 +76,7 @@ export async function enforceRetention(
     if (page.items.length === 0) break;
     await sweep(deps, now, await withLatest(deps, page.items), keepLatest, report);
   } while (cursor);
-  if (!report.truncated) {
+  if (options.checkLockDrift === true && !report.truncated) {
     const spent = deps.clock.now() - started;
     const drift = await checkLockDrift(deps, now, { pageSize, budgetMs: budgetMs - spent });
     report.lockDrift = drift.drift;
