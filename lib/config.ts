@@ -11,6 +11,8 @@ export const settingsSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   PORT: int(8080, 0, 65_535),
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Lets a governance-mode backup lock be overridden (README "Backup lock"); unset = no override at all. */
+  BREAK_GLASS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   STORE: z.enum(['sqlite', 'tablestore']).default('sqlite'),
   QUEUE: z.enum(['embedded', 'mns']).default('embedded'),
   ECS_ENDPOINT: z.string().optional(),
@@ -90,6 +92,13 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid settings:\n  ${lines.join('\n  ')}`);
+  }
+  // The break-glass token is a second secret held by other people; the everyday token must not open it.
+  if (
+    parsed.data.BREAK_GLASS_TOKEN !== undefined &&
+    parsed.data.BREAK_GLASS_TOKEN === parsed.data.API_TOKEN
+  ) {
+    throw new Error('invalid settings:\n  BREAK_GLASS_TOKEN: must differ from API_TOKEN');
   }
   return parsed.data;
 }

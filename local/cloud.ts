@@ -220,7 +220,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         tick = await schedulerTick(deps, now ?? deps.clock.now());
       },
       async runRetention(now?: number) {
-        retention = await enforceRetention(deps, now ?? deps.clock.now());
+        retention = await enforceRetention(deps, now ?? deps.clock.now(), { checkLockDrift: true });
       },
       waitForJob: (jobId, statuses, timeoutMs = 30_000) => waitForJob(deps, jobId, statuses, timeoutMs),
       async close() {

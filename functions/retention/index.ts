@@ -36,7 +36,7 @@ export function createHandler(deps: Deps): FcFunction<RetentionReport> {
     (event: TimerEvent, context: FcContext) => {
       const scope = parsePayload(event.payload);
       const budgetMs = (context.function?.timeout ?? 600) * 1000 * 0.8;
-      return enforceRetention(deps, deps.clock.now(), { ...scope, budgetMs });
+      return enforceRetention(deps, deps.clock.now(), { ...scope, budgetMs, checkLockDrift: true });
     },
     deps.log,
   );

@@ -34,3 +34,21 @@ function unauthorized(detail: string, error?: 'invalid_token' | 'invalid_request
     error === undefined ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="${error}"`;
   return new HttpProblem('unauthorized', detail, { headers: { 'www-authenticate': challenge } });
 }
+
+/**
+ * The governance override of a backup lock: the break-glass header, when sent, must carry the
+ * separately configured token. Absent header = no override asked; a wrong one is refused outright
+ * rather than quietly treated as absent, so a failed attempt is visible to whoever made it.
+ */
+export function checkBreakGlass(header: string | undefined, expected: string | undefined): boolean {
+  if (header === undefined || header === '') return false;
+  if (expected === undefined || expected === '') {
+    throw new HttpProblem(
+      'conflict',
+      'no break-glass token is configured; backup locks cannot be overridden',
+    );
+  }
+  if (!tokensEqual(header.trim(), expected))
+    throw unauthorized('the break-glass token is not valid', 'invalid_token');
+  return true;
+}

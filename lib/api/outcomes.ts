@@ -9,7 +9,13 @@ export function unwrap<T>(outcome: Outcome<T>): T {
     case 'not_found':
       return throwing(notFound(outcome.resource, outcome.id));
     case 'conflict':
-      return throwing(new HttpProblem('conflict', outcome.detail));
+      return throwing(
+        new HttpProblem(
+          'conflict',
+          outcome.detail,
+          outcome.field === undefined ? {} : { errors: [{ path: outcome.field, message: outcome.detail }] },
+        ),
+      );
     case 'invalid':
       return throwing(validationProblem(outcome.issues));
   }

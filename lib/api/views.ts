@@ -32,6 +32,7 @@ export function toPlanView(plan: Plan): z.output<typeof planView> {
     consistency: plan.consistency,
     timeZone: plan.timeZone,
     keepLatest: plan.keepLatest,
+    lock: plan.lock ?? null,
     state: plan.state,
     nextRunAt: isoOrNull(plan.nextRunAt),
     createdAt: iso(plan.createdAt),
@@ -146,6 +147,19 @@ export function toBackupView(point: BackupPoint): z.output<typeof backupView> {
     ours: point.ours,
     inUseBy: point.inUseBy,
     lastError: point.lastError,
+    lock:
+      point.lock === undefined
+        ? null
+        : {
+            mode: point.lock.mode,
+            lockedAt: iso(point.lock.lockedAt),
+            overrides: point.lock.overrides.map((o) => ({
+              action: o.action,
+              at: iso(o.at),
+              from: o.from === undefined ? null : iso(o.from),
+              to: o.to === undefined ? null : iso(o.to),
+            })),
+          },
     version: point.version,
   };
 }

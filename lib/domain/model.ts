@@ -3,6 +3,8 @@
  * Times are epoch milliseconds (UTC) unless a field name says otherwise.
  */
 
+import type { BackupLock, LockRequest } from './lock.js';
+
 export type IntervalUnit = 'hours' | 'days' | 'weeks';
 export type RetentionUnit = 'days' | 'weeks' | 'months' | 'years';
 export type LongTermPeriod = 'week' | 'month' | 'year';
@@ -61,6 +63,8 @@ export interface Plan {
   /** Retention never deletes the newest good backup of the instance while true. */
   keepLatest: boolean;
   state: PlanState;
+  /** Every backup of the plan is locked (lib/domain/lock.ts); absent = not locked. */
+  lock?: LockRequest;
   /** Next occurrence not yet handed to the queue; null when suspended or unscheduled. */
   nextRunAt: number | null;
   createdAt: number;
@@ -169,6 +173,8 @@ export interface BackupPoint {
   /** Jobs (mount, restore, export) that use the point; deletion is refused while non-empty. */
   inUseBy: string[];
   lastError: string | null;
+  /** Set once, never removed (lib/domain/lock.ts); absent on points taken without a lock. */
+  lock?: BackupLock;
   version: number;
 }
 
@@ -214,4 +220,5 @@ export interface BackupJobParams {
   timeZone: string;
   keepLatest: boolean;
   trigger: 'schedule' | 'manual';
+  lock?: LockRequest;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isValidTimeZone } from './calendar.js';
 import { ValidationError } from './errors.js';
+import { lockRequestSchema } from './lock.js';
 import type { ValidationIssue } from './errors.js';
 import type { DiskSelection, Plan } from './model.js';
 import { firstOccurrenceAtOrAfter, startAtProblem } from './schedule.js';
@@ -130,6 +131,7 @@ export const planSpecSchema = z.strictObject({
   consistency: consistencySchema.prefault({}),
   timeZone: timeZoneSchema.default('UTC'),
   keepLatest: bool.default(true),
+  lock: lockRequestSchema.optional(),
 });
 
 /**
@@ -144,6 +146,8 @@ export const planPatchSchema = z.strictObject({
   consistency: consistencyPatchSchema.optional(),
   timeZone: timeZoneSchema.optional(),
   keepLatest: bool.optional(),
+  /** `null` stops locking the plan's next backups; backups already locked stay locked. */
+  lock: lockRequestSchema.nullable().optional(),
 });
 
 export type PlanSpec = z.output<typeof planSpecSchema>;
@@ -252,6 +256,7 @@ export function newPlan(spec: NewPlanSpec, ids: IdSource, now: number, random: (
     version: 1,
   };
   if (parsed.schedule !== undefined) plan.schedule = parsed.schedule;
+  if (parsed.lock !== undefined) plan.lock = parsed.lock;
   return plan;
 }
 
@@ -263,6 +268,8 @@ export function applyPlanPatch(plan: Plan, patch: PlanPatch, now: number): Plan 
   if (patch.longTerm !== undefined) next.longTerm = patch.longTerm;
   if (patch.timeZone !== undefined) next.timeZone = patch.timeZone;
   if (patch.keepLatest !== undefined) next.keepLatest = patch.keepLatest;
+  if (patch.lock === null) delete next.lock;
+  else if (patch.lock !== undefined) next.lock = patch.lock;
   if (patch.consistency !== undefined) {
     const defined = Object.entries(patch.consistency).filter(([, v]) => v !== undefined);
     next.consistency = { ...plan.consistency, ...Object.fromEntries(defined) };

@@ -1,10 +1,15 @@
+import { decideLock } from '../domain/lock.js';
 import type { BackupPoint } from '../domain/model.js';
 import { EcsError } from '../ports/ecs.js';
 import type { Deps } from './deps.js';
 import { ecsReaders } from './jobs/ecs-readers.js';
 import { isOurs } from './backup/ownership.js';
 
-export type DeleteResult = { ok: true } | { ok: false; reason: string; refused?: boolean };
+/**
+ * `locked`: refused by the point's backup lock (lib/domain/lock.ts); `refused`: refused by
+ * `options.refuse`.
+ */
+export type DeleteResult = { ok: true } | { ok: false; reason: string; refused?: boolean; locked?: boolean };
 
 export interface DeleteOptions {
   /**
@@ -12,6 +17,8 @@ export interface DeleteOptions {
    * or null. Asked after the claim so that two deletes racing each other see each other's claim.
    */
   refuse?: (point: BackupPoint) => Promise<string | null>;
+  /** A governance lock's override: the caller checked the break-glass token. */
+  breakGlass?: boolean;
 }
 
 const describeError = (err: unknown) =>
@@ -29,7 +36,7 @@ export async function deleteBackupPoint(
   reason: string,
   options: DeleteOptions = {},
 ): Promise<DeleteResult> {
-  const claimed = await claim(deps, pointId);
+  const claimed = await claim(deps, pointId, options.breakGlass === true);
   if ('done' in claimed) return claimed.done;
   const point = claimed.point;
   if (options.refuse !== undefined && claimed.from === 'AVAILABLE') {
@@ -62,11 +69,14 @@ export async function deleteBackupPoint(
 
 /**
  * Marks the point DELETING with a conditional write, so a mount or restore that claims it at the
- * same moment either wins (and the delete is refused) or sees it going.
+ * same moment either wins (and the delete is refused) or sees it going. Every deletion (API,
+ * retention, a job's cleanup) passes here, so this is where a backup lock holds; a governance
+ * override is written in the same conditional write as DELETING.
  */
 async function claim(
   deps: Deps,
   pointId: string,
+  breakGlass: boolean,
 ): Promise<{ point: BackupPoint; from: BackupPoint['status'] } | { done: DeleteResult }> {
   for (let i = 0; i < 5; i += 1) {
     const point = await deps.store.points.get(pointId);
@@ -84,7 +94,14 @@ async function claim(
       };
     }
     if (point.status === 'DELETING') return { point, from: point.status };
-    const written = await deps.store.points.update({ ...point, status: 'DELETING' }, point.version);
+    const now = deps.clock.now();
+    const decision = decideLock(point, { kind: 'delete' }, now, breakGlass);
+    if (!decision.allowed) return { done: { ok: false, reason: decision.reason, locked: true } };
+    const next: BackupPoint = { ...point, status: 'DELETING' };
+    if (decision.override && point.lock) {
+      next.lock = { ...point.lock, overrides: [...point.lock.overrides, { action: 'delete', at: now }] };
+    }
+    const written = await deps.store.points.update(next, point.version);
     if (written.ok) return { point: written.value, from: point.status };
   }
   return { done: { ok: false, reason: 'backup point kept changing; try again' } };

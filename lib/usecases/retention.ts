@@ -2,6 +2,7 @@ import type { BackupPoint } from '../domain/model.js';
 import { selectExpired } from '../domain/retention.js';
 import type { Deps } from './deps.js';
 import { deleteBackupPoint } from './delete-point.js';
+import { checkLockDrift, type LockDrift } from './lock-drift.js';
 
 export interface RetentionReport {
   examined: number;
@@ -10,6 +11,8 @@ export interface RetentionReport {
   kept: number;
   /** True when the time budget ran out before the sweep finished; the next sweep continues. */
   truncated: boolean;
+  /** Locked backups whose snapshots are gone or untagged in ECS (with `checkLockDrift`; lib/usecases/lock-drift.ts). */
+  lockDrift: LockDrift[];
 }
 
 export interface RetentionOptions {
@@ -19,6 +22,11 @@ export interface RetentionOptions {
   pageSize?: number;
   /** Stop starting new deletions after this long (a function has a timeout). */
   budgetMs?: number;
+  /**
+   * Also look for drift of locked backups (full sweeps only). Off unless asked: the check reads every
+   * live point, so its cost grows with what is stored, unlike the deletions; the timer sweep asks.
+   */
+  checkLockDrift?: boolean;
 }
 
 const LIVE: BackupPoint['status'][] = ['AVAILABLE', 'DELETING', 'DELETE_FAILED'];
@@ -34,7 +42,14 @@ export async function enforceRetention(
   now: number,
   options: RetentionOptions = {},
 ): Promise<RetentionReport> {
-  const report: RetentionReport = { examined: 0, deleted: 0, failed: [], kept: 0, truncated: false };
+  const report: RetentionReport = {
+    examined: 0,
+    deleted: 0,
+    failed: [],
+    kept: 0,
+    truncated: false,
+    lockDrift: [],
+  };
   const started = deps.clock.now();
   const budgetMs = options.budgetMs ?? Number.POSITIVE_INFINITY;
   const pageSize = options.pageSize ?? 500;
@@ -61,6 +76,12 @@ export async function enforceRetention(
     if (page.items.length === 0) break;
     await sweep(deps, now, await withLatest(deps, page.items), keepLatest, report);
   } while (cursor);
+  if (options.checkLockDrift === true && !report.truncated) {
+    const spent = deps.clock.now() - started;
+    const drift = await checkLockDrift(deps, now, { pageSize, budgetMs: budgetMs - spent });
+    report.lockDrift = drift.drift;
+    report.truncated = drift.truncated;
+  }
   return report;
 }
 

@@ -106,7 +106,12 @@ async function invokeWith(api: ReturnType<typeof createHandler>, event: FcHttpEv
  * emulator (seeded with `seed`) behind the real adapter. Tests make ECS fail, slow or hold a call
  * through `emulator.admin`.
  */
-export async function startHarness(options: { seed?: SeedConfig; apiToken?: string }): Promise<Harness> {
+export async function startHarness(options: {
+  seed?: SeedConfig;
+  apiToken?: string;
+  /** More settings (variable name = value), e.g. BREAK_GLASS_TOKEN. */
+  env?: Record<string, string>;
+}): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-api-'));
   const emulator = await startEcsEmulator({
     dataDir: path.join(dir, 'ecs'),
@@ -153,7 +158,7 @@ export async function startHarness(options: { seed?: SeedConfig; apiToken?: stri
     ecs,
     clock,
     ids: new SequentialIds(),
-    settings: loadSettings({ API_TOKEN: options.apiToken ?? TOKEN, DATA_DIR: dir }),
+    settings: loadSettings({ API_TOKEN: options.apiToken ?? TOKEN, DATA_DIR: dir, ...options.env }),
     log,
   };
   const api = createHandler(deps);

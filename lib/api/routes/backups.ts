@@ -1,6 +1,8 @@
 import type { PointFilter } from '../../ports/store.js';
-import { deleteBackup, getBackup, listBackups, setBackupExpiry } from '../../usecases/management/backups.js';
+import { BREAK_GLASS_HEADER } from '../../domain/lock.js';
+import { changeBackup, deleteBackup, getBackup, listBackups } from '../../usecases/management/backups.js';
 import { API_PREFIX, ok, stripUndefined } from '../answers.js';
+import { checkBreakGlass } from '../auth.js';
 import { boundPage } from '../cursor.js';
 import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
@@ -50,15 +52,23 @@ export const backupRoutes: Route[] = [
     method: 'PATCH',
     path: `${API_PREFIX}/backups/{backupId}`,
     operationId: 'updateBackup',
-    summary: 'Set the expiry of one backup',
+    summary: 'Set the expiry of one backup, or lock it',
+    description: `A locked backup's expiry moves only later (409 naming expireAt otherwise); a governance lock yields to the break-glass token in the ${BREAK_GLASS_HEADER} header, and the override is recorded on the backup.`,
     tag: 'backups',
     params: backupPathSchema,
     body: backupPatchSchema,
     bodyRequired: true,
     responses: { 200: { description: 'The changed backup', schema: backupView } },
     problems: [404, 409],
-    handle: async ({ params, body }, { deps }) =>
-      ok(toBackupView(unwrap(await setBackupExpiry(deps, params.backupId, body.expireAt)))),
+    handle: async ({ params, body }, { deps, request }) => {
+      const breakGlass = checkBreakGlass(
+        request.headers[BREAK_GLASS_HEADER],
+        deps.settings.BREAK_GLASS_TOKEN,
+      );
+      return ok(
+        toBackupView(unwrap(await changeBackup(deps, params.backupId, stripUndefined(body), breakGlass))),
+      );
+    },
   }),
   defineRoute({
     method: 'DELETE',
@@ -66,17 +76,24 @@ export const backupRoutes: Route[] = [
     operationId: 'deleteBackup',
     summary: 'Delete a backup and its snapshots; refused while a mount, restore or export uses it',
     description:
-      "The instance's only good backup is deleted only with `?confirm=last-good-backup` (409 without).",
+      "The instance's only good backup is deleted only with `?confirm=last-good-backup` (409 without). " +
+      `A locked backup is not deleted before its expiry (409); a governance lock yields to the break-glass token in the ${BREAK_GLASS_HEADER} header.`,
     tag: 'backups',
     params: backupPathSchema,
     query: backupDeleteQuerySchema,
     responses: { 200: { description: 'The backup, now DELETED', schema: backupView } },
     problems: [404, 409],
-    handle: async ({ params, query }, { deps }) =>
-      ok(
-        toBackupView(
-          unwrap(await deleteBackup(deps, params.backupId, 'deleted through the API', query.confirm)),
-        ),
-      ),
+    handle: async ({ params, query }, { deps, request }) => {
+      const breakGlass = checkBreakGlass(
+        request.headers[BREAK_GLASS_HEADER],
+        deps.settings.BREAK_GLASS_TOKEN,
+      );
+      const reason = breakGlass
+        ? 'deleted through the API with the break-glass token'
+        : 'deleted through the API';
+      return ok(
+        toBackupView(unwrap(await deleteBackup(deps, params.backupId, reason, query.confirm, breakGlass))),
+      );
+    },
   }),
 ];

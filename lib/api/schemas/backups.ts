@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCK_MODES, lockRequestSchema } from '../../domain/lock.js';
 import { instanceIdSchema } from '../../domain/plan.js';
 import { CONFIRM_LAST_GOOD } from '../../usecases/management/backups.js';
 import {
@@ -16,9 +17,16 @@ import {
 export const POINT_STATUSES = ['CREATING', 'AVAILABLE', 'DELETING', 'DELETED', 'DELETE_FAILED'] as const;
 
 export const backupPatchSchema = named(
-  z.strictObject({ expireAt: instantSchema }),
+  z
+    .strictObject({
+      expireAt: instantSchema.optional(),
+      lock: lockRequestSchema.optional().describe('Lock the backup, or make its governance lock compliance'),
+    })
+    .refine((b) => b.expireAt !== undefined || b.lock !== undefined, {
+      error: 'send expireAt, lock or both',
+    }),
   'BackupChange',
-  'Set the expiry of one backup.',
+  'Set the expiry of one backup, lock it, or both. A lock is never removed.',
 );
 
 export const backupPathSchema = z.strictObject({ backupId: opaqueId });
@@ -77,6 +85,20 @@ export const backupView = named(
     ours: z.boolean(),
     inUseBy: z.array(z.string()),
     lastError: z.string().nullable(),
+    lock: z
+      .object({
+        mode: z.enum(LOCK_MODES),
+        lockedAt: isoTime,
+        overrides: z.array(
+          z.object({
+            action: z.enum(['delete', 'shorten']),
+            at: isoTime,
+            from: nullableIsoTime,
+            to: nullableIsoTime,
+          }),
+        ),
+      })
+      .nullable(),
     version: z.int(),
   }),
   'Backup',

@@ -51,6 +51,7 @@ export const planView = named(
     consistency: consistencyOptionsView,
     timeZone: z.string(),
     keepLatest: z.boolean(),
+    lock: z.object({ mode: z.enum(['compliance', 'governance']) }).nullable(),
     state: z.enum(['ACTIVE', 'SUSPENDED']),
     nextRunAt: nullableIsoTime,
     createdAt: isoTime,

@@ -26,6 +26,7 @@ export const backupNowBodySchema = named(
     retention: retentionSchema.optional(),
     longTerm: planPatchSchema.shape.longTerm,
     consistency: planPatchSchema.shape.consistency,
+    lock: planSpecSchema.shape.lock,
   }),
   'BackupNowRequest',
   'One backup now; fields left out come from the instance plan, else the defaults.',

@@ -1,4 +1,5 @@
 import { UNFINISHED_INVOCATION } from '../../domain/guest-outcome.js';
+import { decideLock } from '../../domain/lock.js';
 import type { Job } from '../../domain/model.js';
 import { deleteBackupPoint } from '../delete-point.js';
 import type { CancelDecision, Resource, StepContext } from '../jobs/job-kind.js';
@@ -54,6 +55,12 @@ export const createdSnapshots: Resource = {
   async release(ctx, job) {
     const { ecs } = ctx.deps;
     const st = backupState(job);
+    // A point already recorded with a lock is a backup that exists: a later failure of its job (a
+    // crash after the record, then dead-lettering) must not take its snapshots with it.
+    const recorded = await ctx.deps.store.points.get(backupPointId(job.id));
+    if (recorded && !decideLock(recorded, { kind: 'delete' }, ctx.deps.clock.now(), false).allowed) {
+      return { state: 'released', note: `backup ${recorded.id} is locked and kept` };
+    }
     const done: string[] = [];
     const groupIds = new Set<string>(st.snapshotGroupId ? [st.snapshotGroupId] : []);
     for (const g of await ecs.findSnapshotGroupsByTag({ key: TAG_JOB, value: job.id }, job.instanceId)) {

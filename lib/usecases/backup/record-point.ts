@@ -119,6 +119,7 @@ export async function recordBackupPoint(
     ours,
     inUseBy: [],
     lastError: null,
+    ...(params.lock ? { lock: { mode: params.lock.mode, lockedAt: completedAt, overrides: [] } } : {}),
     version: 1,
   };
   const written = await deps.store.points.create(point);

@@ -1,3 +1,4 @@
+import { decideLock, strengthenLock, type LockRequest } from '../../domain/lock.js';
 import type { BackupPoint } from '../../domain/model.js';
 import type { Page, PageRequest, PointFilter } from '../../ports/store.js';
 import type { Deps } from '../deps.js';
@@ -21,14 +22,21 @@ export async function getBackup(deps: Pick<Deps, 'store'>, pointId: string): Pro
 /** Points whose expiry still means something: not gone, not on their way out. */
 const LIVE: ReadonlySet<BackupPoint['status']> = new Set(['AVAILABLE', 'DELETE_FAILED', 'CREATING']);
 
+export interface BackupChange {
+  expireAt?: number;
+  lock?: LockRequest;
+}
+
 /**
- * Sets one point's expiry. A long-term keep still holds the point until its own date: the effective
- * expiry is the later of the two, which is what retention compares with now.
+ * Sets one point's expiry and/or locks it. A long-term keep still holds the point until its own date:
+ * the effective expiry is the later of the two, which is what retention compares with now. A locked
+ * point's expiry only moves later, unless a governance override (`breakGlass`) is recorded on it.
  */
-export async function setBackupExpiry(
+export async function changeBackup(
   deps: Pick<Deps, 'store' | 'clock'>,
   pointId: string,
-  expireAt: number,
+  change: BackupChange,
+  breakGlass = false,
 ): Promise<Outcome<BackupPoint>> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
     const point = await deps.store.points.get(pointId);
@@ -36,16 +44,28 @@ export async function setBackupExpiry(
     if (!LIVE.has(point.status))
       return conflict(`backup ${pointId} is ${point.status}; its expiry can no longer change`);
     const now = deps.clock.now();
-    if (expireAt <= now) {
-      return invalid([
-        { path: 'expireAt', message: 'must be in the future; delete the backup to remove it now' },
-      ]);
+    const next: BackupPoint = { ...point };
+    if (change.lock !== undefined) {
+      const locked = strengthenLock(point.lock, change.lock, now);
+      if ('reason' in locked) return conflict(`backup ${pointId}: ${locked.reason}`, 'lock.mode');
+      next.lock = locked.lock;
     }
-    const next: BackupPoint = {
-      ...point,
-      expireAt,
-      effectiveExpireAt: Math.max(expireAt, point.longTermUntil ?? expireAt),
-    };
+    if (change.expireAt !== undefined) {
+      const expireAt = change.expireAt;
+      if (expireAt <= now) {
+        return invalid([
+          { path: 'expireAt', message: 'must be in the future; delete the backup to remove it now' },
+        ]);
+      }
+      const decision = decideLock(next, { kind: 'shorten', expireAt }, now, breakGlass);
+      if (!decision.allowed) return conflict(`backup ${pointId}: ${decision.reason}`, 'expireAt');
+      if (decision.override && next.lock) {
+        const override = { action: 'shorten' as const, at: now, from: point.expireAt, to: expireAt };
+        next.lock = { ...next.lock, overrides: [...next.lock.overrides, override] };
+      }
+      next.expireAt = expireAt;
+      next.effectiveExpireAt = Math.max(expireAt, point.longTermUntil ?? expireAt);
+    }
     const written = await deps.store.points.update(next, point.version);
     if (written.ok) return ok(written.value);
     if (written.reason === 'not_found') return notFound('backup', pointId);
@@ -66,6 +86,7 @@ export async function deleteBackup(
   pointId: string,
   reason: string,
   confirm?: typeof CONFIRM_LAST_GOOD,
+  breakGlass = false,
 ): Promise<Outcome<BackupPoint>> {
   const point = await deps.store.points.get(pointId);
   if (point === undefined) return notFound('backup', pointId);
@@ -77,6 +98,9 @@ export async function deleteBackup(
   }
   if (!point.ours)
     return conflict(`backup ${pointId} was not created by ecs-backup; its snapshots are left alone`);
+  // Said before the last-good question: no confirmation would change a lock's answer.
+  const locked = decideLock(point, { kind: 'delete' }, deps.clock.now(), breakGlass);
+  if (!locked.allowed) return conflict(`backup ${pointId}: ${locked.reason}`);
   const lastGood = `backup ${pointId} is the only good backup of instance ${point.instanceId}: deleting it leaves nothing to restore from. To delete it anyway, send DELETE again with ?confirm=${CONFIRM_LAST_GOOD}`;
   const guarded = confirm !== CONFIRM_LAST_GOOD;
   // Checked before the claim, so a plain refusal writes nothing, and again after it (see refuse).
@@ -84,8 +108,10 @@ export async function deleteBackup(
     return conflict(lastGood);
   }
   const answer = await deleteBackupPoint(deps, pointId, reason, {
+    breakGlass,
     ...(guarded ? { refuse: async (p) => ((await anotherGoodBackup(deps, p)) ? null : lastGood) } : {}),
   });
+  if (!answer.ok && answer.locked === true) return conflict(`backup ${pointId}: ${answer.reason}`);
   if (!answer.ok && answer.refused === true) return conflict(answer.reason);
   // Past the checks above a refusal comes from ECS (a snapshot backing an image or a disk): the point
   // is then DELETE_FAILED with the reason, and retention tries again on its next sweep.

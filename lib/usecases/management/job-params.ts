@@ -1,3 +1,4 @@
+import type { LockRequest } from '../../domain/lock.js';
 import { consistencySchema } from '../../domain/plan.js';
 import type {
   BackupJobParams,
@@ -23,6 +24,7 @@ export function paramsFromPlan(plan: Plan, trigger: BackupJobParams['trigger']):
     timeZone: plan.timeZone,
     keepLatest: plan.keepLatest,
     trigger,
+    ...(plan.lock ? { lock: plan.lock } : {}),
   };
 }
 
@@ -31,6 +33,7 @@ export interface OnDemandOverrides {
   retention?: Retention;
   longTerm?: LongTermRule[];
   consistency?: Partial<ConsistencyOptions>;
+  lock?: LockRequest;
 }
 
 /** A one-off backup: the request's choices, else the plan's, else the product defaults. */
@@ -39,6 +42,7 @@ export function onDemandParams(
   plan: Plan | null,
   overrides: OnDemandOverrides,
 ): BackupJobParams {
+  const lock = overrides.lock ?? plan?.lock;
   const defined = Object.fromEntries(
     Object.entries(overrides.consistency ?? {}).filter(([, v]) => v !== undefined),
   );
@@ -50,5 +54,6 @@ export function onDemandParams(
     timeZone: plan?.timeZone ?? 'UTC',
     keepLatest: plan?.keepLatest ?? true,
     trigger: 'manual',
+    ...(lock ? { lock } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { ValidationIssue } from '../../domain/errors.js';
 export type Refusal =
   | { ok: false; error: 'not_found'; resource: ResourceName; id: string }
   /** The request is well-formed but clashes with the stored state (already protected, point in use...). */
-  | { ok: false; error: 'conflict'; detail: string }
+  | { ok: false; error: 'conflict'; detail: string; field?: string }
   /** The request names something that fails a check needing the cloud or the store (a disk not attached). */
   | { ok: false; error: 'invalid'; issues: ValidationIssue[] };
 
@@ -23,8 +23,11 @@ export function notFound(resource: ResourceName, id: string): Refusal {
   return { ok: false, error: 'not_found', resource, id };
 }
 
-export function conflict(detail: string): Refusal {
-  return { ok: false, error: 'conflict', detail };
+/** `field`: the request field the clash is about, when one is (a locked backup's `expireAt`). */
+export function conflict(detail: string, field?: string): Refusal {
+  return field === undefined
+    ? { ok: false, error: 'conflict', detail }
+    : { ok: false, error: 'conflict', detail, field };
 }
 
 export function invalid(issues: ValidationIssue[]): Refusal {

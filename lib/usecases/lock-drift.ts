@@ -1,0 +1,89 @@
+import type { BackupPoint } from '../domain/model.js';
+import type { EcsSnapshot, EcsSnapshotGroup } from '../ports/ecs.js';
+import type { Deps } from './deps.js';
+import { isOurs } from './backup/ownership.js';
+
+export interface LockDrift {
+  pointId: string;
+  problems: string[];
+}
+
+export interface LockDriftReport {
+  /** Locked points whose snapshots were looked at. */
+  checked: number;
+  drift: LockDrift[];
+  /** True when the time budget ran out; the next sweep starts over. */
+  truncated: boolean;
+}
+
+/**
+ * A lock binds this tool only: anyone with ECS rights can still delete a locked backup's snapshots or
+ * strip their tags (which also takes them out of reach of the RAM deny policy in the README). So each
+ * retention sweep looks at every locked backup still under its lock and reports the ones whose
+ * snapshots are gone or no longer carry our managed-by tag. It only reports: the point keeps its
+ * record, which is the evidence of what was there.
+ */
+export async function checkLockDrift(
+  deps: Pick<Deps, 'store' | 'ecs' | 'clock' | 'log'>,
+  now: number,
+  options: { pageSize?: number; budgetMs?: number } = {},
+): Promise<LockDriftReport> {
+  const report: LockDriftReport = { checked: 0, drift: [], truncated: false };
+  const started = deps.clock.now();
+  const budgetMs = options.budgetMs ?? Number.POSITIVE_INFINITY;
+  let cursor: string | undefined;
+  do {
+    if (deps.clock.now() - started > budgetMs) {
+      report.truncated = true;
+      break;
+    }
+    const page = await deps.store.points.list(
+      { status: ['AVAILABLE', 'DELETE_FAILED'] },
+      { limit: options.pageSize ?? 500, cursor, order: 'asc' },
+    );
+    cursor = page.cursor;
+    const locked = page.items.filter((p) => p.lock !== undefined && now < p.effectiveExpireAt);
+    report.checked += locked.length;
+    report.drift.push(...(await driftOf(deps, locked)));
+  } while (cursor);
+  for (const d of report.drift) deps.log.warn('locked backup drifted in ECS', { ...d });
+  return report;
+}
+
+async function driftOf(deps: Pick<Deps, 'ecs'>, points: BackupPoint[]): Promise<LockDrift[]> {
+  if (points.length === 0) return [];
+  // Asked in slices ECS accepts (100 snapshot ids, 10 group ids a call) whatever the adapter does.
+  const snapshotIds = points.flatMap((p) => p.snapshots.map((s) => s.snapshotId));
+  const seen = new Map<string, EcsSnapshot>();
+  for (const ids of slices(snapshotIds, 100))
+    for (const s of await deps.ecs.describeSnapshots(ids)) seen.set(s.snapshotId, s);
+  const groupIds = points.flatMap((p) => (p.snapshotGroupId ? [p.snapshotGroupId] : []));
+  const groups = new Map<string, EcsSnapshotGroup>();
+  for (const ids of slices(groupIds, 10))
+    for (const g of await deps.ecs.describeSnapshotGroups(ids)) groups.set(g.snapshotGroupId, g);
+  const out: LockDrift[] = [];
+  for (const point of points) {
+    const problems: string[] = [];
+    if (point.snapshotGroupId) {
+      const group = groups.get(point.snapshotGroupId);
+      if (!group) problems.push(`snapshot group ${point.snapshotGroupId} is gone`);
+      else if (!isOurs(group.tags))
+        problems.push(`snapshot group ${point.snapshotGroupId} lost its managed-by tag`);
+    }
+    for (const entry of point.snapshots) {
+      const snap = seen.get(entry.snapshotId);
+      if (!snap) problems.push(`snapshot ${entry.snapshotId} is gone`);
+      // A group's member snapshots need not carry the group's tags: for a group, its own tag is what counts.
+      else if (!point.snapshotGroupId && !isOurs(snap.tags))
+        problems.push(`snapshot ${entry.snapshotId} lost its managed-by tag`);
+    }
+    if (problems.length > 0) out.push({ pointId: point.id, problems });
+  }
+  return out;
+}
+
+function slices<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
