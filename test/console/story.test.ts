@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2E_TIMEOUT_MS, addLinuxInstance, startTestCloud, type TestCloud } from '../e2e/support.js';
 import { axeScan, openBrowser, screenshot, SCREENSHOT_DIR, serious, type Browser } from './browser.js';
@@ -199,5 +200,112 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(browser.urls.filter((u) => u.includes(cloud.apiToken))).toEqual([]);
     expect(Object.keys(scans).length).toBeGreaterThanOrEqual(15);
     expect(Object.entries(scans).filter(([, v]) => v.length > 0)).toEqual([]);
+  });
+
+  /**
+   * The export routes (issue 10) are built in parallel with this screen: here the browser's
+   * requests to them are answered by the test, in the shapes that issue specifies, so the screen's
+   * browse, download (bytes and credential checked), cancel and delete are exercised.
+   */
+  it('export records: browse the tree, download a file and the whole export, cancel, delete', async () => {
+    const { page, context } = browser;
+    const fileBytes = Buffer.from('server { listen 80; }\n');
+    const archiveBytes = Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4]);
+    const seen: { method: string; url: string; auth: string | undefined }[] = [];
+    let records = [
+      {
+        id: 'exp-done',
+        backupId: 'bp-1',
+        instanceId,
+        status: 'COMPLETE',
+        progress: { files: 2, bytes: 23, totalFiles: 2, totalBytes: 23 },
+        expiresAt: '2030-01-01T00:00:00Z',
+      },
+      {
+        id: 'exp-running',
+        backupId: 'bp-2',
+        instanceId,
+        status: 'RUNNING',
+        progress: { files: 1, bytes: 10, totalFiles: 4, totalBytes: 40 },
+        expiresAt: null,
+      },
+    ];
+    await context.route(/\/api\/v1\/exports/, async (route) => {
+      const req = route.request();
+      const url = new URL(req.url());
+      seen.push({ method: req.method(), url: req.url(), auth: (await req.allHeaders()).authorization });
+      const json = (body: unknown, status = 200) =>
+        route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+      if (url.pathname === '/api/v1/exports') return json({ items: records, nextCursor: null });
+      if (url.pathname === '/api/v1/exports/exp-done/files') {
+        const p = url.searchParams.get('path');
+        if (p === '/')
+          return json({
+            items: [
+              { name: 'etc', type: 'dir' },
+              { name: 'motd', type: 'symlink', target: '/etc/motd' },
+            ],
+            nextCursor: null,
+          });
+        if (p === '/etc')
+          return json({
+            items: [{ name: 'nginx.conf', type: 'file', size: fileBytes.length }],
+            nextCursor: null,
+          });
+      }
+      if (url.pathname === '/api/v1/exports/exp-done/download') {
+        const single = url.searchParams.get('path') === '/etc/nginx.conf';
+        return route.fulfill({
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment' },
+          body: single ? fileBytes : archiveBytes,
+        });
+      }
+      if (url.pathname === '/api/v1/exports/exp-running/cancel' && req.method() === 'POST') {
+        records = records.map((r) => (r.id === 'exp-running' ? { ...r, status: 'CANCELED' } : r));
+        return json({ ...records[1] }, 202);
+      }
+      if (url.pathname === '/api/v1/exports/exp-done' && req.method() === 'DELETE') {
+        records = records.filter((r) => r.id !== 'exp-done');
+        return route.fulfill({ status: 204 });
+      }
+      return json({ title: 'Not Found', status: 404, detail: 'no route' }, 404);
+    });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${cloud.apiUrl}/console#/exports`);
+    if (await page.getByLabel('API token').isVisible()) {
+      await page.getByLabel('API token').fill(cloud.apiToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    await page.locator('tr[data-export="exp-done"]').waitFor();
+    await page.getByRole('button', { name: 'Browse' }).click();
+    await page.getByRole('button', { name: 'etc/' }).click();
+    await page.getByRole('button', { name: 'Download /etc/nginx.conf' }).waitFor();
+    await capture('12-export-browse');
+    const [one] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download /etc/nginx.conf' }).click(),
+    ]);
+    expect(one.suggestedFilename()).toBe('nginx.conf');
+    expect(fs.readFileSync((await one.path())!)).toEqual(fileBytes);
+    const [all] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download all' }).click(),
+    ]);
+    expect(all.suggestedFilename()).toBe('exp-done.tar.gz');
+    expect(fs.readFileSync((await all.path())!)).toEqual(archiveBytes);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('tr[data-export="exp-running"][data-status="CANCELED"]').waitFor();
+    await page.locator('tr[data-export="exp-done"]').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete export' }).click();
+    await page.getByText('Export exp-done deleted.').waitFor();
+    expect(await page.locator('tr[data-export="exp-done"]').count()).toBe(0);
+    await context.unroute(/\/api\/v1\/exports/);
+
+    const downloads = seen.filter((r) => r.url.includes('/download'));
+    expect(downloads.map((r) => new URL(r.url).searchParams.get('path'))).toEqual(['/etc/nginx.conf', null]);
+    expect(seen.every((r) => r.auth === `Bearer ${cloud.apiToken}`)).toBe(true);
+    expect(seen.filter((r) => r.url.includes(cloud.apiToken))).toEqual([]);
+    expect(scans['12-export-browse']).toEqual([]);
   });
 });
