@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, query, type Page } from './api.js';
 import { Backups } from './backups.js';
 import type { Backup, ProtectedInstance } from './types.js';
-import { Confirm, ErrorText, ListState, Time, useAction, usePaged } from './ui.js';
+import { Confirm, described, ErrorText, Field, ListState, Time, useAction, usePaged } from './ui.js';
+import { ApiError } from './api.js';
 
 /** Protected ECS Instances: plan, last backup and its consistency; Protect Now, Stop Protection, backups. */
 export function ProtectedInstances() {
@@ -13,11 +14,7 @@ export function ProtectedInstances() {
   const [open, setOpen] = useState<string | null>(null);
   const [stopping, setStopping] = useState<string | null>(null);
   const [run, state] = useAction();
-  const protectNow = (id: string) =>
-    run(async () => {
-      const job = await api<{ id: string }>('POST', `/protected-instances/${id}/backups`, {});
-      state.setMessage(`Backup job ${job.id} started for ${id}.`);
-    });
+  const [now, setNow] = useState<ProtectedInstance | null>(null);
   const stop = (id: string) =>
     run(async () => {
       setStopping(null);
@@ -69,11 +66,7 @@ export function ProtectedInstances() {
                       <LastBackup instanceId={p.instanceId} />
                     </td>
                     <td class="actions">
-                      <button
-                        type="button"
-                        onClick={() => void protectNow(p.instanceId)}
-                        disabled={state.busy}
-                      >
+                      <button type="button" onClick={() => setNow(p)} disabled={state.busy}>
                         Protect Now
                       </button>
                       <button
@@ -94,6 +87,15 @@ export function ProtectedInstances() {
           </div>
         )}
       </ListState>
+      {now ? (
+        <ProtectNow
+          target={now}
+          onClose={(message) => {
+            setNow(null);
+            if (message) state.setMessage(message);
+          }}
+        />
+      ) : null}
       {open ? <Backups instanceId={open} onJob={(m) => state.setMessage(m)} /> : null}
       {stopping ? (
         <Confirm
@@ -125,5 +127,80 @@ function LastBackup({ instanceId }: { instanceId: string }) {
       <Time iso={b.completedAt} />, {b.consistency.achieved}
       {b.consistency.reason ? <span class="hint"> — {b.consistency.reason}</span> : null}
     </span>
+  );
+}
+
+type RetUnit = 'days' | 'weeks' | 'months' | 'years';
+
+/** One backup now: the plan's disks, retention and long-term rules unless changed here. */
+function ProtectNow({ target, onClose }: { target: ProtectedInstance; onClose(message?: string): void }) {
+  const plan = target.plan;
+  const [value, setValue] = useState(plan?.retention.value ?? 7);
+  const [unit, setUnit] = useState<RetUnit>(plan?.retention.unit ?? 'days');
+  const [longTerm, setLongTerm] = useState(false);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [run, state] = useAction();
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    void run(async () => {
+      try {
+        const job = await api<{ id: string }>('POST', `/protected-instances/${target.instanceId}/backups`, {
+          disks: target.disks,
+          retention: { value, unit },
+          ...(longTerm ? { longTerm: [{ period: 'month', keep: { value: 12, unit: 'months' } }] } : {}),
+        });
+        onClose(`Backup job ${job.id} started for ${target.instanceId}.`);
+      } catch (err) {
+        if (err instanceof ApiError) setErrors(err.fieldErrors());
+        throw err;
+      }
+    });
+  };
+  return (
+    <form class="panel" onSubmit={submit} noValidate aria-labelledby="now-title">
+      <h2 id="now-title">Protect {target.instanceId} now</h2>
+      <p class="hint">Disks: {target.disks === 'all' ? 'all attached disks' : target.disks.join(', ')}</p>
+      <div class="inline">
+        <Field id="now-retention" label="Keep this backup for" error={errors['retention.value']}>
+          <input
+            type="number"
+            min={1}
+            {...described('now-retention', errors['retention.value'])}
+            value={value}
+            onInput={(e) => setValue(Number((e.currentTarget as HTMLInputElement).value))}
+          />
+        </Field>
+        <Field id="now-unit" label="Unit">
+          <select
+            id="now-unit"
+            value={unit}
+            onChange={(e) => setUnit((e.currentTarget as HTMLSelectElement).value as RetUnit)}
+          >
+            {['days', 'weeks', 'months', 'years'].map((u) => (
+              <option key={u}>{u}</option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <div class="switch-row">
+        <input
+          type="checkbox"
+          id="now-long"
+          checked={longTerm}
+          onChange={(e) => setLongTerm((e.currentTarget as HTMLInputElement).checked)}
+        />
+        <label for="now-long">Keep for 12 months if it is the first backup of its month</label>
+      </div>
+      <ErrorText error={state.error} />
+      <div class="actions">
+        <button type="button" onClick={() => onClose()}>
+          Cancel
+        </button>
+        <button type="submit" class="primary" disabled={state.busy}>
+          Back up now
+        </button>
+      </div>
+    </form>
   );
 }
