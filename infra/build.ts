@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { englishZodOnly, patchTablestore } from './build-patches.js';
+import { buildConsole } from './console.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -71,6 +72,8 @@ export async function buildFunctions(
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
     });
+    // The API function serves the operator console from beside its bundle (functions/api/index.ts).
+    if (name === 'api') await buildConsole(path.join(dir, 'console'));
     for (const script of GUEST_SCRIPTS)
       copyFileSync(path.join(REPO, 'lib', 'guest', script), path.join(dir, script));
     const bundle = path.join(dir, 'index.mjs');

@@ -21,6 +21,7 @@ import {
   type EcsEmulator,
   type EcsEmulatorOptions,
 } from './ecs-emulator/index.js';
+import { buildConsole } from '../infra/console.js';
 import { startHttpBridge } from './http-bridge.js';
 import { startQueueConsumer } from './runtime/consumer.js';
 import { secureDataDir } from './runtime/data-dir.js';
@@ -44,6 +45,8 @@ export interface LocalCloudOptions {
   log?: Logger;
   /** Start-up steps, for a person watching. */
   onProgress?: (step: string) => void;
+  /** Build the operator console into the data folder and serve it at /console. Default true. */
+  console?: boolean;
 }
 
 export interface LocalCloud {
@@ -151,7 +154,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     cleanups.unshift(() => built.close());
     const deps = built.deps;
     // The functions as deployed, each on these dependencies (FC builds its own at cold start).
-    const apiHandler = createApiHandler(deps);
+    let consoleDir: string | undefined;
+    if (options.console ?? true) {
+      progress('building the console');
+      // Built on each start from the sources, so a clean clone and an edited one both serve the current code.
+      consoleDir = (await buildConsole(path.join(dataDir, 'console'))).dir;
+    }
+    const apiHandler = createApiHandler(deps, consoleDir ?? path.join(dataDir, 'console-not-built'));
     const schedulerHandler = createSchedulerHandler(deps);
     const retentionHandler = createRetentionHandler(deps);
     const workerHandler = createWorkerHandler(deps);

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     `ecs-backup local cloud is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     '',
     `  API            ${cloud.apiUrl}/api/v1   (GET ${cloud.apiUrl}/healthz needs no token)`,
+    `  console        ${cloud.apiUrl}/console   (sign in with the API token)`,
     `  API token      ${tokenLine}`,
     `  ECS emulator   ${emulator.url}   region ${emulator.regionId}`,
     `  ECS key pair   ${emulator.accessKeyId} / ${emulator.accessKeySecret}`,

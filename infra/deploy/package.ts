@@ -8,7 +8,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
  * checksum and a second deploy uploads nothing.
  */
 export function zipFolder(dir: string): Buffer {
-  const names = readdirSync(dir)
+  const names = filesUnder(dir)
     .filter((n) => n !== 'manifest.json')
     .sort();
   const locals: Buffer[] = [];
@@ -75,4 +75,11 @@ export function crc64(data: Buffer): string {
   let crc = 0xffffffffffffffffn;
   for (const byte of data) crc = CRC64_TABLE[Number((crc ^ BigInt(byte)) & 0xffn)]! ^ (crc >> 8n);
   return (crc ^ 0xffffffffffffffffn).toString();
+}
+
+/** Files below `dir` as zip entry names (`console/assets/main-X.js`): the API's console is a folder. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }

@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import type { Deps } from '../runtime/deps.js';
 import type { FcContext, FcHttpResponse } from '../runtime/fc.js';
+import type { ConsoleFiles } from './console.js';
+import { serveConsole } from './console.js';
 import type { ApiEvent } from './middleware.js';
 import {
   bearerAuth,
@@ -19,15 +21,17 @@ export const router = new Router(routes);
 
 /**
  * The API as one FC HTTP handler. Order matters: errors are mapped outermost; auth runs before a
- * missing route is reported; validation precedes the idempotency lease.
+ * missing route is reported (the console's static files need neither); validation precedes the idempotency lease.
  */
 export function createApiHandler(
   load: () => Promise<Deps>,
+  consoleFiles: ConsoleFiles | null = null,
 ): (event: Buffer, context: FcContext) => Promise<FcHttpResponse> {
   // FC passes no getRemainingTimeInMillis, and the function's own timeout bounds a request anyway.
   const api = middy<ApiEvent, FcHttpResponse, Error, FcContext>({ timeoutEarlyInMillis: 0 })
     .use(problemResponses())
     .use(decodeHttpEvent())
+    .use(serveConsole(consoleFiles))
     .use(injectDeps(load))
     .use(routeRequest(router))
     .use(bearerAuth())

@@ -1,0 +1,234 @@
+import { useState } from 'preact/hooks';
+import { api, getToken, query, type Page } from './api.js';
+import { TERMINAL } from './types.js';
+import { Confirm, ErrorText, ListState, Loading, Progress, Time, useAction, usePaged } from './ui.js';
+
+interface ExportRecord {
+  id: string;
+  backupId: string;
+  instanceId: string;
+  diskId?: string;
+  status: string;
+  progress?: { files: number; bytes: number; totalFiles: number | null; totalBytes: number | null };
+  expiresAt?: string | null;
+  createdAt?: string;
+}
+
+interface Entry {
+  name: string;
+  type: 'file' | 'dir' | 'symlink';
+  size?: number;
+  sha256?: string | null;
+  target?: string | null;
+}
+
+function percent(e: ExportRecord): number {
+  const p = e.progress;
+  if (p === undefined) return e.status === 'COMPLETE' ? 100 : 0;
+  if (p.totalBytes) return Math.min(100, Math.round((p.bytes / p.totalBytes) * 100));
+  if (p.totalFiles) return Math.min(100, Math.round((p.files / p.totalFiles) * 100));
+  return e.status === 'COMPLETE' ? 100 : 0;
+}
+
+/** Fetches with the token and hands the bytes to the browser as a download (no token in any URL). */
+async function download(exportId: string, path: string | null, name: string): Promise<void> {
+  const res = await fetch(`/api/v1/exports/${exportId}/download${path === null ? '' : query({ path })}`, {
+    headers: { authorization: `Bearer ${getToken() ?? ''}` },
+  });
+  if (!res.ok) throw new Error(`download failed: HTTP ${res.status}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Export Records: status and progress, browse the tree, download a file or all, Cancel, Delete. */
+export function Exports() {
+  const paged = usePaged<ExportRecord>(
+    (cursor) => api<Page<ExportRecord>>('GET', `/exports${query({ limit: 20, cursor })}`),
+    'exports',
+  );
+  const [browsing, setBrowsing] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<string | null>(null);
+  const [run, state] = useAction();
+  const act = (label: string, fn: () => Promise<unknown>) =>
+    run(async () => {
+      await fn();
+      state.setMessage(label);
+      await paged.reload(true);
+    });
+  return (
+    <section aria-labelledby="exports-title">
+      <h1 id="exports-title">Export Records</h1>
+      <button type="button" onClick={() => void paged.reload()}>
+        Refresh
+      </button>
+      {state.message ? (
+        <p role="status" class="ok">
+          {state.message}
+        </p>
+      ) : null}
+      <ErrorText error={state.error} />
+      <ListState
+        paged={paged}
+        what="exports"
+        empty="No exports. Export files from a backup under Protected ECS Instances."
+      >
+        {(items) => (
+          <div
+            class="table-wrap"
+            tabIndex={0}
+            role="region"
+            aria-label="Table (scrolls sideways on small screens)"
+          >
+            <table>
+              <caption class="sr-only">Exports</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Export</th>
+                  <th scope="col">Backup</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Progress</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((e) => (
+                  <tr key={e.id} data-export={e.id} data-status={e.status}>
+                    <td>{e.id}</td>
+                    <td>
+                      {e.backupId}
+                      <div class="hint">{e.instanceId}</div>
+                    </td>
+                    <td>{e.status}</td>
+                    <td>
+                      <Progress value={percent(e)} label={`export ${e.id} progress`} />
+                      {e.progress ? (
+                        <div class="hint">
+                          {e.progress.files} files, {e.progress.bytes} bytes
+                        </div>
+                      ) : null}
+                    </td>
+                    <td>
+                      <Time iso={e.expiresAt} />
+                    </td>
+                    <td class="actions">
+                      {e.status === 'COMPLETE' ? (
+                        <>
+                          <button
+                            type="button"
+                            aria-expanded={browsing === e.id}
+                            onClick={() => setBrowsing(browsing === e.id ? null : e.id)}
+                          >
+                            Browse
+                          </button>
+                          <button
+                            type="button"
+                            onClick={() => void run(() => download(e.id, null, `${e.id}.tar.gz`))}
+                          >
+                            Download all
+                          </button>
+                        </>
+                      ) : null}
+                      {!TERMINAL.includes(e.status) ? (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            void act(`Cancel of ${e.id} requested.`, () =>
+                              api('POST', `/exports/${e.id}/cancel`),
+                            )
+                          }
+                        >
+                          Cancel
+                        </button>
+                      ) : null}
+                      <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListState>
+      {browsing ? (
+        <Browser exportId={browsing} onError={(err) => void run(() => Promise.reject(err))} />
+      ) : null}
+      {deleting ? (
+        <Confirm
+          title={`Delete export ${deleting}?`}
+          confirmLabel="Delete export"
+          onCancel={() => setDeleting(null)}
+          onConfirm={() => {
+            const id = deleting;
+            setDeleting(null);
+            void act(`Export ${id} deleted.`, () => api('DELETE', `/exports/${id}`));
+          }}
+        >
+          <p>The exported files are deleted. The backup itself is kept.</p>
+        </Confirm>
+      ) : null}
+    </section>
+  );
+}
+
+function Browser({ exportId, onError }: { exportId: string; onError(err: unknown): void }) {
+  const [path, setPath] = useState('/');
+  const paged = usePaged<Entry>(
+    (cursor) => api<Page<Entry>>('GET', `/exports/${exportId}/files${query({ path, cursor })}`),
+    `${exportId}:${path}`,
+  );
+  const join = (name: string) => (path.endsWith('/') ? `${path}${name}` : `${path}/${name}`);
+  const up = path === '/' ? null : path.replace(/\/[^/]+$/, '') || '/';
+  if (paged.items === null && paged.error === null) return <Loading what="exported files" />;
+  return (
+    <div class="panel" aria-labelledby="browse-title">
+      <h2 id="browse-title">
+        {exportId}: {path}
+      </h2>
+      {up !== null ? (
+        <button type="button" onClick={() => setPath(up)}>
+          Up to {up}
+        </button>
+      ) : null}
+      <ErrorText error={paged.error} />
+      <ListState paged={paged} what="exported files" empty="This folder is empty.">
+        {(items) => (
+          <ul class="tree">
+            {items.map((e) => (
+              <li key={e.name}>
+                {e.type === 'dir' ? (
+                  <button type="button" class="link" onClick={() => setPath(join(e.name))}>
+                    {e.name}/
+                  </button>
+                ) : e.type === 'symlink' ? (
+                  <span>
+                    {e.name} → {e.target}
+                  </span>
+                ) : (
+                  <span>
+                    {e.name} <span class="hint">({e.size ?? '?'} bytes)</span>{' '}
+                    <button
+                      type="button"
+                      aria-label={`Download ${join(e.name)}`}
+                      onClick={() => download(exportId, join(e.name), e.name).catch(onError)}
+                    >
+                      Download
+                    </button>
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </ListState>
+    </div>
+  );
+}

@@ -1,0 +1,108 @@
+/** The API's views as the console reads them (the OpenAPI document at /api/v1/openapi.json). */
+export type Level = 'application' | 'filesystem' | 'crash';
+export type Span<U extends string> = { value: number; unit: U };
+
+export interface Disk {
+  diskId: string;
+  name: string;
+  type: 'system' | 'data';
+  category: string;
+  sizeGiB: number;
+  device: string | null;
+  status: string;
+}
+
+export interface Instance {
+  instanceId: string;
+  name: string;
+  status: string;
+  osType: 'linux' | 'windows';
+  osName: string;
+  zoneId: string;
+  disks: Disk[];
+  cloudAssistant: 'running' | 'not-running' | 'unknown';
+  protection: { protected: boolean; planId: string | null; planName: string | null };
+}
+
+export interface Plan {
+  id: string;
+  name: string;
+  instanceId: string;
+  disks: 'all' | string[];
+  schedule: { startAt: string; every: Span<'hours' | 'days' | 'weeks'> } | null;
+  retention: Span<'days' | 'weeks' | 'months' | 'years'>;
+  longTerm: { period: 'week' | 'month' | 'year'; keep: Span<'days' | 'weeks' | 'months' | 'years'> }[];
+  consistency: { applicationConsistent: boolean; fsFreeze: boolean; windowsWriters: boolean };
+  timeZone: string;
+  state: 'ACTIVE' | 'SUSPENDED';
+  nextRunAt: string | null;
+}
+
+export interface ProtectedInstance {
+  instanceId: string;
+  disks: 'all' | string[];
+  planId: string | null;
+  plan: Plan | null;
+  createdAt: string;
+}
+
+export interface Job {
+  id: string;
+  type: string;
+  status: string;
+  instanceId: string;
+  planId: string | null;
+  step: string;
+  progress: number;
+  cancelRequested: boolean;
+  reason: string | null;
+  consistency: {
+    requested: Level;
+    expected: Level | null;
+    achieved: Level | null;
+    reason: string | null;
+    freezeWindowMs: number | null;
+  } | null;
+  backupId: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface Backup {
+  id: string;
+  instanceId: string;
+  planId: string | null;
+  status: string;
+  snapshots: { diskId: string; diskType: string; category: string; sizeGiB: number }[];
+  consistency: { requested: Level; achieved: Level; reason: string | null };
+  completedAt: string;
+  expireAt: string;
+  longTermRule: string | null;
+  effectiveExpireAt: string;
+  inUseBy: string[];
+}
+
+export interface Mount {
+  jobId: string;
+  backupId: string;
+  diskId: string;
+  device: string | null;
+  expiresAt: string;
+  unmount: { jobId: string; status: string } | null;
+}
+
+export interface RetentionPreview {
+  planId: string;
+  evaluatedAt: string;
+  keep: number;
+  delete: number;
+  points: {
+    backupId: string;
+    completedAt: string;
+    decision: 'keep' | 'delete';
+    reason: string;
+    expireAt: string;
+  }[];
+}
+
+export const TERMINAL = ['COMPLETE', 'PARTIAL_COMPLETE', 'FAILED', 'CANCELED', 'SKIPPED', 'EXPIRED'];
