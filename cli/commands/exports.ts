@@ -27,11 +27,12 @@ interface ExportView {
 }
 
 interface FileEntry {
-  name: string;
+  name?: string;
+  path?: string;
   type: string;
   size?: number | null;
   mode?: string | number | null;
-  mtime?: string | null;
+  mtime?: string | number | null;
   sha256?: string | null;
   target?: string | null;
   [key: string]: unknown;
@@ -55,9 +56,18 @@ const exportColumns: Column<ExportView>[] = [
 const fileColumns: Column<FileEntry>[] = [
   { header: 'TYPE', value: (f) => f.type },
   { header: 'SIZE', value: (f) => f.size },
-  { header: 'MODE', value: (f) => f.mode },
+  {
+    header: 'MODE',
+    value: (f) => (typeof f.mode === 'number' ? f.mode.toString(8).padStart(4, '0') : f.mode),
+  },
   { header: 'MODIFIED', value: (f) => f.mtime },
-  { header: 'NAME', value: (f) => (f.target ? `${f.name} -> ${f.target}` : f.name) },
+  {
+    header: 'NAME',
+    value: (f) => {
+      const name = f.name ?? path.posix.basename(f.path ?? '');
+      return f.target ? `${name} -> ${f.target}` : name;
+    },
+  },
 ];
 
 /** The file name of a download: `-o`, else the Content-Disposition name, else one from the path. */
