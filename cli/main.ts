@@ -3,7 +3,6 @@
  * Parsing, help and usage errors are commander's; this file maps every ending to an exit code:
  * 0 ok, 1 job ended FAILED/CANCELED/SKIPPED/EXPIRED, 2 usage, 3 API refused, 4 API unreachable.
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { registerBackups } from './commands/backups.js';
 import { registerExports } from './commands/exports.js';
@@ -14,8 +13,7 @@ import { registerPlans } from './commands/plans.js';
 import { SHELLS } from './completion.js';
 import { lastExitCode } from './context.js';
 import { CliError, EXIT } from './errors.js';
-
-const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+import pkg from '../package.json' with { type: 'json' };
 
 export function buildProgram(): Command {
   const program = new Command('ecs-backup')
