@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +16,11 @@ export interface RunOptions {
   input?: string;
 }
 
-/** The real binary in a child process (pipes, so not a terminal). */
-export function cli(args: string[], options: RunOptions = {}): Promise<Run> {
+/** The real binary in a child process (pipes, so not a terminal); `child` to signal it meanwhile. */
+export function cliChild(
+  args: string[],
+  options: RunOptions = {},
+): { child: ChildProcess; live: Run; result: Promise<Run> } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: root,
     env: {
@@ -27,12 +30,18 @@ export function cli(args: string[], options: RunOptions = {}): Promise<Run> {
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  child.stdin.end(options.input ?? '');
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  const run: Run = { code: null, stdout: '', stderr: '' };
+  child.stdout!.on('data', (b: Buffer) => (run.stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (run.stderr += b.toString()));
+  child.stdin!.end(options.input ?? '');
+  const result = new Promise<Run>((resolve) =>
+    child.once('close', (code) => resolve(Object.assign(run, { code }))),
+  );
+  return { child, live: run, result };
+}
+
+export function cli(args: string[], options: RunOptions = {}): Promise<Run> {
+  return cliChild(args, options).result;
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliOnTty, seen, BIN } from './cli-support.js';
-import { E2E_TIMEOUT_MS, isoIn, startTestCloud, type TestCloud } from './support.js';
+import { cli, cliChild, cliOnTty, seen, BIN } from './cli-support.js';
+import { E2E_TIMEOUT_MS, isoIn, startTestCloud, until, type TestCloud } from './support.js';
 
 interface JobJson {
   id: string;
@@ -231,7 +231,7 @@ describe('ecs-backup command-line tool', { timeout: 2 * E2E_TIMEOUT_MS }, () => 
     expect(tty.output()).not.toContain('"status"');
   });
 
-  it('Ctrl-C while waiting asks; yes cancels the job (exit 1), no leaves it running (exit 0)', async () => {
+  it('Ctrl-C while waiting asks; yes cancels the job (exit 1), no leaves it running (exit 0); off a terminal exits 130', async () => {
     const created = await cli(
       ['protect', 'i-demowin01', '--start', isoIn(80), '--every', '1d', '--retention', '7d'],
       { env },
@@ -252,6 +252,15 @@ describe('ecs-backup command-line tool', { timeout: 2 * E2E_TIMEOUT_MS }, () => 
     const keepCode = await keep.exited;
     expect(keepCode, keep.output()).toBe(0);
     expect(keep.output()).toContain(`job ${job!.id} keeps running`);
+    expect((await queued()).map((j) => j.id)).toEqual([job!.id]);
+
+    // Off a terminal there is no one to ask: Ctrl-C (SIGINT) stops waiting, exit 130, job untouched.
+    const piped = cliChild(['jobs', 'watch', job!.id], { env });
+    await until('a progress line', async () => piped.live.stderr.includes(`job ${job!.id}: QUEUED`));
+    piped.child.kill('SIGINT');
+    const pipedRun = await piped.result;
+    expect(pipedRun.code, pipedRun.stderr).toBe(130);
+    expect(pipedRun.stderr).toContain(`interrupted; job ${job!.id} keeps running`);
     expect((await queued()).map((j) => j.id)).toEqual([job!.id]);
 
     const cancel = cliOnTty(['jobs', 'watch', job!.id], { env });
