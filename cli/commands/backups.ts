@@ -1,0 +1,228 @@
+/** `backups ls|show|rm|expire|restore|mount` and `mounts ls|unmount`. */
+import { Option, type Command } from 'commander';
+import { context, finishJob } from '../context.js';
+import type { Column } from '../output.js';
+import type { JobView } from '../wait.js';
+import { addListOptions, addWait, enc, listQuery, positiveInt, type ListOptions } from './common.js';
+
+interface BackupView {
+  id: string;
+  instanceId: string;
+  planId: string | null;
+  jobId: string;
+  kind: string;
+  snapshots: { diskId: string; snapshotId: string; diskType: string }[];
+  status: string;
+  consistency: { achieved: string; reason: string | null; freezeWindowMs: number | null } | null;
+  completedAt: string | null;
+  expireAt: string | null;
+  longTermRule: string | null;
+  inUseBy: string[];
+  lastError: string | null;
+  [key: string]: unknown;
+}
+
+const backupColumns: Column<BackupView>[] = [
+  { header: 'BACKUP', value: (b) => b.id },
+  { header: 'INSTANCE', value: (b) => b.instanceId },
+  { header: 'STATUS', value: (b) => b.status },
+  { header: 'CONSISTENCY', value: (b) => b.consistency?.achieved },
+  { header: 'DISKS', value: (b) => b.snapshots.map((s) => s.diskId) },
+  { header: 'COMPLETED', value: (b) => b.completedAt },
+  { header: 'EXPIRES', value: (b) => b.expireAt },
+  { header: 'LONG-TERM', value: (b) => b.longTermRule },
+];
+
+const backupFields: Column<BackupView>[] = [
+  { header: 'id', value: (b) => b.id },
+  { header: 'instance', value: (b) => b.instanceId },
+  { header: 'plan', value: (b) => b.planId },
+  { header: 'job', value: (b) => b.jobId },
+  { header: 'status', value: (b) => b.status },
+  { header: 'kind', value: (b) => b.kind },
+  {
+    header: 'consistency',
+    value: (b) =>
+      b.consistency
+        ? `${b.consistency.achieved}${b.consistency.reason ? `: ${b.consistency.reason}` : ''}`
+        : null,
+  },
+  {
+    header: 'freeze window',
+    value: (b) => (b.consistency?.freezeWindowMs == null ? null : `${b.consistency.freezeWindowMs} ms`),
+  },
+  {
+    header: 'snapshots',
+    value: (b) => b.snapshots.map((s) => `${s.diskId}(${s.diskType})=${s.snapshotId}`).join(' '),
+  },
+  { header: 'completed', value: (b) => b.completedAt },
+  { header: 'expires', value: (b) => b.expireAt },
+  { header: 'long-term', value: (b) => b.longTermRule },
+  { header: 'in use by', value: (b) => b.inUseBy },
+  { header: 'last error', value: (b) => b.lastError },
+];
+
+interface MountView {
+  jobId: string;
+  backupId: string;
+  instanceId: string;
+  diskId: string;
+  device: string | null;
+  sourceDiskId: string;
+  expiresAt?: string;
+  [key: string]: unknown;
+}
+
+const mountColumns: Column<MountView>[] = [
+  { header: 'MOUNT JOB', value: (m) => m.jobId },
+  { header: 'BACKUP', value: (m) => m.backupId },
+  { header: 'INSTANCE', value: (m) => m.instanceId },
+  { header: 'DISK', value: (m) => m.diskId },
+  { header: 'DEVICE', value: (m) => m.device },
+  { header: 'FROM DISK', value: (m) => m.sourceDiskId },
+  { header: 'EXPIRES', value: (m) => m.expiresAt },
+];
+
+export function registerBackups(program: Command): void {
+  const backups = program.command('backups').description('backup points');
+  addListOptions(
+    backups
+      .command('ls')
+      .description('list backups, newest first')
+      .option('--instance <instanceId>', 'backups of one instance')
+      .option('--plan <planId>', 'backups of one plan')
+      .option('--status <list>', 'statuses, comma separated')
+      .option('--from <time>', 'completed at or after (ISO 8601)')
+      .option('--to <time>', 'completed before (ISO 8601)'),
+  ).action(
+    async (
+      o: ListOptions & { instance?: string; plan?: string; status?: string; from?: string; to?: string },
+      cmd: Command,
+    ) => {
+      const ctx = context(cmd);
+      const query = listQuery(o, {
+        instanceId: o.instance,
+        planId: o.plan,
+        status: o.status,
+        from: o.from,
+        to: o.to,
+      });
+      ctx.out.list(
+        await ctx.client.list<BackupView>('/backups', query, o.all === true),
+        backupColumns,
+        'no backups',
+      );
+    },
+  );
+
+  backups
+    .command('show')
+    .description('one backup: snapshots, consistency, expiry')
+    .argument('<backupId>')
+    .action(async (backupId: string, _o: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      ctx.out.item(await ctx.client.get<BackupView>(`/backups/${enc(backupId)}`), backupFields);
+    });
+
+  backups
+    .command('rm')
+    .description('delete a backup and its snapshots (refused while in use)')
+    .argument('<backupId>')
+    .option('--confirm-last-good', 'delete it even when it is the instance’s only good backup')
+    .action(async (backupId: string, o: { confirmLastGood?: boolean }, cmd: Command) => {
+      const ctx = context(cmd);
+      const query = o.confirmLastGood ? { confirm: 'last-good-backup' } : undefined;
+      const backup = await ctx.client.del<BackupView>(`/backups/${enc(backupId)}`, query);
+      ctx.out.done(`backup ${backup.id} ${backup.status}`, backup);
+    });
+
+  backups
+    .command('expire')
+    .description('set when a backup expires')
+    .argument('<backupId>')
+    .argument('<time>', 'ISO 8601, e.g. 2027-01-01T00:00:00Z')
+    .action(async (backupId: string, time: string, _o: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const backup = await ctx.client.patch<BackupView>(`/backups/${enc(backupId)}`, { expireAt: time });
+      ctx.out.done(`backup ${backup.id} expires ${backup.expireAt}`, backup);
+    });
+
+  addWait(
+    backups
+      .command('restore')
+      .description('roll back a disk or the instance, or clone a disk to an instance')
+      .argument('<backupId>')
+      .addOption(
+        new Option('--mode <mode>', 'what to restore')
+          .choices(['rollback-disk', 'rollback-instance', 'clone-disk'])
+          .makeOptionMandatory(),
+      )
+      .option('--disk <diskId>', 'the disk of the backup (rollback-disk, clone-disk)')
+      .option('--target <instanceId>', 'clone-disk: the instance that receives the disk')
+      .option('--stop-instance', 'stop a running instance for the rollback and start it again'),
+  ).action(
+    async (
+      backupId: string,
+      o: { mode: string; disk?: string; target?: string; stopInstance?: boolean; wait?: boolean },
+      cmd: Command,
+    ) => {
+      const ctx = context(cmd);
+      const body = {
+        mode: o.mode,
+        ...(o.disk ? { diskId: o.disk } : {}),
+        ...(o.target ? { targetInstanceId: o.target } : {}),
+        ...(o.stopInstance ? { stopInstance: true } : {}),
+      };
+      const job = await ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body);
+      await finishJob(ctx, job, o.wait === true, `restore of ${backupId} started`);
+    },
+  );
+
+  addWait(
+    backups
+      .command('mount')
+      .description('attach a disk made from a backup to an instance for a while')
+      .argument('<backupId>')
+      .requiredOption('--disk <diskId>', 'the disk of the backup to mount')
+      .requiredOption('--target <instanceId>', 'the instance that gets the disk')
+      .option('--ttl-hours <n>', 'unmounted after this long (1-168, default 24)'),
+  ).action(
+    async (
+      backupId: string,
+      o: { disk: string; target: string; ttlHours?: string; wait?: boolean },
+      cmd: Command,
+    ) => {
+      const ctx = context(cmd);
+      const ttlHours = positiveInt('--ttl-hours', o.ttlHours);
+      const body = {
+        diskId: o.disk,
+        targetInstanceId: o.target,
+        ...(ttlHours === undefined ? {} : { ttlHours }),
+      };
+      const job = await ctx.client.post<JobView>(`/backups/${enc(backupId)}/mount`, body);
+      await finishJob(ctx, job, o.wait === true, `mount of ${backupId} started`);
+    },
+  );
+
+  const mounts = program.command('mounts').description('disks mounted from backups');
+  addListOptions(mounts.command('ls').description('active mounts')).action(
+    async (o: ListOptions, cmd: Command) => {
+      const ctx = context(cmd);
+      ctx.out.list(
+        await ctx.client.list<MountView>('/mounts', listQuery(o), o.all === true),
+        mountColumns,
+        'no mounts',
+      );
+    },
+  );
+  addWait(
+    mounts
+      .command('unmount')
+      .description('detach and delete the disk, release the backup')
+      .argument('<mountJobId>'),
+  ).action(async (jobId: string, o: { wait?: boolean }, cmd: Command) => {
+    const ctx = context(cmd);
+    const job = await ctx.client.post<JobView>(`/mounts/${enc(jobId)}/unmount`);
+    await finishJob(ctx, job, o.wait === true, 'unmount started');
+  });
+}
