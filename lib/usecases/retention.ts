@@ -2,6 +2,7 @@ import type { BackupPoint } from '../domain/model.js';
 import { selectExpired } from '../domain/retention.js';
 import type { Deps } from './deps.js';
 import { deleteBackupPoint } from './delete-point.js';
+import { backupExpiredRaiser } from './notify/backup-events.js';
 
 export interface RetentionReport {
   examined: number;
@@ -135,10 +136,13 @@ async function sweep(
   report.examined += expiredCount;
   report.kept += expiredCount - chosen.length;
   const queue = [...chosen];
+  const raiseExpired = await backupExpiredRaiser(deps, chosen.length);
   const workers = Array.from(
     { length: Math.min(deps.settings.RETENTION_CONCURRENCY, queue.length) },
     async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
+        // Raised before the deletion so a crash cannot lose it; a retried sweep raises the same event.
+        await raiseExpired(item.point, item.reason);
         const result = await deleteBackupPoint(deps, item.point.id, item.reason);
         if (result.ok) report.deleted += 1;
         else report.failed.push({ pointId: item.point.id, reason: result.reason });
