@@ -28,3 +28,32 @@ export async function backupExpiredRaiser(
     );
   };
 }
+
+/**
+ * Raises an event about one backup (`backup.lock-drift`, `backup.verification-failed`, ...). `fact`
+ * names what happened so that raising it again for the same occurrence is the same event; a
+ * failure to address it is logged and changes nothing the caller did.
+ */
+export async function raiseBackupEvent(
+  deps: Deps,
+  type: 'backup.lock-drift' | 'backup.verification-failed',
+  point: BackupPoint,
+  fact: string,
+  data: Record<string, unknown>,
+): Promise<void> {
+  try {
+    await raiseEvent(deps, {
+      id: `${point.id}/${type}/${fact}`,
+      type,
+      at: deps.clock.now(),
+      scope: { instanceId: point.instanceId, planId: point.planId },
+      subject: point.id,
+      data: { backupId: point.id, instanceId: point.instanceId, planId: point.planId, ...data },
+    });
+  } catch (err) {
+    deps.log.warn(`${type} not raised`, {
+      backupId: point.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}

@@ -8,13 +8,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../../lib/adapters/sqlite/index.js';
 import { createWebhookNotifier } from '../../../lib/adapters/webhook/index.js';
 import { loadSettings } from '../../../lib/config.js';
-import type { Job } from '../../../lib/domain/model.js';
+import type { BackupPoint, Job } from '../../../lib/domain/model.js';
 import type { Ecs } from '../../../lib/ports/ecs.js';
 import type { Queue, SendOptions } from '../../../lib/ports/queue.js';
 import type { Deps } from '../../../lib/usecases/deps.js';
 import { JOB_KINDS } from '../../../lib/usecases/job-kinds.js';
 import { handleJobMessage } from '../../../lib/usecases/jobs/handle-job-message.js';
 import { encodeJobMessage } from '../../../lib/usecases/jobs/job-message.js';
+import { raiseBackupEvent } from '../../../lib/usecases/notify/backup-events.js';
 import { handleDeliveryMessage } from '../../../lib/usecases/notify/deliver.js';
 import { decodeDeliveryMessage } from '../../../lib/usecases/notify/delivery-message.js';
 import { raiseJobEvent } from '../../../lib/usecases/notify/raise-event.js';
@@ -266,5 +267,50 @@ describe('notifications', () => {
     expect(res.ok).toBe(true);
     await raiseJobEvent(deps, failedJob(clock.now()));
     expect(queue.takeDeliveries()).toEqual([]);
+  });
+});
+
+describe('backup events for other checks', () => {
+  it('raises backup.lock-drift once per fact, to the subscriptions that asked for it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-notify-'));
+    const store = openSqliteStore(path.join(dir, 'state.db'), { synchronous: 'NORMAL' });
+    const queue = new RecordingQueue();
+    const clock = new ManualClock(Date.parse('2026-06-01T00:00:00Z'));
+    const deps = {
+      store,
+      jobQueue: queue as unknown as Queue,
+      deadLetterQueue: queue as unknown as Queue,
+      ecs: new Proxy({}, { get: () => () => Promise.reject(new Error('no ECS here')) }) as Ecs,
+      clock,
+      ids: new SequentialIds(),
+      settings: loadSettings({ DATA_DIR: dir }),
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    } satisfies Deps;
+    try {
+      const sub = await createSubscription(deps, {
+        url: 'https://hooks.example.com/x',
+        events: ['backup.lock-drift'],
+      });
+      expect(sub.ok).toBe(true);
+      const point = { id: 'bp-1', instanceId: 'i-abcd0001', planId: 'plan-1' } as BackupPoint;
+      await raiseBackupEvent(deps, 'backup.lock-drift', point, 'lock-removed', { expected: 'locked' });
+      await raiseBackupEvent(deps, 'backup.lock-drift', point, 'lock-removed', { expected: 'locked' });
+      await raiseBackupEvent(deps, 'backup.verification-failed', point, 'v1', {});
+      // Raising again re-sends the message of a never-tried delivery (it may have been lost); both
+      // messages carry the same delivery and attempt number, so the receiver is sent it once.
+      const sent = queue.takeDeliveries();
+      expect(new Set(sent.map((m) => `${m.message.deliveryId}#${m.message.attempt}`)).size).toBe(1);
+      if (!sub.ok) return;
+      expect((await store.deliveries.list(sub.value.id)).items).toHaveLength(1);
+      const delivery = await store.deliveries.get(sent[0]!.message.deliveryId);
+      expect(delivery?.event).toMatchObject({
+        type: 'com.ecs-backup.backup.lock-drift',
+        subject: 'bp-1',
+        data: { backupId: 'bp-1', expected: 'locked' },
+      });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
