@@ -73,6 +73,16 @@ export const settingsSchema = z.object({
   ECS_EMULATOR_GUEST: z.enum(['auto', 'simulated']).default('auto'),
   /** Point deletions retention runs in parallel (each is one or a few ECS calls). */
   RETENTION_CONCURRENCY: int(8, 1, 64),
+  /** `true`: webhooks may target loopback, link-local and private addresses (a receiver on the same network). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  /** Seconds before the first retry of a failed notification; each later wait doubles. */
+  NOTIFY_FIRST_RETRY_SECONDS: int(30, 1, 3600),
+  /** A notification still failing this long after its event is dead-lettered. */
+  NOTIFY_RETRY_WINDOW_SECONDS: int(86_400, 1, 7 * 86_400),
+  /** The longest wait between two attempts of one notification. */
+  NOTIFY_MAX_DELAY_SECONDS: int(6 * 3600, 1, 86_400),
+  /** Seconds a webhook receiver has to answer. */
+  WEBHOOK_TIMEOUT_SECONDS: int(10, 1, 60),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

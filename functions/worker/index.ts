@@ -7,13 +7,15 @@ import {
   retryJobMessageLater,
   type JobMessageOutcome,
 } from '../../lib/usecases/jobs/handle-job-message.js';
+import { decodeDeliveryMessage } from '../../lib/usecases/notify/delivery-message.js';
+import { handleDeliveryMessage, type DeliveryOutcome } from '../../lib/usecases/notify/deliver.js';
 import { mnsTriggerEventSchema, type MnsCloudEvent } from '../shared/events.js';
 import { fcFunction } from '../shared/middlewares.js';
 
 export interface WorkerResult {
   /** Messages that failed; each was sent again on its own with a backoff delay. */
   batchItemFailures: { itemIdentifier: string; error: string; retryInSeconds: number }[];
-  outcomes: (JobMessageOutcome | { kind: 'failed'; messageId: string })[];
+  outcomes: (JobMessageOutcome | DeliveryOutcome | { kind: 'failed'; messageId: string })[];
 }
 
 /**
@@ -25,13 +27,19 @@ async function handleOne(deps: Deps, event: MnsCloudEvent, failures: WorkerResul
   // The trigger passes the body as sent (base64 or deflated); a plain JSON body passes through.
   const body = decodeQueueBody(event.data.messageBody);
   const receiveCount = event.data.dequeueCount ?? 1;
+  const delivery = decodeDeliveryMessage(body);
   try {
+    if (delivery !== null) return await handleDeliveryMessage(deps, delivery);
     return await handleJobMessage(deps, JOB_KINDS, body, receiveCount);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     deps.log.error('job message failed; retrying it alone', { messageId: event.data.messageId, error });
     // If this send fails too, the invocation fails and the trigger redelivers the batch: still idempotent.
-    const retryInSeconds = await retryJobMessageLater(deps, body, receiveCount);
+    // A notification carries its own retry count; its message is sent again as it is.
+    const retryInSeconds =
+      delivery !== null
+        ? await deps.jobQueue.send(body, { delaySeconds: 60 }).then(() => 60)
+        : await retryJobMessageLater(deps, body, receiveCount);
     failures.push({ itemIdentifier: event.data.messageId, error, retryInSeconds });
     return { kind: 'failed' as const, messageId: event.data.messageId };
   }

@@ -7,6 +7,7 @@ import type {
   Plan,
   ProtectedInstance,
 } from '../domain/model.js';
+import type { Delivery, Subscription } from '../domain/notifications.js';
 
 /**
  * Persistent state. Every write is conditional where a race is possible; losing a race is an
@@ -122,6 +123,16 @@ export interface IdempotencyCollection {
   get(key: string): Promise<IdempotencyRecord | undefined>;
 }
 
+export interface SubscriptionCollection extends Collection<Subscription> {
+  /** Newest first by createdAt unless page.order = asc. */
+  list(page?: PageRequest): Promise<Page<Subscription>>;
+}
+
+export interface DeliveryCollection extends Collection<Delivery> {
+  /** One subscription's deliveries, newest first by createdAt unless page.order = asc. */
+  list(subscriptionId: string, page?: PageRequest): Promise<Page<Delivery>>;
+}
+
 export interface Store {
   plans: PlanCollection;
   jobs: JobCollection;
@@ -129,5 +140,7 @@ export interface Store {
   instances: ProtectedInstanceCollection;
   exports: ExportCollection;
   idempotency: IdempotencyCollection;
+  subscriptions: SubscriptionCollection;
+  deliveries: DeliveryCollection;
   close(): Promise<void>;
 }

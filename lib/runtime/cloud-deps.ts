@@ -1,3 +1,4 @@
+import { createWebhookNotifier } from '../adapters/webhook/index.js';
 import { ecsRateLimits, type Settings } from '../config.js';
 import { RandomIds, SystemClock } from '../adapters/system.js';
 import type { Clock, IdSource } from '../ports/clock.js';
@@ -69,6 +70,7 @@ export function assembleDeps(
 ): Deps {
   return {
     ...parts,
+    notifier: createWebhookNotifier(),
     ids: options.ids ?? new RandomIds(),
     settings,
     log: options.log ?? createJsonLogger(),

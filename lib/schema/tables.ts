@@ -1,4 +1,5 @@
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../domain/model.js';
+import type { Delivery, Subscription } from '../domain/notifications.js';
 import type { IdempotencyRecord } from '../ports/store.js';
 
 /**
@@ -46,7 +47,8 @@ export interface TableDef<T = unknown> {
   ttl?: { seconds: number; expireColumn: string };
 }
 
-export type TableName = 'plans' | 'jobs' | 'points' | 'instances' | 'exports' | 'idempotency';
+export type TableName =
+  'plans' | 'jobs' | 'points' | 'instances' | 'exports' | 'idempotency' | 'subscriptions' | 'deliveries';
 
 /** Value of `points.expiryBucket` for points that retention may delete (AVAILABLE or DELETE_FAILED). */
 export const EXPIRY_BUCKET_ELIGIBLE = 'eligible';
@@ -166,6 +168,27 @@ export const idempotencyTable: TableDef<IdempotencyRecord> = {
   ttl: { seconds: 86_400, expireColumn: 'expireAt' },
 };
 
+export const subscriptionsTable: TableDef<Subscription> = {
+  name: 'subscriptions',
+  primaryKey: 'id',
+  columns: {
+    createdAt: int((s) => s.createdAt),
+  },
+  indexes: [{ name: 'subscriptions_by_created', columns: ['createdAt'] }],
+  listSortKey: 'createdAt',
+};
+
+export const deliveriesTable: TableDef<Delivery> = {
+  name: 'deliveries',
+  primaryKey: 'id',
+  columns: {
+    subscriptionId: str((d) => d.subscriptionId),
+    createdAt: int((d) => d.createdAt),
+  },
+  indexes: [{ name: 'deliveries_by_subscription', columns: ['subscriptionId', 'createdAt'] }],
+  listSortKey: 'createdAt',
+};
+
 export const TABLES = {
   plans: plansTable,
   jobs: jobsTable,
@@ -173,6 +196,8 @@ export const TABLES = {
   instances: instancesTable,
   exports: exportsTable,
   idempotency: idempotencyTable,
+  subscriptions: subscriptionsTable,
+  deliveries: deliveriesTable,
 } as const;
 
 export const TABLE_LIST: readonly TableDef[] = Object.values(TABLES) as readonly TableDef[];

@@ -2,6 +2,7 @@ import type { Settings } from '../config.js';
 import type { Job } from '../domain/model.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { Ecs } from '../ports/ecs.js';
+import type { Notifier } from '../ports/notifier.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
@@ -15,6 +16,8 @@ export interface Deps {
   clock: Clock;
   ids: IdSource;
   objectStore?: ObjectStore;
+  /** Sends webhooks; absent where notifications are not delivered (the API, tests that do not need it). */
+  notifier?: Notifier;
   settings: Settings;
   log: Logger;
   /** Test seams; absent in production. */

@@ -3,6 +3,7 @@ import { selectExpired } from '../domain/retention.js';
 import type { Deps } from './deps.js';
 import { deleteBackupPoint } from './delete-point.js';
 import { checkLockDrift, type LockDrift } from './lock-drift.js';
+import { backupExpiredRaiser } from './notify/backup-events.js';
 
 export interface RetentionReport {
   examined: number;
@@ -156,10 +157,13 @@ async function sweep(
   report.examined += expiredCount;
   report.kept += expiredCount - chosen.length;
   const queue = [...chosen];
+  const raiseExpired = await backupExpiredRaiser(deps, chosen.length);
   const workers = Array.from(
     { length: Math.min(deps.settings.RETENTION_CONCURRENCY, queue.length) },
     async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
+        // Raised before the deletion so a crash cannot lose it; a retried sweep raises the same event.
+        await raiseExpired(item.point, item.reason);
         const result = await deleteBackupPoint(deps, item.point.id, item.reason);
         if (result.ok) report.deleted += 1;
         else report.failed.push({ pointId: item.point.id, reason: result.reason });

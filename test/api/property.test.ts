@@ -22,6 +22,7 @@ const POINT_DISKS = ['d-prop00001', 'd-prop00002'];
 
 let h: Harness;
 let planId = '';
+let subscriptionId = '';
 
 /** Each route starts from the same small state, so the table dumps stay cheap. */
 beforeEach(async () => {
@@ -74,6 +75,11 @@ beforeEach(async () => {
       },
     }),
   );
+  const sub = await h.call('POST', '/api/v1/subscriptions', {
+    body: { url: 'https://hooks.example.com/prop', events: ['job.failed'] },
+  });
+  expect(sub.status).toBe(201);
+  subscriptionId = sub.body.id;
 }, 60_000);
 afterEach(async () => h?.close());
 
@@ -385,6 +391,37 @@ const withBody = (structured: fc.Arbitrary<unknown>): fc.Arbitrary<Input> =>
   bodies(structured).map((sent) => ({ kind: 'body' as const, sent }));
 const withQuery: fc.Arbitrary<Input> = deleteQuery.map((query) => ({ kind: 'query' as const, query }));
 
+const validSubscription = fc.record({
+  url: fc.constant('https://hooks.example.com/a'),
+  events: fc.uniqueArray(fc.constantFrom('job.failed', 'job.completed', 'backup.expired'), { minLength: 1 }),
+});
+const subscriptionBody = fc.oneof(
+  validSubscription,
+  fc.record(
+    {
+      url: fc.oneof(
+        fc.constantFrom(
+          'https://hooks.example.com/a',
+          'https://10.0.0.1/a',
+          'http://127.0.0.1:1/a',
+          'ftp://x/',
+        ),
+        text,
+      ),
+      events: fc.oneof(
+        fc.array(fc.constantFrom('job.failed', 'job.completed', 'backup.expired', 'job.nope'), {
+          maxLength: 4,
+        }),
+        anyJson,
+      ),
+      filter: fc.oneof(fc.record({ instanceId: instanceId }, { requiredKeys: [] }), anyJson),
+      extra: anyJson,
+    },
+    { requiredKeys: [] },
+  ),
+  anyJson,
+);
+
 /** The input and the path parameters of every write operation, by operationId. */
 const CASES: Record<string, { input: fc.Arbitrary<Input>; params: () => Record<string, string> }> = {
   protectInstance: { input: withBody(protectBody), params: () => ({}) },
@@ -402,6 +439,8 @@ const CASES: Record<string, { input: fc.Arbitrary<Input>; params: () => Record<s
   restoreBackup: { input: withBody(restoreBody), params: () => ({ backupId: POINT }) },
   mountBackup: { input: withBody(mountBody), params: () => ({ backupId: POINT }) },
   unmount: { input: withBody(emptyish), params: () => ({ jobId: MOUNT_JOB }) },
+  createSubscription: { input: withBody(subscriptionBody), params: () => ({}) },
+  deleteSubscription: { input: withQuery, params: () => ({ subscriptionId }) },
 };
 
 /** Every operation of the document that can change state. */
@@ -415,7 +454,7 @@ const WRITE_OPERATIONS = Object.entries(
 
 describe(`${RUNS} random inputs per write route: never a 5xx, a refusal changes nothing`, () => {
   it('covers every write operation of the OpenAPI document', () => {
-    expect(WRITE_OPERATIONS).toHaveLength(15);
+    expect(WRITE_OPERATIONS.length).toBeGreaterThanOrEqual(17);
     expect(WRITE_OPERATIONS.map((o) => o.operationId).sort()).toEqual(Object.keys(CASES).sort());
   });
 

@@ -8,7 +8,9 @@ import {
   T0,
   aJob,
   aPlan,
+  aDelivery,
   aPoint,
+  aSubscription,
   anExport,
   anIdempotencyRecord,
   anInstance,
@@ -761,6 +763,53 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await expect(store.jobs.list({}, { cursor: 'not-a-cursor' })).rejects.toMatchObject({
           name: 'ValidationError',
         });
+      });
+    });
+
+    describe('subscriptions and deliveries', () => {
+      it("lists subscriptions newest first and a subscription's deliveries only, in pages", async () => {
+        for (let n = 0; n < 3; n += 1) {
+          expectOk(
+            await store.subscriptions.create(aSubscription({ id: seq('sub-', n), createdAt: T0 + n })),
+          );
+        }
+        for (let n = 0; n < 5; n += 1) {
+          await store.deliveries.create(
+            aDelivery({ id: seq('dl-a-', n), subscriptionId: 'sub-a', createdAt: T0 + n }),
+          );
+        }
+        await store.deliveries.create(aDelivery({ id: 'dl-b-0', subscriptionId: 'sub-b', createdAt: T0 }));
+
+        expect(ids((await store.subscriptions.list()).items)).toEqual([
+          seq('sub-', 2),
+          seq('sub-', 1),
+          seq('sub-', 0),
+        ]);
+        const pages = await collect((p) => store.deliveries.list('sub-a', p), { limit: 2, order: 'asc' });
+        expect(pages.map(ids)).toEqual([
+          [seq('dl-a-', 0), seq('dl-a-', 1)],
+          [seq('dl-a-', 2), seq('dl-a-', 3)],
+          [seq('dl-a-', 4)],
+        ]);
+        expect(ids((await store.deliveries.list('sub-b')).items)).toEqual(['dl-b-0']);
+      });
+
+      it('keeps a delivery once per id and updates it on its version', async () => {
+        const first = expectOk(
+          await store.deliveries.create(aDelivery({ id: 'dl-1', subscriptionId: 'sub-a' })),
+        );
+        const again = await store.deliveries.create(
+          aDelivery({ id: 'dl-1', subscriptionId: 'sub-a', status: 'DEAD' }),
+        );
+        expect(again).toMatchObject({ ok: false, reason: 'exists', current: { status: 'PENDING' } });
+        expectOk(await store.deliveries.update({ ...first, status: 'DELIVERED', nextAttemptAt: null }, 1));
+        expect(await store.deliveries.update({ ...first, status: 'DEAD' }, 1)).toMatchObject({
+          reason: 'conflict',
+        });
+        expect(await store.deliveries.get('dl-1')).toMatchObject({ status: 'DELIVERED', version: 2 });
+        expectOk(await store.subscriptions.create(aSubscription({ id: 'sub-x' })));
+        expect(await store.subscriptions.delete('sub-x')).toEqual({ ok: true, value: undefined });
+        expect(await store.subscriptions.get('sub-x')).toBeUndefined();
       });
     });
 

@@ -95,4 +95,26 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_ttl ON idempotency (expireAt);
 `,
   },
+  {
+    version: 4,
+    name: 'notification subscriptions and deliveries',
+    sql: `
+CREATE TABLE subscriptions (
+  id TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  createdAt INTEGER NOT NULL
+) STRICT;
+CREATE INDEX subscriptions_by_created ON subscriptions (createdAt, id);
+
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  subscriptionId TEXT NOT NULL,
+  createdAt INTEGER NOT NULL
+) STRICT;
+CREATE INDEX deliveries_by_subscription ON deliveries (subscriptionId, createdAt, id);
+`,
+  },
 ];

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
 import { TABLES, EXPIRY_BUCKET_ELIGIBLE, columnValues, type TableDef } from '../../schema/tables.js';
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
+import type { Delivery, Subscription } from '../../domain/notifications.js';
 import type { Clock } from '../../ports/clock.js';
 import type {
+  DeliveryCollection,
   ExportCollection,
   ExportFilter,
   IdempotencyCollection,
@@ -17,6 +19,7 @@ import type {
   PointFilter,
   ProtectedInstanceCollection,
   Store,
+  SubscriptionCollection,
   WriteResult,
 } from '../../ports/store.js';
 import { SystemClock } from '../system.js';
@@ -87,6 +90,8 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   const instances = new SqliteInstances(db, sql, TABLES.instances);
   const exports = new SqliteExports(db, sql, TABLES.exports);
   const idempotency = new SqliteIdempotency(sql);
+  const subscriptions = new SqliteSubscriptions(db, sql, TABLES.subscriptions);
+  const deliveries = new SqliteDeliveries(db, sql, TABLES.deliveries);
   return {
     db,
     plans,
@@ -95,6 +100,8 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     instances,
     exports,
     idempotency,
+    subscriptions,
+    deliveries,
     async close() {
       if (db.open) db.close();
     },
@@ -419,6 +426,20 @@ class SqliteExports extends SqliteCollection<ExportRecord> implements ExportColl
     const w = where();
     eq(w, 'backupId', filter.backupId);
     eq(w, 'instanceId', filter.instanceId);
+    return this.listWhere(w, 'createdAt', page);
+  }
+}
+
+class SqliteSubscriptions extends SqliteCollection<Subscription> implements SubscriptionCollection {
+  async list(page?: PageRequest): Promise<Page<Subscription>> {
+    return this.listWhere(where(), 'createdAt', page);
+  }
+}
+
+class SqliteDeliveries extends SqliteCollection<Delivery> implements DeliveryCollection {
+  async list(subscriptionId: string, page?: PageRequest): Promise<Page<Delivery>> {
+    const w = where();
+    eq(w, 'subscriptionId', subscriptionId);
     return this.listWhere(w, 'createdAt', page);
   }
 }

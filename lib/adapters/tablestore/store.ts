@@ -7,7 +7,9 @@ import {
   type IndexDef,
 } from '../../schema/tables.js';
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
+import type { Delivery, Subscription } from '../../domain/notifications.js';
 import type {
+  DeliveryCollection,
   ExportCollection,
   ExportFilter,
   IdempotencyCollection,
@@ -22,6 +24,7 @@ import type {
   PointFilter,
   ProtectedInstanceCollection,
   Store,
+  SubscriptionCollection,
   WriteResult,
 } from '../../ports/store.js';
 import {
@@ -160,6 +163,25 @@ class TablestoreExports extends TablestoreCollection<ExportRecord> implements Ex
   }
 }
 
+class TablestoreSubscriptions extends TablestoreCollection<Subscription> implements SubscriptionCollection {
+  list(page?: PageRequest): Promise<Page<Subscription>> {
+    return this.listBy(['subscriptions_by_created'], 'createdAt', {}, {}, page, () => true);
+  }
+}
+
+class TablestoreDeliveries extends TablestoreCollection<Delivery> implements DeliveryCollection {
+  list(subscriptionId: string, page?: PageRequest): Promise<Page<Delivery>> {
+    return this.listBy(
+      ['deliveries_by_subscription'],
+      'createdAt',
+      { subscriptionId },
+      {},
+      page,
+      (d) => d.subscriptionId === subscriptionId,
+    );
+  }
+}
+
 class TablestoreIdempotency implements IdempotencyCollection {
   private readonly tableName: string;
 
@@ -241,6 +263,8 @@ export function createTablestoreStore(opts: TablestoreStoreOptions): TablestoreS
     instances: new TablestoreInstances(ctx, TABLES.instances),
     exports: new TablestoreExports(ctx, TABLES.exports),
     idempotency: new TablestoreIdempotency(ctx),
+    subscriptions: new TablestoreSubscriptions(ctx, TABLES.subscriptions),
+    deliveries: new TablestoreDeliveries(ctx, TABLES.deliveries),
     setCredentials: (credentials) => client.setCredentials(credentials),
     async close() {
       // The SDK keeps no per-client resources; sockets belong to Node's shared agent.

@@ -14,6 +14,7 @@ import { jobRoutes } from './jobs.js';
 import { planRoutes } from './plans.js';
 import { protectedInstanceRoutes } from './protected-instances.js';
 import { recoveryRoutes } from './recovery.js';
+import { subscriptionRoutes } from './subscriptions.js';
 
 const openApiDoc = z.record(z.string(), z.unknown());
 
@@ -47,4 +48,5 @@ export const routes: Route[] = [
   ...jobRoutes,
   ...backupRoutes,
   ...recoveryRoutes,
+  ...subscriptionRoutes,
 ];

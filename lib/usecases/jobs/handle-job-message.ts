@@ -1,6 +1,7 @@
 import { isTerminal, transition } from '../../domain/job.js';
 import type { Job, JobStatus } from '../../domain/model.js';
 import type { Deps } from '../deps.js';
+import { raiseJobEvent } from '../notify/raise-event.js';
 import { retryDelaySeconds } from './backoff.js';
 import { jobContext } from './job-context.js';
 import { CLEANUP_STEP, type JobKind, type JobKinds, type StepContext, type StepResult } from './job-kind.js';
@@ -86,7 +87,11 @@ async function advance(deps: Deps, kinds: JobKinds, message: JobMessageBody): Pr
     deps.log.error('message for an unknown job dead-lettered', { jobId: message.jobId });
     return { kind: 'dead-lettered', jobId: message.jobId, reason: 'unknown job' };
   }
-  if (isTerminal(job.status)) return { kind: 'ignored', jobId: job.id, why: `job is ${job.status}` };
+  if (isTerminal(job.status)) {
+    // The delivery that finished the job may have died before raising its event: raising is idempotent.
+    await raiseJobEvent(deps, job);
+    return { kind: 'ignored', jobId: job.id, why: `job is ${job.status}` };
+  }
   // A message from an older version is a duplicate of a chain that moved on; its successor is in the queue.
   if (message.seq !== undefined && message.seq !== job.version && !stalled(deps, job)) {
     return { kind: 'ignored', jobId: job.id, why: 'stale message' };
@@ -106,6 +111,7 @@ async function advance(deps: Deps, kinds: JobKinds, message: JobMessageBody): Pr
       return { kind: 'waiting', jobId: job.id, delaySeconds: result.delaySeconds };
     }
     await afterFinish(deps, kind, result.job);
+    await raiseJobEvent(deps, result.job);
     return { kind: 'finished', jobId: job.id, status: result.job.status };
   }
   await sendFollowUp(deps, current, 0);
@@ -156,6 +162,7 @@ async function deadLetter(
           ? await fail(ctx, kind, job, reason)
           : await windDown(ctx, job, 'FAILED', reason);
       if (result.next !== 'stop') await sendFollowUp(deps, result.job, 0);
+      else await raiseJobEvent(deps, result.job);
       break;
     } catch (failErr) {
       if (failErr instanceof LostRace) continue;
@@ -163,7 +170,10 @@ async function deadLetter(
         transition(job, 'FAILED', deps.clock.now(), { reason }),
         job.version,
       );
-      if (written.ok) break;
+      if (written.ok) {
+        await raiseJobEvent(deps, written.value);
+        break;
+      }
     }
   }
   return { kind: 'dead-lettered', jobId: message.jobId, reason };

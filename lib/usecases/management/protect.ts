@@ -9,6 +9,7 @@ import type { Outcome } from './outcome.js';
 import { conflict, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
 import { cancelUnstartedJobs, scheduleNow } from './plan-jobs.js';
 import { startBackupJob } from './start-backup.js';
+import { raiseProtectionChanged } from '../notify/protection-events.js';
 
 export interface ProtectRequest {
   instanceId: string;
@@ -82,6 +83,12 @@ export async function protectInstance(
       params,
     });
   }
+  await raiseProtectionChanged(deps, {
+    instanceId: request.instanceId,
+    change: 'protected',
+    planId: storedPlan?.id ?? null,
+    at: now,
+  });
   return ok({ protectedInstance: created.value, plan: storedPlan, job });
 }
 
@@ -126,6 +133,12 @@ export async function stopProtection(deps: Deps, instanceId: string): Promise<Ou
   const stopped = async (): Promise<Outcome<StopResult>> => {
     // As deleting one plan does: what the plans queued and did not start yet is canceled.
     for (const planId of deleted) await cancelUnstartedJobs(deps, planId, 'plan deleted');
+    await raiseProtectionChanged(deps, {
+      instanceId,
+      change: 'unprotected',
+      planId: null,
+      at: deps.clock.now(),
+    });
     return ok({ instanceId, deletedPlanIds: deleted });
   };
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {

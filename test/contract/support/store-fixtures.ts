@@ -1,4 +1,5 @@
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../../lib/domain/model.js';
+import type { Delivery, Subscription } from '../../../lib/domain/notifications.js';
 import type {
   ExportCollection,
   IdempotencyRecord,
@@ -173,4 +174,41 @@ export function seq(prefix: string, n: number): string {
 export function expectOk<T>(result: WriteResult<T>): T {
   if (!result.ok) throw new Error(`expected ok, got ${result.reason}`);
   return result.value;
+}
+
+export function aSubscription(overrides: Partial<Subscription> & { id: string }): Subscription {
+  return {
+    target: { kind: 'webhook', url: 'https://hooks.example.com/backup' },
+    events: ['job.failed'],
+    filter: {},
+    secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+    createdAt: T0,
+    updatedAt: T0,
+    version: 1,
+    ...overrides,
+  };
+}
+
+export function aDelivery(overrides: Partial<Delivery> & { id: string; subscriptionId: string }): Delivery {
+  return {
+    eventId: 'evt-1',
+    eventType: 'job.failed',
+    event: {
+      specversion: '1.0',
+      id: 'evt-1',
+      source: '/ecs-backup',
+      type: 'com.ecs-backup.job.failed',
+      time: new Date(T0).toISOString(),
+      datacontenttype: 'application/json',
+      data: { jobId: 'job-1' },
+    },
+    status: 'PENDING',
+    attempts: [],
+    nextAttemptAt: T0,
+    deadReason: null,
+    createdAt: T0,
+    updatedAt: T0,
+    version: 1,
+    ...overrides,
+  };
 }
