@@ -1,7 +1,9 @@
 import type { BackupPoint } from '../domain/model.js';
 import type { EcsSnapshot, EcsSnapshotGroup } from '../ports/ecs.js';
+import { createHash } from 'node:crypto';
 import type { Deps } from './deps.js';
 import { isOurs } from './backup/ownership.js';
+import { raiseBackupEvent } from './notify/backup-events.js';
 
 export interface LockDrift {
   pointId: string;
@@ -24,7 +26,7 @@ export interface LockDriftReport {
  * record, which is the evidence of what was there.
  */
 export async function checkLockDrift(
-  deps: Pick<Deps, 'store' | 'ecs' | 'clock' | 'log'>,
+  deps: Deps,
   now: number,
   options: { pageSize?: number; budgetMs?: number } = {},
 ): Promise<LockDriftReport> {
@@ -44,13 +46,21 @@ export async function checkLockDrift(
     cursor = page.cursor;
     const locked = page.items.filter((p) => p.lock !== undefined && now < p.effectiveExpireAt);
     report.checked += locked.length;
-    report.drift.push(...(await driftOf(deps, locked)));
+    for (const { point, problems } of await driftOf(deps, locked)) {
+      report.drift.push({ pointId: point.id, problems });
+      deps.log.warn('locked backup drifted in ECS', { pointId: point.id, problems });
+      // The same problems found by the next sweep are the same event; a new problem is a new one.
+      const fact = createHash('sha256').update(problems.join('\n')).digest('hex').slice(0, 16);
+      await raiseBackupEvent(deps, 'backup.lock-drift', point, fact, { problems });
+    }
   } while (cursor);
-  for (const d of report.drift) deps.log.warn('locked backup drifted in ECS', { ...d });
   return report;
 }
 
-async function driftOf(deps: Pick<Deps, 'ecs'>, points: BackupPoint[]): Promise<LockDrift[]> {
+async function driftOf(
+  deps: Pick<Deps, 'ecs'>,
+  points: BackupPoint[],
+): Promise<{ point: BackupPoint; problems: string[] }[]> {
   if (points.length === 0) return [];
   // Asked in slices ECS accepts (100 snapshot ids, 10 group ids a call) whatever the adapter does.
   const snapshotIds = points.flatMap((p) => p.snapshots.map((s) => s.snapshotId));
@@ -61,7 +71,7 @@ async function driftOf(deps: Pick<Deps, 'ecs'>, points: BackupPoint[]): Promise<
   const groups = new Map<string, EcsSnapshotGroup>();
   for (const ids of slices(groupIds, 10))
     for (const g of await deps.ecs.describeSnapshotGroups(ids)) groups.set(g.snapshotGroupId, g);
-  const out: LockDrift[] = [];
+  const out: { point: BackupPoint; problems: string[] }[] = [];
   for (const point of points) {
     const problems: string[] = [];
     if (point.snapshotGroupId) {
@@ -77,7 +87,7 @@ async function driftOf(deps: Pick<Deps, 'ecs'>, points: BackupPoint[]): Promise<
       else if (!point.snapshotGroupId && !isOurs(snap.tags))
         problems.push(`snapshot ${entry.snapshotId} lost its managed-by tag`);
     }
-    if (problems.length > 0) out.push({ pointId: point.id, problems });
+    if (problems.length > 0) out.push({ point, problems });
   }
   return out;
 }

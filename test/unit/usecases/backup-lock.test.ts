@@ -7,6 +7,7 @@ import { ownershipTags } from '../../../lib/usecases/backup/ownership.js';
 import { jobContext } from '../../../lib/usecases/jobs/job-context.js';
 import { deleteBackupPoint } from '../../../lib/usecases/delete-point.js';
 import { changeBackup, CONFIRM_LAST_GOOD, deleteBackup } from '../../../lib/usecases/management/backups.js';
+import { createSubscription } from '../../../lib/usecases/notify/subscriptions.js';
 import { enforceRetention } from '../../../lib/usecases/retention.js';
 import { aPoint } from '../domain/builders.js';
 import { harness, jobOf, startBackup, type Harness } from './harness.js';
@@ -208,6 +209,26 @@ describe('lock drift in the retention sweep', () => {
     // Reporting changes nothing: the records stay as evidence.
     expect((await h.deps.store.points.get(gone.id))!.status).toBe('AVAILABLE');
     expect((await h.deps.store.points.get(intact.id))!.status).toBe('AVAILABLE');
+  });
+
+  it('raises backup.lock-drift once per drifted backup and problem, not again on the next sweep', async () => {
+    h = harness();
+    const sub = await createSubscription(h.deps, {
+      url: 'https://hooks.example.com/drift',
+      events: ['backup.lock-drift'],
+    });
+    if (!sub.ok) throw new Error('subscription refused');
+    const { instanceId } = h.ecs.addInstance();
+    const gone = await addPoint(h, instanceId, 1, 30, 'compliance');
+    await addPoint(h, instanceId, 2, 30, 'compliance');
+    h.ecs.groups.delete(gone.snapshotGroupId!);
+
+    await enforceRetention(h.deps, h.clock.now(), { checkLockDrift: true });
+    await enforceRetention(h.deps, h.clock.now(), { checkLockDrift: true });
+
+    const deliveries = (await h.deps.store.deliveries.list(sub.value.id)).items;
+    expect(deliveries).toHaveLength(1);
+    expect(JSON.stringify(deliveries[0])).toContain(gone.id);
   });
 });
 
