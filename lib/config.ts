@@ -71,6 +71,11 @@ export const settingsSchema = z.object({
   ECS_EMULATOR_GUEST: z.enum(['auto', 'simulated']).default('auto'),
   /** Point deletions retention runs in parallel (each is one or a few ECS calls). */
   RETENTION_CONCURRENCY: int(8, 1, 64),
+  /** Exported files are deleted this many days after their export completes. */
+  EXPORT_TTL_DAYS: int(7, 1, 3650),
+  /** Limits of one export: files, and bytes of file content. */
+  EXPORT_MAX_FILES: int(10_000, 1, 1_000_000),
+  EXPORT_MAX_BYTES: int(100 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -53,6 +53,7 @@ function fill(path: string): string {
     planId,
     backupId: 'pt-auth-1',
     jobId: 'job-auth-1',
+    exportId: 'export-auth-1',
   };
   return path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = values[name];
@@ -88,7 +89,7 @@ describe('every operation of the OpenAPI document needs the token', () => {
         refusals += 1;
       }
     }
-    expect(walked).toBe(28);
+    expect(walked).toBe(35);
     expect(walked).toBe(routes.length);
     expect(refusals).toBe((walked - 1) * BAD_CREDENTIALS.length);
     expect(h.dump()).toEqual(before);

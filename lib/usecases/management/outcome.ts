@@ -11,7 +11,7 @@ export type Refusal =
   /** The request names something that fails a check needing the cloud or the store (a disk not attached). */
   | { ok: false; error: 'invalid'; issues: ValidationIssue[] };
 
-export type ResourceName = 'ECS instance' | 'protected instance' | 'plan' | 'job' | 'backup';
+export type ResourceName = 'ECS instance' | 'protected instance' | 'plan' | 'job' | 'backup' | 'export';
 
 export type Outcome<T> = { ok: true; value: T } | Refusal;
 

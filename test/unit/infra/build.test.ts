@@ -71,7 +71,7 @@ describe('npm run build', () => {
     expect(built.map((b) => b.name)).toEqual([...FUNCTIONS]);
     for (const b of built) {
       expect(readdirSync(b.dir).sort()).toEqual(
-        ['index.mjs', 'index.mjs.map', 'linux-backup.sh', 'windows-backup.ps1'].sort(),
+        ['index.mjs', 'index.mjs.map', 'linux-backup.sh', 'windows-backup.ps1', 'linux-export.sh'].sort(),
       );
       const map = JSON.parse(readFileSync(`${b.bundle}.map`, 'utf8')) as { sources: string[] };
       expect(map.sources.some((s) => s.endsWith(`functions/${b.name}/index.ts`))).toBe(true);
