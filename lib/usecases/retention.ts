@@ -10,6 +10,8 @@ export interface RetentionReport {
   kept: number;
   /** True when the time budget ran out before the sweep finished; the next sweep continues. */
   truncated: boolean;
+  /** Exports whose files expired and were deleted (the full sweep only). */
+  exportsDeleted?: number;
 }
 
 export interface RetentionOptions {
