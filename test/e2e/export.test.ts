@@ -109,6 +109,36 @@ describe('export', () => {
   );
 
   it(
+    'cancel while the script runs: CANCELED, no object left, no disk left, the backup released',
+    async () => {
+      const disksBefore = (await cloud.emulator.admin.stats()).disks;
+      let canceled = false;
+      cloud.deps.hooks = {
+        afterJobStep: async (job) => {
+          if (job.type === 'export' && job.step === 'wait-guest' && !canceled) {
+            canceled = true;
+            expect((await cloud.api.post(`/exports/${job.id}/cancel`)).status).toBe(202);
+          }
+        },
+      };
+      try {
+        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
+          paths: ['/var/www'],
+        });
+        const job = await finished(cloud, started.body.export.id, 90_000);
+        expect(canceled).toBe(true);
+        expect(job.status, job.reason ?? '').toBe('CANCELED');
+        expect(await cloud.deps.objectStore!.list(`exports/${job.id}/`)).toEqual([]);
+        expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
+        expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+      } finally {
+        cloud.deps.hooks = undefined;
+      }
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
     'refuses bad input with the field and the reason, and starts nothing',
     async () => {
       const jobsBefore = (await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length;
