@@ -83,6 +83,11 @@ export const settingsSchema = z.object({
   NOTIFY_MAX_DELAY_SECONDS: int(6 * 3600, 1, 86_400),
   /** Seconds a webhook receiver has to answer. */
   WEBHOOK_TIMEOUT_SECONDS: int(10, 1, 60),
+  /** Exported files are deleted this many days after their export completes. */
+  EXPORT_TTL_DAYS: int(7, 1, 3650),
+  /** Limits of one export: files, and bytes of file content. */
+  EXPORT_MAX_FILES: int(10_000, 1, 1_000_000),
+  EXPORT_MAX_BYTES: int(100 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -8,7 +8,8 @@ import { loadSettings } from '../lib/config.js';
 import type { Job, JobStatus } from '../lib/domain/model.js';
 import { buildDeps, QUEUE_FILE, SQLITE_FILE } from '../lib/runtime/build-deps.js';
 import type { Deps, Logger } from '../lib/runtime/deps.js';
-import { createFsObjectStore } from '../lib/adapters/fs-object-store/index.js';
+import { createFsObjectStore, type FsObjectStore } from '../lib/adapters/fs-object-store/index.js';
+import { serveSignedObject } from '../lib/adapters/fs-object-store/serve.js';
 import { silentLogger } from '../lib/runtime/logger.js';
 import { enforceRetention, type RetentionReport } from '../lib/usecases/retention.js';
 import { schedulerTick, type TickReport } from '../lib/usecases/scheduler-tick.js';
@@ -166,14 +167,24 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const workerHandler = createWorkerHandler(deps);
 
     progress('starting the API');
-    const bridge = await startHttpBridge({ handler: apiHandler, port: options.port ?? settings.PORT });
+    const objects: { store?: FsObjectStore } = {};
+    const bridge = await startHttpBridge({
+      handler: apiHandler,
+      port: options.port ?? settings.PORT,
+      // The guest script uploads and browsers download here, over loopback, through signed URLs.
+      serveOther: (req, res) =>
+        objects.store
+          ? serveSignedObject(objects.store, '/objects', req, res, Date.now())
+          : Promise.resolve(false),
+    });
     cleanups.unshift(() => bridge.close());
     // Exports land in a folder; download links point at the local API and are signed with the token.
-    deps.objectStore = createFsObjectStore({
+    objects.store = createFsObjectStore({
       root: path.join(dataDir, 'objects'),
       baseUrl: `${bridge.url}/objects`,
       secret: token,
     });
+    deps.objectStore = objects.store;
 
     const onError = (what: string) => (err: unknown) =>
       log.error(`${what} failed`, { error: err instanceof Error ? err.message : String(err) });

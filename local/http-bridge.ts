@@ -15,8 +15,21 @@ export async function startHttpBridge(options: {
   port?: number;
   host?: string;
   functionName?: string;
+  /** Answers what is not the API (the local object store's signed URLs); false passes the request on. */
+  serveOther?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
+    if (options.serveOther && req.url?.startsWith('/objects/')) {
+      options.serveOther(req, res).then(
+        (served) => {
+          if (!served && !res.headersSent) res.writeHead(404).end();
+        },
+        () => {
+          if (!res.headersSent) res.writeHead(500).end();
+        },
+      );
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let aborted = false;

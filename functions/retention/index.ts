@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
 import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
+import { expireExports } from '../../lib/usecases/export/expiry.js';
 import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
 import { timerEventSchema, type TimerEvent } from '../shared/events.js';
 import { BadEventError, fcFunction } from '../shared/middlewares.js';
@@ -33,10 +34,16 @@ export function createHandler(deps: Deps): FcFunction<RetentionReport> {
   return fcFunction(
     'retention',
     timerEventSchema,
-    (event: TimerEvent, context: FcContext) => {
+    async (event: TimerEvent, context: FcContext) => {
       const scope = parsePayload(event.payload);
       const budgetMs = (context.function?.timeout ?? 600) * 1000 * 0.8;
-      return enforceRetention(deps, deps.clock.now(), { ...scope, budgetMs, checkLockDrift: true });
+      const report = await enforceRetention(deps, deps.clock.now(), {
+        ...scope,
+        budgetMs,
+        checkLockDrift: true,
+      });
+      if (scope.instanceId === undefined) report.exportsDeleted = await expireExports(deps, deps.clock.now());
+      return report;
     },
     deps.log,
   );

@@ -17,6 +17,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'jobs', description: 'Backup (and other) jobs: status, progress, cancellation' },
   { name: 'backups', description: 'Backup points: snapshots per disk, expiry, deletion' },
   { name: 'meta', description: 'Health and this document' },
+  { name: 'exports', description: 'Export records: files exported from backups, browse, download, cancel' },
 ];
 
 const PROBLEM_RESPONSES: Record<number, { name: string; description: string }> = {

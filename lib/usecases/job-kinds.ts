@@ -1,4 +1,5 @@
 import { backupKind } from './backup/backup-kind.js';
+import { exportKind } from './export/export-kind.js';
 import type { JobKinds } from './jobs/job-kind.js';
 import { mountKind, unmountKind } from './mount/mount-kind.js';
 import { restoreKind } from './restore/restore-kind.js';
@@ -9,4 +10,5 @@ export const JOB_KINDS: JobKinds = {
   restore: restoreKind,
   mount: mountKind,
   unmount: unmountKind,
+  export: exportKind,
 };

@@ -14,6 +14,8 @@ export interface RetentionReport {
   truncated: boolean;
   /** Locked backups whose snapshots are gone or untagged in ECS (with `checkLockDrift`; lib/usecases/lock-drift.ts). */
   lockDrift: LockDrift[];
+  /** Exports whose files expired and were deleted (the full sweep only). */
+  exportsDeleted?: number;
 }
 
 export interface RetentionOptions {

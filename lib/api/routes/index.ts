@@ -9,6 +9,7 @@ import { openApiDocument } from '../openapi.js';
 import { defineRoute, type Route } from '../router.js';
 import { healthView } from '../schemas/common.js';
 import { backupRoutes } from './backups.js';
+import { exportRoutes } from './exports.js';
 import { instanceRoutes } from './instances.js';
 import { jobRoutes } from './jobs.js';
 import { planRoutes } from './plans.js';
@@ -49,4 +50,5 @@ export const routes: Route[] = [
   ...backupRoutes,
   ...recoveryRoutes,
   ...subscriptionRoutes,
+  ...exportRoutes,
 ];

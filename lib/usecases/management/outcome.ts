@@ -11,7 +11,8 @@ export type Refusal =
   /** The request names something that fails a check needing the cloud or the store (a disk not attached). */
   | { ok: false; error: 'invalid'; issues: ValidationIssue[] };
 
-export type ResourceName = 'ECS instance' | 'protected instance' | 'plan' | 'job' | 'backup' | 'subscription';
+export type ResourceName =
+  'ECS instance' | 'protected instance' | 'plan' | 'job' | 'backup' | 'subscription' | 'export';
 
 export type Outcome<T> = { ok: true; value: T } | Refusal;
 

@@ -76,6 +76,7 @@ describe('npm run build', () => {
           'index.mjs.map',
           'linux-backup.sh',
           'windows-backup.ps1',
+          'linux-export.sh',
           // The API function serves the operator console from beside its bundle.
           ...(b.name === 'api' ? ['console'] : []),
         ].sort(),

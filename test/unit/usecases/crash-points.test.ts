@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createFsObjectStore } from '../../../lib/adapters/fs-object-store/index.js';
+import { requestExport } from '../../../lib/usecases/export/requests.js';
+import { exportKeys, type ExportState } from '../../../lib/usecases/export/state.js';
 import { isTerminal } from '../../../lib/domain/job.js';
 import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
@@ -281,6 +287,42 @@ describe('crash at every point, then redelivery finishes the job', () => {
         expect(h.ecs.disks.has(st.diskId!)).toBe(false);
         const point = await h.deps.store.points.get(st.pointId!);
         expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+});
+
+describe('export at every crash point', () => {
+  it('export', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h);
+        const target = h.ecs.addInstance().instanceId;
+        const store = createFsObjectStore({
+          root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
+          baseUrl: 'http://127.0.0.1:1/objects',
+          secret: 'crash',
+        });
+        h.deps.objectStore = store;
+        h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+        const job = ok(await requestExport(h.deps, pointId, { paths: ['/etc'], targetInstanceId: target }));
+        // What the guest uploads (the fake ECS runs no script): one file and the manifest.
+        await store.put(exportKeys(job.id).blob(0), 'hello');
+        await store.put(
+          exportKeys(job.id).manifest,
+          'd\t0\t755\troot:root\t1\t-\t-\0/etc\0\0f\t5\t644\troot:root\t1\tabc\t0\0/etc/a\0\0',
+        );
+        return job.id;
+      },
+      writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const st = job.state as ExportState;
+        expect(h.ecs.createdDisks).toBe(1);
+        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
+        expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
+        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+        expect((await h.deps.objectStore!.list(exportKeys(job.id).prefix)).length).toBe(3);
       },
     });
   });
