@@ -154,7 +154,7 @@ export interface LayerRule {
   forbidden: { root: string; why: string }[];
 }
 
-/** Use cases: checked once the engine's dependency type lives beside the use cases. */
+/** Use cases: their dependency type (`Deps`) lives beside them, so they need nothing from the runtime. */
 export const USE_CASE_RULE: LayerRule = {
   root: 'lib/usecases',
   forbidden: [
@@ -166,6 +166,7 @@ export const USE_CASE_RULE: LayerRule = {
 };
 
 export const LAYER_RULES: readonly LayerRule[] = [
+  USE_CASE_RULE,
   {
     root: 'lib/adapters',
     forbidden: [

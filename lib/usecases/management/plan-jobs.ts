@@ -1,6 +1,6 @@
 import { transition } from '../../domain/job.js';
 import type { Job, Plan } from '../../domain/model.js';
-import type { Deps } from '../../runtime/deps.js';
+import type { Deps } from '../deps.js';
 import { scheduleAhead } from '../scheduler-tick.js';
 
 /**
