@@ -450,6 +450,13 @@ async function realisticRun(): Promise<Row[]> {
     const pollsPerBackup = polls / Math.max(1, completed);
     const perBackup = calls / Math.max(1, completed);
     log(`ECS calls by action: ${JSON.stringify(stats.callsByAction)}`);
+    const refused: Record<string, number> = {};
+    for (const c of await emulator.admin.calls({ since: started })) {
+      if (!c.ok)
+        refused[`${c.action} ${c.code ?? c.status}`] =
+          (refused[`${c.action} ${c.code ?? c.status}`] ?? 0) + 1;
+    }
+    log(`ECS calls refused: ${JSON.stringify(refused)}`);
     log(
       `completed ${completed}/${REALISTIC_JOBS} (failed ${failed}, idle=${idle}) in ${((Date.now() - started) / 1000).toFixed(0)} s wall; ` +
         `peak ${peak} in flight; mean job ${meanSimulatedS.toFixed(0)} s simulated; ${pollsPerBackup.toFixed(1)} polls per backup ` +

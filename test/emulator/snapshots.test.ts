@@ -378,4 +378,27 @@ describe('ECS emulator: snapshots and snapshot groups through the official SDK',
     expect(failed).toMatchObject({ progress: '30%', available: false });
     await h.emu.admin.setSnapshotSpeed({ baseMs: 300 });
   });
+
+  it('runs snapshot durations on an accelerated clock: 60-120 s simulated complete in 0.3-0.6 s at x200', async () => {
+    await h.emu.admin.setSnapshotSpeed({ bytesPerSec: 0, baseMs: 60_000, spreadMs: 60_000, timeScale: 200 });
+    try {
+      const started = Date.now();
+      const created = await h.ecs.createSnapshotGroup(
+        new Ecs.CreateSnapshotGroupRequest({ regionId: REGION, instanceId: 'i-demowin01' }),
+      );
+      const id = created.body?.snapshotGroupId as string;
+      expect(await groupStatus(id)).toBe('progressing');
+      await waitFor(async () => ((await groupStatus(id)) === 'accomplished' ? true : undefined), 10_000);
+      // At most 120 s / 200 = 0.6 s; at least 60 s / 200 = 0.3 s.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      await expect(h.emu.admin.setSnapshotSpeed({ timeScale: 0 })).rejects.toThrow(/timeScale/);
+    } finally {
+      await h.emu.admin.setSnapshotSpeed({
+        bytesPerSec: 4 * 1024 ** 3,
+        baseMs: 300,
+        spreadMs: 0,
+        timeScale: 1,
+      });
+    }
+  });
 });

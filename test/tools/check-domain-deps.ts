@@ -154,7 +154,7 @@ export interface LayerRule {
   forbidden: { root: string; why: string }[];
 }
 
-/** Use cases reach the world only through ports and the dependencies they are given. */
+/** Use cases: their dependency type (`Deps`) lives beside them, so they need nothing from the runtime. */
 export const USE_CASE_RULE: LayerRule = {
   root: 'lib/usecases',
   forbidden: [

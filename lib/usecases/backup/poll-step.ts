@@ -3,6 +3,7 @@ import type { EcsSnapshot } from '../../ports/ecs.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
 import { next, pollSeconds, waitFor, withState } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
+import { isOurs } from './ownership.js';
 import { backupState, type BackupJobState } from './state.js';
 
 /** ECS lists a new resource shortly after creating it; this many empty polls mean it is really gone. */
@@ -10,7 +11,7 @@ const MAX_MISSING_POLLS = 5;
 
 export type Observed =
   | { state: 'done' }
-  | { state: 'progress'; percent: number; members: string[] }
+  | { state: 'progress'; percent: number; members: string[]; ours: boolean }
   | { state: 'failed'; reason: string }
   | { state: 'missing' };
 
@@ -28,6 +29,7 @@ export async function observeGroup(ctx: StepContext, groupId: string, maxAgeMs?:
     state: 'progress',
     percent: average(group.snapshots.map((s) => s.progress)),
     members: group.snapshots.map((s) => s.snapshotId),
+    ours: isOurs(group.tags),
   };
 }
 
@@ -86,7 +88,10 @@ async function pollGroup(ctx: StepContext, job: Job, groupId: string): Promise<S
   const fields: Partial<BackupJobState> = { missingPolls: 0 };
   if (seen.members.length > 0 && !backupState(job).groupSnapshotIds?.length) {
     fields.groupSnapshotIds = seen.members;
+    fields.groupOurs = seen.ours;
     for (const id of seen.members) ctx.readers.snapshots.watch(id);
+    // Its members answer from now on: refreshing the group on the side of other reads would be waste.
+    ctx.readers.groups.unwatch(groupId);
   }
   return waitFor(ctx, job, pollSeconds(ctx), { progress, state: withState<BackupJobState>(job, fields) });
 }

@@ -64,11 +64,19 @@ export async function recordBackupPoint(
   const disks = new Map((st.disks ?? []).map((d) => [d.diskId, d]));
   let snapshots: PointSnapshot[];
   let ours: boolean;
-  if (st.snapshotGroupId) {
-    // A group's members and tags never change after it is created, so any observation of it will do
-    // (the poll step stopped reading the group itself once it knew the members).
-    const cached = await readers.groups.get(st.snapshotGroupId, Number.POSITIVE_INFINITY);
-    const group = cached?.snapshots.length ? cached : await readers.groups.get(st.snapshotGroupId, 0);
+  const members = st.groupSnapshotIds ?? [];
+  const seenMembers =
+    st.snapshotGroupId && members.length > 0 && st.groupOurs !== undefined
+      ? await Promise.all(members.map((sid) => readers.snapshots.get(sid)))
+      : [];
+  if (seenMembers.length > 0 && seenMembers.every((s) => s)) {
+    // The poll step read the members a moment ago (cached): no need to read the group again.
+    snapshots = seenMembers.map((s) =>
+      snapshotEntry(disks.get(s!.sourceDiskId), s!.sourceDiskId, s!, s!.snapshotId),
+    );
+    ours = st.groupOurs!;
+  } else if (st.snapshotGroupId) {
+    const group = await readers.groups.get(st.snapshotGroupId);
     if (!group)
       return { error: `snapshot group ${st.snapshotGroupId} is gone from ECS; run the backup again` };
     snapshots = group.snapshots.map((s) =>

@@ -33,6 +33,8 @@ export interface BackupJobState extends EngineState {
   snapshotGroupId?: string;
   /** The group's member snapshots, learned at its first poll: later polls read them in batches of 100. */
   groupSnapshotIds?: string[];
+  /** Whether the group carried our tags at that poll (tags of a group are set when it is created). */
+  groupOurs?: boolean;
   /** Per-disk snapshots: disk id -> snapshot id. */
   snapshots?: Record<string, string>;
   /** Per-disk snapshots that could not be taken: disk id -> reason. */

@@ -202,6 +202,8 @@ describe('layer rules', () => {
     ['lib/adapters/ecs/adapter.ts', "import { x } from '../../../local/cloud.js';", 'local/'],
     ['lib/adapters/ecs/adapter.ts', "import { x } from '../../../functions/api/index.js';", 'functions/'],
     ['functions/api/index.ts', "import { x } from '../../lib/adapters/mns/codec.js';", 'lib/adapters/'],
+    ['lib/usecases/retention.ts', "import type { Deps } from '../runtime/deps.js';", 'lib/runtime/'],
+    ['lib/usecases/jobs/engine.ts', "import { x } from '../../adapters/system.js';", 'lib/adapters/'],
   ])('refuses %s importing %s', (path, text, forbidden) => {
     const found = findLayerViolations([file(path, `\n${text}`)]);
     expect(found).toHaveLength(1);

@@ -70,6 +70,8 @@ describe('backup job (worker)', () => {
     for (const j of jobs) expect((await jobOf(h, j.id)).status).toBe('COMPLETE');
     expect(h.ecs.totalCalls() / jobs.length).toBeLessThanOrEqual(3);
     expect(h.ecs.calls.describeSnapshots ?? 0).toBeGreaterThan(0);
+    // Each group is read once, 10 a call, to learn its members; the record step reads none again.
+    expect(h.ecs.calls.describeSnapshotGroups ?? 0).toBeLessThanOrEqual(jobs.length / 10);
     const points = await h.deps.store.points.list({}, { limit: 200 });
     expect(points.items).toHaveLength(150);
     for (const p of points.items) expect(p.snapshots.length).toBeGreaterThan(0);
