@@ -80,6 +80,22 @@ beforeEach(async () => {
   });
   expect(sub.status).toBe(201);
   subscriptionId = sub.body.id;
+  // Exports: a finished one to delete, a running one to cancel.
+  const exportParams = { backupId: POINT, diskId: POINT_DISKS[0], targetInstanceId: FREE, paths: ['/etc'] };
+  await h.store.jobs.create(
+    aJob({ id: 'export-prop-done', type: 'export', instanceId: FREE, params: exportParams }),
+  );
+  await h.store.jobs.create(
+    aJob({
+      id: 'export-prop-running',
+      type: 'export',
+      instanceId: FREE,
+      status: 'RUNNING',
+      step: 'wait-guest',
+      finishedAt: null,
+      params: exportParams,
+    }),
+  );
 }, 60_000);
 afterEach(async () => h?.close());
 
@@ -312,6 +328,29 @@ const mountBody = either(
   ),
 );
 
+const exportBody = either(
+  fc.record(
+    {
+      diskId: diskOfPoint,
+      paths: fc.oneof(
+        fc.array(fc.oneof(text, fc.constantFrom('/etc', 'etc', '/a/../b', 'C:\\x')), { maxLength: 4 }),
+        anyJson,
+      ),
+      targetInstanceId: fc.oneof(instanceId, anyJson),
+      extra: anyJson,
+    },
+    { requiredKeys: [] },
+  ),
+  fc.record(
+    {
+      diskId: fc.constantFrom(...POINT_DISKS, 'd-nosuch001'),
+      paths: fc.array(fc.constantFrom('/etc', '/var/www', '/srv/data.txt'), { minLength: 1, maxLength: 3 }),
+      targetInstanceId: validInstance,
+    },
+    { requiredKeys: ['paths'] },
+  ),
+);
+
 /** DELETE takes no body: its input is the query string. */
 const deleteQuery = fc.dictionary(
   fc.oneof(fc.constantFrom('confirm', 'force', 'cursor', 'limit'), fc.string({ maxLength: 10 })),
@@ -441,6 +480,9 @@ const CASES: Record<string, { input: fc.Arbitrary<Input>; params: () => Record<s
   unmount: { input: withBody(emptyish), params: () => ({ jobId: MOUNT_JOB }) },
   createSubscription: { input: withBody(subscriptionBody), params: () => ({}) },
   deleteSubscription: { input: withQuery, params: () => ({ subscriptionId }) },
+  exportBackup: { input: withBody(exportBody), params: () => ({ backupId: POINT }) },
+  cancelExport: { input: withBody(emptyish), params: () => ({ exportId: 'export-prop-running' }) },
+  deleteExport: { input: withQuery, params: () => ({ exportId: 'export-prop-done' }) },
 };
 
 /** Every operation of the document that can change state. */
@@ -454,7 +496,7 @@ const WRITE_OPERATIONS = Object.entries(
 
 describe(`${RUNS} random inputs per write route: never a 5xx, a refusal changes nothing`, () => {
   it('covers every write operation of the OpenAPI document', () => {
-    expect(WRITE_OPERATIONS.length).toBeGreaterThanOrEqual(17);
+    expect(WRITE_OPERATIONS).toHaveLength(20);
     expect(WRITE_OPERATIONS.map((o) => o.operationId).sort()).toEqual(Object.keys(CASES).sort());
   });
 
