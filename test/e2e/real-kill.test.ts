@@ -159,7 +159,7 @@ describe('a real kill of the engine, again and again, mid-work', { timeout: 420_
       created.push({ id, type: p });
       return id;
     };
-    const ended = async (ids: string[], timeoutMs = 120_000) => {
+    const ended = async (ids: string[], timeoutMs = 240_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const jobs = await Promise.all(ids.map((id) => call<JobView>('GET', `/jobs/${id}`)));
