@@ -166,7 +166,11 @@ describe('a real kill of the engine, again and again, mid-work', { timeout: 420_
         if (jobs.every((j) => TERMINAL.includes(j.body.status as (typeof TERMINAL)[number])))
           return jobs.map((j) => j.body);
         if (Date.now() > deadline)
-          throw new Error(`jobs not ended: ${JSON.stringify(jobs.map((j) => j.body.status))}`);
+          throw new Error(
+            `jobs not ended: ${JSON.stringify(jobs.map((j) => j.body.status))}\n` +
+              `${JSON.stringify(jobs.filter((j) => !TERMINAL.includes(j.body.status as (typeof TERMINAL)[number])).map((j) => j.body))}\n` +
+              `kills: ${JSON.stringify(kills)}\nengine output:\n${engine!.output().slice(-4000)}`,
+          );
         await sleep(250);
       }
     };

@@ -40,7 +40,7 @@ export async function handleJobMessage(
   }
   const deliveries = Math.max(receiveCount, (message.attempt ?? 0) + 1);
   try {
-    return await advance(deps, kinds, message);
+    return await advance(deps, kinds, message, receiveCount);
   } catch (err) {
     if (err instanceof LostRace) {
       return { kind: 'ignored', jobId: message.jobId, why: 'another delivery advanced the job' };
@@ -80,7 +80,12 @@ async function runOne(ctx: StepContext, kind: JobKind, job: Job): Promise<StepRe
   }
 }
 
-async function advance(deps: Deps, kinds: JobKinds, message: JobMessageBody): Promise<JobMessageOutcome> {
+async function advance(
+  deps: Deps,
+  kinds: JobKinds,
+  message: JobMessageBody,
+  receiveCount: number,
+): Promise<JobMessageOutcome> {
   const job = await deps.store.jobs.get(message.jobId);
   if (!job) {
     await deps.deadLetterQueue.send(encodeJobMessageBody(message));
@@ -92,8 +97,10 @@ async function advance(deps: Deps, kinds: JobKinds, message: JobMessageBody): Pr
     await raiseJobEvent(deps, job);
     return { kind: 'ignored', jobId: job.id, why: `job is ${job.status}` };
   }
-  // A message from an older version is a duplicate of a chain that moved on; its successor is in the queue.
-  if (message.seq !== undefined && message.seq !== job.version && !stalled(deps, job)) {
+  // A message from an older version, delivered for the first time, is a duplicate of a chain that
+  // moved on: its successor is in the queue. Delivered again, it is the message of a delivery that
+  // died (or failed) after writing the job and possibly before sending the successor: it carries on.
+  if (message.seq !== undefined && message.seq !== job.version && receiveCount <= 1 && !stalled(deps, job)) {
     return { kind: 'ignored', jobId: job.id, why: 'stale message' };
   }
   const kind = kindOf(kinds, job);

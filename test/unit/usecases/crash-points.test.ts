@@ -64,7 +64,7 @@ async function run(
     points.push(p);
     if (crashAt !== null && points.length === crashAt) {
       crashed = p;
-      throw new Error(`worker killed at ${label(p)}`);
+      local.kill(label(p));
     }
   };
   local.deps.hooks = {
@@ -98,6 +98,7 @@ async function crashEverywhere(scenario: Scenario): Promise<void> {
   for (let n = 1; n <= dry.points.length; n += 1) {
     const r = await run(scenario, n);
     expect(r.crashed, `run ${n} crashed`).not.toBeNull();
+    expect(r.h.kills, `run ${n}: the worker process died once`).toBe(1);
     reached.push(label(r.crashed!));
     await scenario.check(r.h, r.job);
     await closeHarness();

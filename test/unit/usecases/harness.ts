@@ -26,6 +26,15 @@ export interface Harness<E extends Ecs = FakeEcs> {
   queue: Queue;
   dlq: Queue;
   outcomes: JobMessageOutcome[];
+  /**
+   * Kills the worker process here: throws, and from now on every store, queue and ECS call of the
+   * delivery in progress fails without effect, as nothing runs in a dead process. Its message is
+   * neither deleted nor sent again: the queue delivers it again (receive count + 1), as it does
+   * when a new process releases a dead one's messages.
+   */
+  kill(why: string): never;
+  /** Kills that happened (each revived before the next delivery). */
+  kills: number;
   /** Delivers messages (advancing the clock to the next delayed one) until `done` or the budget ends. */
   drain(options?: {
     until?: () => Promise<boolean>;
@@ -59,11 +68,13 @@ export function engineHarness<E extends Ecs>(ecs: E, settings: Record<string, st
     { visibilityTimeoutSeconds: 30, maxReceiveCount: 1000 },
     clock,
   );
+  let dead = false;
+  const living = <T extends object>(target: T): T => whileAlive(target, () => dead);
   const deps: Deps = {
-    store,
-    jobQueue: queue,
-    deadLetterQueue: dlq,
-    ecs,
+    store: living(store),
+    jobQueue: living(queue),
+    deadLetterQueue: living(dlq),
+    ecs: living(ecs),
     clock,
     ids: new SequentialIds(),
     settings: resolved,
@@ -71,13 +82,19 @@ export function engineHarness<E extends Ecs>(ecs: E, settings: Record<string, st
   };
   const outcomes: JobMessageOutcome[] = [];
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  return {
+  const h: Harness<E> = {
     deps,
     ecs,
     clock,
     queue,
     dlq,
     outcomes,
+    kills: 0,
+    kill(why) {
+      dead = true;
+      h.kills += 1;
+      throw new Error(`worker process killed: ${why}`);
+    },
     async drain(options = {}) {
       const maxSteps = options.maxSteps ?? 2000;
       let idleSeconds = 0;
@@ -95,12 +112,20 @@ export function engineHarness<E extends Ecs>(ecs: E, settings: Record<string, st
         idleSeconds = 0;
         for (const m of messages) {
           const deliveries = options.deliverTwice ? 2 : 1;
-          for (let d = 0; d < deliveries; d += 1) {
+          let killed = false;
+          for (let d = 0; d < deliveries && !killed; d += 1) {
             try {
               outcomes.push(await handleJobMessage(deps, JOB_KINDS, m.body, m.receiveCount));
             } catch {
-              await retryJobMessageLater(deps, m.body, m.receiveCount);
+              if (!dead) await retryJobMessageLater(deps, m.body, m.receiveCount);
             }
+            killed = dead;
+          }
+          if (killed) {
+            // A new process starts: the dead one's message comes back as it was.
+            dead = false;
+            await queue.changeVisibility(m.receiptHandle, 1);
+            continue;
           }
           await queue.delete(m.receiptHandle).catch(() => undefined);
         }
@@ -113,6 +138,7 @@ export function engineHarness<E extends Ecs>(ecs: E, settings: Record<string, st
       await store.close();
     },
   };
+  return h;
 }
 
 export const crashConsistency: ConsistencyOptions = {
@@ -165,4 +191,32 @@ export async function jobOf(h: Pick<Harness<Ecs>, 'deps'>, id: string): Promise<
   const job = await h.deps.store.jobs.get(id);
   if (!job) throw new Error(`no job ${id}`);
   return job;
+}
+
+/**
+ * `target` with every method (nested objects included) refusing to run once `isDead()`: what a
+ * killed process's in-flight code can still "do" after the kill is nothing.
+ */
+function whileAlive<T extends object>(target: T, isDead: () => boolean): T {
+  const wrapped = new WeakMap<object, unknown>();
+  const wrap = <O extends object>(obj: O): O => {
+    const known = wrapped.get(obj);
+    if (known) return known as O;
+    const proxy = new Proxy(obj, {
+      get(t, prop) {
+        const value: unknown = Reflect.get(t, prop, t);
+        if (typeof value === 'function') {
+          return (...args: unknown[]) => {
+            if (isDead()) throw new Error('the worker process is dead');
+            return (value as (...a: unknown[]) => unknown).apply(t, args);
+          };
+        }
+        if (value !== null && typeof value === 'object' && !(value instanceof Date)) return wrap(value);
+        return value;
+      },
+    });
+    wrapped.set(obj, proxy);
+    return proxy;
+  };
+  return wrap(target);
 }
