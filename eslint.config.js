@@ -45,7 +45,7 @@ export default tseslint.config(
   },
   {
     // The operator console runs in the browser: its globals, and the operator's clock is the right one.
-    files: ['console/**'],
+    files: ['lib/console/**'],
     languageOptions: {
       globals: {
         window: 'readonly',

@@ -25,7 +25,7 @@ export async function buildConsole(outDir: string): Promise<BuiltConsole> {
   mkdirSync(outDir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: REPO,
-    entryPoints: { main: path.join(REPO, 'console', 'src', 'main.tsx') },
+    entryPoints: { main: path.join(REPO, 'lib', 'console', 'main.tsx') },
     outdir: path.join(outDir, 'assets'),
     entryNames: '[name]-[hash]',
     bundle: true,

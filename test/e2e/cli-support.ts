@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(root, 'bin/ecs-backup.js');
+export const BIN = path.join(root, 'lib/cli/bin.js');
 
 export interface Run {
   code: number | null;

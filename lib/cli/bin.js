@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Runs cli/main.ts with no build step after `npm ci`: the sources are bundled by esbuild into
-// node_modules/.cache/ecs-backup/ on first use, and again whenever a file under cli/ (or
+// Runs lib/cli/main.ts with no build step after `npm ci`: the sources are bundled by esbuild into
+// node_modules/.cache/ecs-backup/ on first use, and again whenever a file under lib/cli/ (or
 // package.json) is newer than the bundle. A prebuilt bundle starts with a quarter of the CPU of
 // loading the TypeScript through a loader on every command, which scripts calling it in a loop feel.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bundle = path.join(root, 'node_modules', '.cache', 'ecs-backup', 'cli.mjs');
 
 function newestSource(dir) {
@@ -21,7 +21,7 @@ function newestSource(dir) {
 
 const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
 const sources = Math.max(
-  newestSource(path.join(root, 'cli')),
+  newestSource(path.join(root, 'lib', 'cli')),
   fs.statSync(path.join(root, 'package.json')).mtimeMs,
 );
 if (built < sources) {
@@ -29,7 +29,7 @@ if (built < sources) {
   // Built beside the bundle and renamed, so commands started at the same time never load half a file.
   const partial = `${bundle}.${process.pid}.tmp`;
   await build({
-    entryPoints: [path.join(root, 'cli', 'main.ts')],
+    entryPoints: [path.join(root, 'lib', 'cli', 'main.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -13,7 +13,7 @@ import { registerPlans } from './commands/plans.js';
 import { SHELLS } from './completion.js';
 import { lastExitCode } from './context.js';
 import { CliError, EXIT } from './errors.js';
-import pkg from '../package.json' with { type: 'json' };
+import pkg from '../../package.json' with { type: 'json' };
 
 export function buildProgram(): Command {
   const program = new Command('ecs-backup')
