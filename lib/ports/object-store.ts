@@ -2,6 +2,12 @@ import type { Readable } from 'node:stream';
 
 export type SignedMethod = 'GET' | 'PUT';
 
+/** What a signed download answers besides the bytes. */
+export interface SignedUrlOptions {
+  /** The whole `Content-Disposition` header the download carries (a file name for the browser). */
+  contentDisposition?: string;
+}
+
 export interface ObjectListing {
   key: string;
   size: number;
@@ -32,5 +38,10 @@ export interface ObjectStore {
    * A URL that reads (`GET`) or writes (`PUT`) the object until `expiresAt` (epoch ms): how a guest
    * uploads without holding any credential, and how a download skips the API.
    */
-  signedUrl(key: string, expiresAt: number, method?: SignedMethod): Promise<string>;
+  signedUrl(
+    key: string,
+    expiresAt: number,
+    method?: SignedMethod,
+    options?: SignedUrlOptions,
+  ): Promise<string>;
 }

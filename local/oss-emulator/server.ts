@@ -130,7 +130,12 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     if (method === 'GET' || method === 'HEAD') {
       const obj = bucket.objects.get(objectKey);
       if (!obj) throw new OssFault('NoSuchKey', 404, 'The specified key does not exist.');
-      res.writeHead(200, objectHeaders(obj));
+      // A signed URL may set response headers through its (signed) response-* parameters.
+      const disposition = query.get('response-content-disposition');
+      res.writeHead(200, {
+        ...objectHeaders(obj),
+        ...(disposition ? { 'content-disposition': disposition } : {}),
+      });
       res.end(method === 'GET' ? obj.body : undefined);
       return;
     }

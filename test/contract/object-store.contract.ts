@@ -116,6 +116,23 @@ export function objectStoreContract(name: string, setup: () => Promise<ObjectSto
       expect((await store.get('c/signed/read.bin'))!.length).toBe(4);
     });
 
+    it('answers a signed download with the Content-Disposition it was signed with, and only that one', async () => {
+      await store.put('c/disposition/blob', 'named');
+      const disposition = `attachment; filename="a_b.txt"; filename*=UTF-8''a%C3%BCb.txt`;
+      const url = await store.signedUrl('c/disposition/blob', Date.now() + 60_000, 'GET', {
+        contentDisposition: disposition,
+      });
+      const answer = await fetch(url);
+      expect([answer.status, answer.headers.get('content-disposition')]).toEqual([200, disposition]);
+      expect(await answer.text()).toBe('named');
+      const renamed = new URL(url);
+      for (const name of ['disposition', 'response-content-disposition']) {
+        if (renamed.searchParams.has(name)) renamed.searchParams.set(name, 'attachment; filename="evil.exe"');
+      }
+      expect(renamed.toString()).not.toBe(url);
+      expect((await fetch(renamed)).status).toBe(403);
+    });
+
     it('refuses a signed URL after it expires', async () => {
       await store.put('c/expired/a', 'x');
       const url = await store.signedUrl('c/expired/a', Date.now() + 1_000);

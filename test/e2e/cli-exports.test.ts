@@ -51,6 +51,13 @@ function serve(seen: Seen[]): http.Server {
         });
         return res.end(FILE);
       }
+      if (url.pathname === '/signed/ex-1.tar.gz') {
+        res.writeHead(200, {
+          'content-length': ARCHIVE.length,
+          'content-disposition': `attachment; filename="ex-1.tar.gz"; filename*=UTF-8''ex-1.tar.gz`,
+        });
+        return res.end(ARCHIVE);
+      }
       if (req.headers.authorization !== `Bearer ${TOKEN}`)
         return send(401, { title: 'Unauthorized', status: 401 });
       const route = `${req.method} ${url.pathname}`;
@@ -74,11 +81,9 @@ function serve(seen: Seen[]): http.Server {
           res.writeHead(302, { location: '/signed/index.html' });
           return res.end();
         }
-        res.writeHead(200, {
-          'content-length': ARCHIVE.length,
-          'content-disposition': 'attachment; filename="ex-1.tar.gz"',
-        });
-        return res.end(ARCHIVE);
+        // The whole export, like a file, is a redirect to a signed URL of the archive.
+        res.writeHead(302, { location: '/signed/ex-1.tar.gz' });
+        return res.end();
       }
       if (route === 'POST /api/v1/exports/ex-1/cancel') {
         canceled = true;

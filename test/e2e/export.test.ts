@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupPoint } from '../../lib/domain/model.js';
 import {
@@ -97,6 +101,39 @@ describe('export', () => {
         const bytes = Buffer.from(await (await fetch(answer.headers.get('location')!)).arrayBuffer());
         expect([rel, sha(bytes)]).toEqual([rel, sha(content)]);
       }
+      // The whole export: one tar.gz that GNU tar unpacks to the exported tree, byte for byte.
+      const whole = await raw(`/exports/${id}/download`);
+      expect(whole.status).toBe(302);
+      const archive = await fetch(whole.headers.get('location')!);
+      expect(archive.headers.get('content-disposition')).toBe(
+        `attachment; filename="export-${id}.tar.gz"; filename*=UTF-8''export-${id}.tar.gz`,
+      );
+      const bytes = Buffer.from(await archive.arrayBuffer());
+      expect(Number(archive.headers.get('content-length'))).toBe(bytes.length);
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-archive-'));
+      try {
+        fs.writeFileSync(path.join(out, 'all.tar.gz'), bytes);
+        fs.mkdirSync(path.join(out, 'x'));
+        execFileSync('tar', ['-xzf', path.join(out, 'all.tar.gz'), '-C', path.join(out, 'x')]);
+        const files = (fs.readdirSync(path.join(out, 'x'), { recursive: true }) as string[])
+          .filter((f) => fs.statSync(path.join(out, 'x', f)).isFile())
+          .sort();
+        expect(files).toEqual(want.map(([rel]) => rel).sort());
+        for (const [rel, content] of want) {
+          expect([rel, sha(fs.readFileSync(path.join(out, 'x', rel)))]).toEqual([rel, sha(content)]);
+        }
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+      // Made once: a second request hands out the same archive, here as a link for a browser.
+      const link = await cloud.api.get<{ url: string; filename: string; expiresAt: string }>(
+        `/exports/${id}/download?as=link`,
+      );
+      expect([link.status, link.body.filename]).toEqual([200, `export-${id}.tar.gz`]);
+      expect(Date.parse(link.body.expiresAt)).toBeGreaterThan(Date.now());
+      const again = await fetch(link.body.url);
+      expect(sha(Buffer.from(await again.arrayBuffer()))).toBe(sha(bytes));
+
       expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
       const listed = await cloud.api.get<{ items: { id: string }[] }>(`/exports?instanceId=${instanceId}`);
       expect(listed.body.items.map((e) => e.id)).toContain(id);
@@ -104,6 +141,8 @@ describe('export', () => {
       const deleted = await cloud.api.del<{ deletedAt: string }>(`/exports/${id}`);
       expect(deleted.status).toBe(200);
       expect((await raw(`/exports/${id}/download?path=/etc/hostname`)).status).toBe(409);
+      expect((await raw(`/exports/${id}/download`)).status).toBe(409);
+      expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
     },
     E2E_TIMEOUT_MS,
   );

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore, OpenedObject, SignedMethod } from '../../ports/object-store.js';
+import type { ObjectStore, OpenedObject, SignedMethod, SignedUrlOptions } from '../../ports/object-store.js';
 
 export interface FsObjectStoreOptions {
   /** Folder holding the objects (created when missing). */
@@ -210,16 +210,27 @@ export class FsObjectStore implements ObjectStore {
     return aborted;
   }
 
-  private sign(key: string, expiresAt: number, method: SignedMethod): string {
-    return createHmac('sha256', this.secret).update(`${method}\n${key}\n${expiresAt}`).digest('base64url');
+  /** The disposition is signed too (as OSS signs `response-content-disposition`): a link cannot be renamed. */
+  private sign(key: string, expiresAt: number, method: SignedMethod, disposition = ''): string {
+    return createHmac('sha256', this.secret)
+      .update(`${method}\n${key}\n${expiresAt}${disposition ? `\n${disposition}` : ''}`)
+      .digest('base64url');
   }
 
-  async signedUrl(key: string, expiresAt: number, method: SignedMethod = 'GET'): Promise<string> {
+  async signedUrl(
+    key: string,
+    expiresAt: number,
+    method: SignedMethod = 'GET',
+    options: SignedUrlOptions = {},
+  ): Promise<string> {
     checkKey(key);
     const encoded = key.split('/').map(encodeURIComponent).join('/');
     const base = this.options.baseUrl.replace(/\/+$/, '');
     const expires = Math.floor(expiresAt);
-    return `${base}/${encoded}?expires=${expires}&signature=${this.sign(key, expires, method)}`;
+    const disposition = options.contentDisposition ?? '';
+    const signature = this.sign(key, expires, method, disposition);
+    const extra = disposition ? `&disposition=${encodeURIComponent(disposition)}` : '';
+    return `${base}/${encoded}?expires=${expires}${extra}&signature=${signature}`;
   }
 
   /** For whoever serves signed URLs: true when the signature matches and `now` is before the expiry. */
@@ -229,9 +240,10 @@ export class FsObjectStore implements ObjectStore {
     signature: string,
     now: number,
     method: SignedMethod = 'GET',
+    disposition = '',
   ): boolean {
     if (!Number.isFinite(expiresAt) || now >= expiresAt) return false;
-    const expected = Buffer.from(this.sign(key, expiresAt, method));
+    const expected = Buffer.from(this.sign(key, expiresAt, method, disposition));
     const given = Buffer.from(signature);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }

@@ -30,7 +30,8 @@ export async function serveSignedObject(
     return fail(400, 'malformed object path');
   }
   const expires = Number(url.searchParams.get('expires'));
-  if (!store.verify(key, expires, url.searchParams.get('signature') ?? '', now, method)) {
+  const disposition = url.searchParams.get('disposition') ?? '';
+  if (!store.verify(key, expires, url.searchParams.get('signature') ?? '', now, method, disposition)) {
     return fail(403, 'the link is invalid or has expired');
   }
   try {
@@ -46,6 +47,7 @@ export async function serveSignedObject(
       'content-type': opened.contentType,
       'content-length': opened.size,
       etag: opened.etag,
+      ...(disposition ? { 'content-disposition': disposition } : {}),
     });
     opened.body.pipe(res);
     return true;

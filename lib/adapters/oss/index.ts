@@ -1,7 +1,13 @@
 import OSS from 'ali-oss';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../ports/clock.js';
-import type { ObjectListing, ObjectStore, OpenedObject, SignedMethod } from '../../ports/object-store.js';
+import type {
+  ObjectListing,
+  ObjectStore,
+  OpenedObject,
+  SignedMethod,
+  SignedUrlOptions,
+} from '../../ports/object-store.js';
 
 export interface OssObjectStoreOptions {
   bucket: string;
@@ -144,9 +150,17 @@ export class OssObjectStore implements ObjectStore {
     return (uploads ?? []).length;
   }
 
-  async signedUrl(key: string, expiresAt: number, method: SignedMethod = 'GET'): Promise<string> {
+  async signedUrl(
+    key: string,
+    expiresAt: number,
+    method: SignedMethod = 'GET',
+    options: SignedUrlOptions = {},
+  ): Promise<string> {
     const expires = Math.max(1, Math.ceil((expiresAt - this.clock.now()) / 1000));
-    return this.client.signatureUrl(key, { expires, method });
+    const response = options.contentDisposition
+      ? { response: { 'content-disposition': options.contentDisposition } }
+      : {};
+    return this.client.signatureUrl(key, { expires, method, ...response });
   }
 }
 

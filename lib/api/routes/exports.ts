@@ -13,9 +13,11 @@ import {
   listExports,
   requestExport,
 } from '../../usecases/export/requests.js';
+import { downloadArchive } from '../../usecases/export/archive.js';
 import { cancelJob } from '../../usecases/management/jobs.js';
 import { API_PREFIX, ok, stripUndefined } from '../answers.js';
 import { boundPage } from '../cursor.js';
+import type { ApiResponse } from '../http.js';
 import { unwrap } from '../outcomes.js';
 import { defineRoute, type Route } from '../router.js';
 import { backupPathSchema } from '../schemas/backups.js';
@@ -28,6 +30,7 @@ import {
   exportPathSchema,
   exportQuerySchema,
   exportStarted,
+  downloadLink,
   exportView,
 } from '../schemas/exports.js';
 import { toJobView, toPageView } from '../views.js';
@@ -152,30 +155,41 @@ export const exportRoutes: Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/exports/{exportId}/download`,
     operationId: 'downloadExport',
-    summary: 'Download one exported file (302 to a signed URL good for 15 minutes)',
+    summary:
+      'Download one exported file, or the whole export as one tar.gz (302 to a signed URL good for 15 minutes)',
+    description:
+      'With `path`: that file. Without: every exported entry (files, directories, symlinks, with names, modes and times) in one tar.gz (pax format), streamed from the exported objects into the store on the first request. Either way the signed URL answers with `Content-Disposition`, `Content-Length` and an `ETag`.',
     tag: 'exports',
     params: exportPathSchema,
     query: exportDownloadQuerySchema,
     responses: {
-      200: { description: 'Without `path`: the whole export as one tar.gz (not served yet: answered 409)' },
+      200: {
+        description: 'With `as=link`: the signed URL, its expiry and the file name',
+        schema: downloadLink,
+      },
       302: {
-        description: 'With `path`: a redirect to a signed URL of the file',
+        description: 'A redirect to a signed URL of the file or of the archive',
         headers: { location: 'The signed URL' },
       },
     },
     problems: [404, 409],
-    handle: async ({ params, query }, { deps }) => {
-      if (query.path === undefined) {
-        unwrap({
-          ok: false,
-          error: 'conflict',
-          detail: 'the whole-export archive is not available yet: download files one by one',
-        } as const);
+    handle: async ({ params, query }, { deps }): Promise<ApiResponse> => {
+      const link =
+        query.path === undefined
+          ? unwrap(await downloadArchive(deps, params.exportId))
+          : unwrap(await downloadFile(deps, params.exportId, query.path.replace(/\\/g, '/')));
+      if (query.as === 'link') {
+        return ok({
+          url: link.url,
+          expiresAt: new Date(link.expiresAt).toISOString(),
+          filename: link.filename,
+        });
       }
-      const { url, entry } = unwrap(
-        await downloadFile(deps, params.exportId, query.path!.replace(/\\/g, '/')),
-      );
-      return { status: 302, body: undefined, headers: { location: url, etag: `"${entry.sha256 ?? ''}"` } };
+      return {
+        status: 302,
+        body: undefined,
+        headers: { location: link.url, ...(link.etag ? { etag: link.etag } : {}) },
+      };
     },
   }),
   defineRoute({

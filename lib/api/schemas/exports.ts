@@ -59,7 +59,18 @@ export const exportDownloadQuerySchema = z.strictObject({
     .max(MAX_PATH_LENGTH)
     .optional()
     .describe('One file; absent: the whole export as tar.gz'),
+  as: z
+    .enum(['redirect', 'link'])
+    .optional()
+    .describe(
+      '`redirect` (default): 302 to the signed URL; `link`: 200 with the URL, for a client that cannot follow a redirect to another origin (a browser holding a bearer token)',
+    ),
 });
+
+export const downloadLink = named(
+  z.object({ url: z.string(), expiresAt: isoTime, filename: z.string() }),
+  'DownloadLink',
+);
 
 export const exportView = named(
   z.object({

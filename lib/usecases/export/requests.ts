@@ -1,4 +1,10 @@
-import { checkExportPaths, ExportTree, parseManifest, type ExportEntry } from '../../domain/export.js';
+import {
+  checkExportPaths,
+  ExportTree,
+  nameOf,
+  parseManifest,
+  type ExportEntry,
+} from '../../domain/export.js';
 import { isTerminal, newJob } from '../../domain/job.js';
 import type { Job } from '../../domain/model.js';
 import type { Page, PageRequest } from '../../ports/store.js';
@@ -6,6 +12,7 @@ import type { Deps } from '../deps.js';
 import { enqueueJob } from '../enqueue-job.js';
 import { conflict, invalid, notFound, ok, type Outcome } from '../management/outcome.js';
 import { checkMount } from '../restore/check.js';
+import { attachment, DOWNLOAD_URL_MS, type DownloadLink } from './disposition.js';
 import { exportKeys, exportParams, exportState, type ExportParams } from './state.js';
 
 type RequestDeps = Pick<Deps, 'store' | 'ecs' | 'jobQueue' | 'clock' | 'ids'>;
@@ -89,7 +96,7 @@ export async function listExports(
 const trees = new Map<string, ExportTree>();
 const TREE_CACHE = 8;
 
-async function readyExport(
+export async function readyExport(
   deps: Pick<Deps, 'store' | 'objectStore'>,
   id: string,
 ): Promise<Outcome<ExportTree>> {
@@ -123,23 +130,24 @@ export async function browseExport(
   return ok(tree.value.list(dir, page.cursor, page.limit));
 }
 
-/** A file's signed download URL, good for 15 minutes. */
+/** A file's signed download URL, good for 15 minutes, answering with the file's name. */
 export async function downloadFile(
   deps: Pick<Deps, 'store' | 'objectStore' | 'clock'>,
   id: string,
   path: string,
-): Promise<Outcome<{ url: string; entry: ExportEntry }>> {
+): Promise<Outcome<DownloadLink>> {
   const tree = await readyExport(deps, id);
   if (!tree.ok) return tree;
   const entry = tree.value.entry(path);
   if (!entry || entry.type !== 'file' || entry.blob === null) {
     return invalid([{ path: 'path', message: `${path} is not a file of export ${id}` }]);
   }
-  const url = await deps.objectStore!.signedUrl(
-    exportKeys(id).blob(entry.blob),
-    deps.clock.now() + 15 * 60_000,
-  );
-  return ok({ url, entry });
+  const filename = nameOf(entry.path);
+  const expiresAt = deps.clock.now() + DOWNLOAD_URL_MS;
+  const url = await deps.objectStore!.signedUrl(exportKeys(id).blob(entry.blob), expiresAt, 'GET', {
+    contentDisposition: attachment(filename),
+  });
+  return ok({ url, expiresAt, filename, ...(entry.sha256 ? { etag: `"${entry.sha256}"` } : {}) });
 }
 
 /** Deletes the exported objects of a finished export; the record stays, marked deleted. */

@@ -47,6 +47,8 @@ export const exportKeys = (jobId: string) => {
     work: `${prefix}work`,
     manifest: `${prefix}manifest`,
     cancel: `${prefix}cancel`,
+    /** The whole export as one tar.gz, made on the first download that asks for it. */
+    archive: `${prefix}archive.tar.gz`,
     blob: (n: number) => `${prefix}blobs/${n}`,
   };
 };
