@@ -44,6 +44,8 @@ export const settingsSchema = z.object({
   QUEUE_VISIBILITY_TIMEOUT_SECONDS: int(300, 1, 43_200),
   /** A running job whose record has not changed for this long gets its message re-sent by the scheduler. */
   JOB_STALL_SECONDS: int(600, 30, 86_400),
+  /** A queued job never picked up this long after its first message was due gets that message re-sent. */
+  JOB_DISPATCH_GRACE_SECONDS: int(60, 10, 3600),
   /** Local cloud: seconds between scheduler timer events (FC fires every minute; the look-ahead must cover it). */
   SCHEDULER_TICK_SECONDS: int(10, 1, 60),
   /** Local cloud: seconds between retention timer events (FC: hourly). */

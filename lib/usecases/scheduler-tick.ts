@@ -3,6 +3,7 @@ import type { Plan } from '../domain/model.js';
 import { firstOccurrenceAtOrAfter, occurrencesIn, planCatchUp } from '../domain/schedule.js';
 import type { Deps } from './deps.js';
 import { encodeJobMessage, enqueueJob } from './enqueue-job.js';
+import { redispatchUndelivered } from './jobs/undelivered.js';
 import { paramsFromPlan } from './management/job-params.js';
 import { sweepRecovery } from './mount/expiry.js';
 
@@ -12,6 +13,8 @@ export interface TickReport {
   skipped: number;
   /** Jobs whose record had not moved for JOB_STALL_SECONDS and whose message was sent again. */
   resumed: number;
+  /** Queued jobs never picked up whose first message was re-sent (their creator died before sending it). */
+  redispatched: number;
   /** True when the time budget ran out; the plans left are due again on the next tick. */
   truncated: boolean;
 }
@@ -34,7 +37,14 @@ const MAX_SKIP_RECORDS = 50;
  * collapse onto one job. Occurrences already past follow the missed-run policy.
  */
 export async function schedulerTick(deps: Deps, now: number, options: TickOptions = {}): Promise<TickReport> {
-  const report: TickReport = { plans: 0, enqueued: 0, skipped: 0, resumed: 0, truncated: false };
+  const report: TickReport = {
+    plans: 0,
+    enqueued: 0,
+    skipped: 0,
+    resumed: 0,
+    redispatched: 0,
+    truncated: false,
+  };
   const horizon = now + deps.settings.SCHEDULER_LOOKAHEAD_SECONDS * 1000;
   const pageSize = options.pageSize ?? 500;
   const budgetMs = options.budgetMs ?? Number.POSITIVE_INFINITY;
@@ -67,6 +77,7 @@ export async function schedulerTick(deps: Deps, now: number, options: TickOption
     if (due.length < pageSize) break;
   }
   report.resumed = await resumeStalledJobs(deps, now);
+  report.redispatched = await redispatchUndelivered(deps, now);
   await sweepRecovery(deps, now);
   return report;
 }

@@ -11,6 +11,7 @@ import { silentLogger } from '../../lib/runtime/logger.js';
 import { enforceRetention } from '../../lib/usecases/retention.js';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import { SequentialIds } from '../support/clock.js';
+import { ACTION_OF, auditEngine, type EngineAuditReport } from './engine-audit.js';
 
 /**
  * The engine's numbers, on the local cloud: the real ECS emulator through the SDK, SQLite, the
@@ -363,6 +364,28 @@ async function retentionScaling(): Promise<Row[]> {
   ];
 }
 
+/** Per completed backup: ECS calls by action as the emulator received them, and where they came from. */
+function logBreakdown(byAction: Record<string, number>, completed: number, report: EngineAuditReport): void {
+  const per = (n: number) => (n / Math.max(1, completed)).toFixed(2);
+  const rows = Object.entries(byAction).sort((a, b) => b[1] - a[1]);
+  log(`ECS calls per completed backup, by action: ${rows.map(([a, n]) => `${a} ${per(n)}`).join(', ')}`);
+  const asked: Record<string, number> = {};
+  for (const [method, n] of Object.entries(report.byMethod)) {
+    const action = ACTION_OF[method] ?? method;
+    asked[action] = (asked[action] ?? 0) + n;
+  }
+  const retried = Object.fromEntries(
+    rows.map(([a, n]) => [a, n - (asked[a] ?? 0)]).filter(([, n]) => n !== 0),
+  );
+  log(`adapter calls by method: ${JSON.stringify(report.byMethod)}`);
+  log(`calls the emulator received beyond those asked (adapter retries): ${JSON.stringify(retried)}`);
+  log(`instance-scoped calls by the job's state at the time: ${JSON.stringify(report.byJobState)}`);
+  log(`instances by number of disk reads: ${JSON.stringify(report.diskReadsPerInstance)}`);
+  log(
+    `job writes lost to another delivery, by the step they tried to write: ${JSON.stringify(report.lostWrites)}`,
+  );
+}
+
 /** Where many intervals overlap most: the peak number of backups in flight at once. */
 function peakOverlap(intervals: [number, number][]): number {
   const edges = intervals.flatMap(([a, b]): [number, number][] => [
@@ -415,12 +438,8 @@ async function realisticRun(): Promise<Row[]> {
     });
     // Count the poll rounds the jobs make (each writes the job at its poll step), to show the poll
     // interval really held: an engine that falls behind polls less often and would flatter the ratio.
-    let polls = 0;
-    deps.hooks = {
-      afterJobStep: (job) => {
-        if (job.step === 'poll') polls += 1;
-      },
-    };
+    // The audit also says which job state each instance-scoped call was made in.
+    const audit = auditEngine(deps);
     const { startBackupJob } = await import('../../lib/usecases/management/start-backup.js');
     const { onDemandParams } = await import('../../lib/usecases/management/job-params.js');
     const callsBefore = (await emulator.admin.stats()).calls;
@@ -447,9 +466,10 @@ async function realisticRun(): Promise<Row[]> {
     const peak = peakOverlap(spans);
     const meanSimulatedS =
       (spans.reduce((a, [s, e]) => a + (e - s), 0) / Math.max(1, spans.length) / 1000) * TIME_SCALE;
-    const pollsPerBackup = polls / Math.max(1, completed);
+    const report = audit.report();
+    const pollsPerBackup = report.polls / Math.max(1, completed);
     const perBackup = calls / Math.max(1, completed);
-    log(`ECS calls by action: ${JSON.stringify(stats.callsByAction)}`);
+    logBreakdown(stats.callsByAction, completed, report);
     const refused: Record<string, number> = {};
     for (const c of await emulator.admin.calls({ since: started })) {
       if (!c.ok)

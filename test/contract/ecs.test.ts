@@ -474,6 +474,17 @@ describe('ECS adapter: retries and rate limits', () => {
     }
   });
 
+  it('waits for a slow answer up to the read timeout: one request, not a retry per connect timeout', async () => {
+    await emu.admin.delay({ action: 'DescribeInstances', ms: 700 });
+    const patient = adapter({ connectTimeoutMs: 200, readTimeoutMs: 5_000 });
+
+    const found = await patient.describeInstances(['i-ctapp01']);
+
+    expect(found.map((i) => i.instanceId)).toEqual(['i-ctapp01']);
+    expect(await callsOf('DescribeInstances')).toBe(1);
+    expect(attempts.filter((a) => a.error !== null)).toEqual([]);
+  });
+
   it('spaces calls of a rate-limited action', async () => {
     const limited = adapter({ rateLimits: { DescribeInstances: 10 } });
 

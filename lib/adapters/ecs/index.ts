@@ -40,7 +40,9 @@ export interface EcsAdapterOptions {
   /** Backoff: uniform in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. Defaults 100 ms and 5 s. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Default 5 s; in effect never shorter than `readTimeoutMs` (the SDK applies it as the socket's idle timeout). */
   connectTimeoutMs?: number;
+  /** Default 15 s. */
   readTimeoutMs?: number;
   clock?: Clock;
   sleep?: Sleep;

@@ -1,0 +1,12 @@
+import type { ProtectedInstance } from '../../domain/model.js';
+import type { Page, PageRequest, ProtectedInstanceCollection } from '../../ports/store.js';
+import { SqliteCollection, where } from './collection.js';
+
+export class SqliteInstances
+  extends SqliteCollection<ProtectedInstance>
+  implements ProtectedInstanceCollection
+{
+  async list(page?: PageRequest): Promise<Page<ProtectedInstance>> {
+    return this.listWhere(where(), 'createdAt', page);
+  }
+}
