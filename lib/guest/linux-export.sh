@@ -159,6 +159,8 @@ for p in "${wanted[@]}"; do
 done
 flush
 
+# A cancel that came during the last uploads: no manifest, so nothing looks complete.
+if canceled; then fail "canceled" 7; fi
 put_file "$MANIFEST_URL" "$manifest" || fail "the manifest upload failed" 6
 echo "ECSB files=$files"
 echo "ECSB bytes=$bytes"

@@ -14,6 +14,7 @@ import {
   protect,
   startTestCloud,
   type TestCloud,
+  until,
 } from './support.js';
 
 /**
@@ -172,6 +173,42 @@ describe('export', () => {
         expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
       } finally {
         cloud.deps.hooks = undefined;
+      }
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
+    'cancel in the middle of an upload (held): CANCELED, no object and no unfinished upload left, no disk left',
+    async () => {
+      const disksBefore = (await cloud.emulator.admin.stats()).disks;
+      const hold = cloud.uploadHolds.hold((key) => /^exports\/[^/]+\/blobs\//.test(key));
+      try {
+        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
+          paths: ['/var/www'],
+        });
+        const id = started.body.export.id;
+        await until('an upload of the export to be held', async () => hold.held() > 0, 90_000);
+        expect((await cloud.api.post(`/exports/${id}/cancel`)).status).toBe(202);
+        // The job asks the script to stop (the cancel marker) and waits for it; only then the upload goes on.
+        await until(
+          'the cancel marker',
+          async () => (await cloud.deps.objectStore!.get(`exports/${id}/cancel`)) !== undefined,
+          30_000,
+        );
+        expect((await cloud.deps.store.jobs.get(id))!.status).toBe('CANCELING');
+        hold.release();
+        const job = await finished(cloud, id, 90_000);
+        expect(job.status, job.reason ?? '').toBe('CANCELED');
+        expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
+        // Nothing half-written either: the folder of the export is gone or empty.
+        const folder = path.join(cloud.dataDir, 'objects', 'data', 'exports', id);
+        const left = fs.existsSync(folder) ? (fs.readdirSync(folder, { recursive: true }) as string[]) : [];
+        expect(left.filter((f) => fs.statSync(path.join(folder, f)).isFile())).toEqual([]);
+        expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
+        expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+      } finally {
+        hold.release();
       }
     },
     E2E_TIMEOUT_MS,
