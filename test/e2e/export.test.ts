@@ -230,6 +230,29 @@ describe('export', () => {
       await bad({ paths: ['/etc'], targetInstanceId: 'i-doesnotexist' }, 404, /i-doesnotexist/);
       const unknown = await cloud.api.post(`/backups/bp-nope/exports`, { paths: ['/etc'] });
       expect(unknown.status).toBe(404);
+      await bad({ paths: ['/etc'], diskId: 'd-notinthebackup' }, 400, /"diskId"/);
+      // A target in another zone cannot get a disk made in the backup's zone.
+      const far = await cloud.emulator.admin.addInstance({
+        osType: 'linux',
+        status: 'Running',
+        zoneId: 'cn-hangzhou-i',
+        disks: [{ type: 'system', category: 'cloud_essd', sizeGiB: 40, files: {} }],
+      });
+      const [source] = await cloud.deps.ecs.describeInstances([instanceId]);
+      expect(source!.zoneId).not.toBe('cn-hangzhou-i');
+      await bad(
+        { paths: ['/etc'], targetInstanceId: far.instanceId },
+        400,
+        /"targetInstanceId".*zone cn-hangzhou-i.*zone cn-hangzhou-h/,
+      );
+      // A backup that is not AVAILABLE (being deleted, here) exports nothing.
+      const leaving = { ...point, id: `${point.id}-leaving`, status: 'DELETING' as const, version: 1 };
+      expect((await cloud.deps.store.points.create(leaving)).ok).toBe(true);
+      const refused = await cloud.api.post(`/backups/${leaving.id}/exports`, { paths: ['/etc'] });
+      expect([refused.status, JSON.stringify(refused.body)]).toEqual([
+        409,
+        expect.stringMatching(/DELETING/),
+      ]);
       expect((await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length).toBe(
         jobsBefore,
       );
