@@ -27,6 +27,7 @@ import { startHttpBridge } from './http-bridge.js';
 import { startQueueConsumer } from './runtime/consumer.js';
 import { secureDataDir } from './runtime/data-dir.js';
 import { startTimer } from './runtime/timers.js';
+import { UploadHolds } from './runtime/upload-holds.js';
 import { resolveApiToken } from './runtime/token.js';
 
 export interface LocalCloudOptions {
@@ -62,6 +63,8 @@ export interface LocalCloud {
   lastTick(): TickReport | null;
   lastRetention(): RetentionReport | null;
   waitForJob(jobId: string, statuses: JobStatus[], timeoutMs?: number): Promise<Job>;
+  /** Holds uploads to the local object store (signed PUTs) until released. */
+  uploadHolds: UploadHolds;
   close(): Promise<void>;
 }
 
@@ -168,13 +171,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     progress('starting the API');
     const objects: { store?: FsObjectStore } = {};
+    const uploadHolds = new UploadHolds();
     const bridge = await startHttpBridge({
       handler: apiHandler,
       port: options.port ?? settings.PORT,
       // The guest script uploads and browsers download here, over loopback, through signed URLs.
       serveOther: (req, res) =>
         objects.store
-          ? serveSignedObject(objects.store, '/objects', req, res, Date.now())
+          ? serveSignedObject(objects.store, '/objects', req, res, Date.now(), (key) => uploadHolds.wait(key))
           : Promise.resolve(false),
     });
     cleanups.unshift(() => bridge.close());
@@ -243,6 +247,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         retention = await enforceRetention(deps, now ?? deps.clock.now(), { checkLockDrift: true });
       },
       waitForJob: (jobId, statuses, timeoutMs = 30_000) => waitForJob(deps, jobId, statuses, timeoutMs),
+      uploadHolds,
       async close() {
         if (closed) return;
         closed = true;

@@ -28,8 +28,11 @@ put_file() { curl -fsS --retry 3 --max-time 3600 -H 'Content-Type:' -T "$2" -o /
 canceled() { curl -fs --max-time 10 -o /dev/null "$CANCEL_URL" 2>/dev/null; }
 
 curl -fsS --retry 3 --max-time 300 -o "$work/list" "$WORK_URL" || fail "the work list could not be fetched" 4
-mapfile -t urls < <(sed -n 's/^U //p' "$work/list")
-mapfile -t wanted < <(sed -n 's/^P //p' "$work/list")
+# Lists are read from files, not pipes: bash reads a pipe one byte per system call.
+sed -n 's/^U //p' "$work/list" >"$work/urls"
+sed -n 's/^P //p' "$work/list" >"$work/wanted"
+mapfile -t urls <"$work/urls"
+mapfile -t wanted <"$work/wanted"
 
 mkdir -p "$mnt" || fail "cannot create $mnt" 3
 # ext4 without replaying its journal, xfs without log recovery and with a duplicate UUID allowed (the
@@ -66,10 +69,12 @@ skip() {
   emit $'x\t-\t-\t-\t-\t-\t-' "$1" "$2"
   skipped=$((skipped + 1))
 }
+# A value quoted for a curl config file. No command substitution here or in the per-file path:
+# a fork per file costs more than a small file's upload.
 curl_quote() {
-  local v=${1//\\/\\\\}
+  local v=${2//\\/\\\\}
   v=${v//\"/\\\"}
-  printf '"%s"' "$v"
+  printf -v "$1" '"%s"' "$v"
 }
 
 flush() {
@@ -78,11 +83,13 @@ flush() {
   if canceled; then fail "canceled" 7; fi
   mapfile -t sums < <(sha256sum -- "${bfull[@]}") || fail "cannot read the files to export" 6
   [ "${#sums[@]}" -eq "$n" ] || fail "cannot read the files to export" 6
-  : >"$work/curl.cfg"
+  local cfg="" qfile qurl
   for ((i = 0; i < n; i++)); do
-    printf 'upload-file = %s\nurl = %s\noutput = "/dev/null"\n' "$(curl_quote "${bfull[$i]}")" \
-      "$(curl_quote "${urls[$((files - n + i))]}")" >>"$work/curl.cfg"
+    curl_quote qfile "${bfull[$i]}"
+    curl_quote qurl "${urls[$((files - n + i))]}"
+    cfg+="upload-file = $qfile"$'\n'"url = $qurl"$'\n''output = "/dev/null"'$'\n'
   done
+  printf '%s' "$cfg" >"$work/curl.cfg"
   curl -fsS --fail-early --retry 3 --max-time 3600 -H 'Content-Type:' -K "$work/curl.cfg" ||
     fail "an upload failed" 6
   for ((i = 0; i < n; i++)); do
@@ -142,14 +149,18 @@ for p in "${wanted[@]}"; do
   [ -e "$start" ] || [ -L "$start" ] || { skip "$p" "does not exist on the disk"; continue; }
   ancestors "$p"
   base="${real_parent#"$root"}"
+  name=$(basename -- "$p")
+  find "$start" -xdev -printf '%y %s %m %u:%g %T@\0%P\0%l\0' >"$work/found"
   while IFS=' ' read -r -d '' y size mode owner mtime && IFS= read -r -d '' rel && IFS= read -r -d '' target; do
     full="$start${rel:+/$rel}"
-    if [ "$p" = "/" ]; then path="/$rel"; [ -z "$rel" ] && path="/"; else path="$base/$(basename -- "$p")${rel:+/$rel}"; fi
+    if [ "$p" = "/" ]; then path="/$rel"; [ -z "$rel" ] && path="/"; else path="$base/$name${rel:+/$rel}"; fi
     record "$path" "$full" "$y" "$size" "$mode" "$owner" "${mtime%%.*}" "$target"
-  done < <(find "$start" -xdev -printf '%y %s %m %u:%g %T@\0%P\0%l\0')
+  done <"$work/found"
 done
 flush
 
+# A cancel that came during the last uploads: no manifest, so nothing looks complete.
+if canceled; then fail "canceled" 7; fi
 put_file "$MANIFEST_URL" "$manifest" || fail "the manifest upload failed" 6
 echo "ECSB files=$files"
 echo "ECSB bytes=$bytes"

@@ -14,6 +14,7 @@ import {
   protect,
   startTestCloud,
   type TestCloud,
+  until,
 } from './support.js';
 
 /**
@@ -178,6 +179,42 @@ describe('export', () => {
   );
 
   it(
+    'cancel in the middle of an upload (held): CANCELED, no object and no unfinished upload left, no disk left',
+    async () => {
+      const disksBefore = (await cloud.emulator.admin.stats()).disks;
+      const hold = cloud.uploadHolds.hold((key) => /^exports\/[^/]+\/blobs\//.test(key));
+      try {
+        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
+          paths: ['/var/www'],
+        });
+        const id = started.body.export.id;
+        await until('an upload of the export to be held', async () => hold.held() > 0, 90_000);
+        expect((await cloud.api.post(`/exports/${id}/cancel`)).status).toBe(202);
+        // The job asks the script to stop (the cancel marker) and waits for it; only then the upload goes on.
+        await until(
+          'the cancel marker',
+          async () => (await cloud.deps.objectStore!.get(`exports/${id}/cancel`)) !== undefined,
+          30_000,
+        );
+        expect((await cloud.deps.store.jobs.get(id))!.status).toBe('CANCELING');
+        hold.release();
+        const job = await finished(cloud, id, 90_000);
+        expect(job.status, job.reason ?? '').toBe('CANCELED');
+        expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
+        // Nothing half-written either: the folder of the export is gone or empty.
+        const folder = path.join(cloud.dataDir, 'objects', 'data', 'exports', id);
+        const left = fs.existsSync(folder) ? (fs.readdirSync(folder, { recursive: true }) as string[]) : [];
+        expect(left.filter((f) => fs.statSync(path.join(folder, f)).isFile())).toEqual([]);
+        expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
+        expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+      } finally {
+        hold.release();
+      }
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
     'refuses bad input with the field and the reason, and starts nothing',
     async () => {
       const jobsBefore = (await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length;
@@ -193,6 +230,29 @@ describe('export', () => {
       await bad({ paths: ['/etc'], targetInstanceId: 'i-doesnotexist' }, 404, /i-doesnotexist/);
       const unknown = await cloud.api.post(`/backups/bp-nope/exports`, { paths: ['/etc'] });
       expect(unknown.status).toBe(404);
+      await bad({ paths: ['/etc'], diskId: 'd-notinthebackup' }, 400, /"diskId"/);
+      // A target in another zone cannot get a disk made in the backup's zone.
+      const far = await cloud.emulator.admin.addInstance({
+        osType: 'linux',
+        status: 'Running',
+        zoneId: 'cn-hangzhou-i',
+        disks: [{ type: 'system', category: 'cloud_essd', sizeGiB: 40, files: {} }],
+      });
+      const [source] = await cloud.deps.ecs.describeInstances([instanceId]);
+      expect(source!.zoneId).not.toBe('cn-hangzhou-i');
+      await bad(
+        { paths: ['/etc'], targetInstanceId: far.instanceId },
+        400,
+        /"targetInstanceId".*zone cn-hangzhou-i.*zone cn-hangzhou-h/,
+      );
+      // A backup that is not AVAILABLE (being deleted, here) exports nothing.
+      const leaving = { ...point, id: `${point.id}-leaving`, status: 'DELETING' as const, version: 1 };
+      expect((await cloud.deps.store.points.create(leaving)).ok).toBe(true);
+      const refused = await cloud.api.post(`/backups/${leaving.id}/exports`, { paths: ['/etc'] });
+      expect([refused.status, JSON.stringify(refused.body)]).toEqual([
+        409,
+        expect.stringMatching(/DELETING/),
+      ]);
       expect((await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length).toBe(
         jobsBefore,
       );

@@ -12,6 +12,8 @@ export async function serveSignedObject(
   req: IncomingMessage,
   res: ServerResponse,
   now: number,
+  /** Awaited before an upload is stored (the local cloud's upload holds). */
+  beforeUpload?: (key: string) => Promise<void>,
 ): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://local');
   const base = `${mount.replace(/\/+$/, '')}/`;
@@ -36,6 +38,7 @@ export async function serveSignedObject(
   }
   try {
     if (method === 'PUT') {
+      await beforeUpload?.(key);
       await store.putStream(key, req, req.headers['content-type'] ?? 'application/octet-stream');
       res.writeHead(200, { 'content-length': 0 });
       res.end();

@@ -23,6 +23,14 @@ export interface ExportRequest {
   targetInstanceId?: string;
 }
 
+/** The zone the backup was taken in: its instance's, or its disk's once the instance is gone; null if neither is left. */
+async function backupZone(deps: RequestDeps, instanceId: string, diskId: string): Promise<string | null> {
+  const [source] = await deps.ecs.describeInstances([instanceId]);
+  if (source) return source.zoneId;
+  const [disk] = await deps.ecs.describeDisks([diskId]);
+  return disk?.zoneId ?? null;
+}
+
 /** Checks everything knowable before a write, then starts the export job. */
 export async function requestExport(
   deps: RequestDeps,
@@ -56,6 +64,15 @@ export async function requestExport(
           : 'start it first'
       }`,
     );
+  }
+  const zone = await backupZone(deps, point.instanceId, diskId);
+  if (zone !== null && instance.zoneId !== zone) {
+    return invalid([
+      {
+        path: 'targetInstanceId',
+        message: `instance ${targetInstanceId} is in zone ${instance.zoneId}; backup ${backupId} is in zone ${zone}: pick a running instance there`,
+      },
+    ]);
   }
   const paths = checkExportPaths(request.paths, instance.osType === 'windows' ? 'windows' : 'linux');
   if (!paths.ok) return invalid(paths.issues);
