@@ -19,7 +19,6 @@ interface ExportView {
   backupId?: string;
   instanceId?: string;
   diskId?: string;
-  jobId?: string;
   progress?: { files?: number; bytes?: number; totalFiles?: number; totalBytes?: number };
   expiresAt?: string | null;
   createdAt?: string;
@@ -182,20 +181,19 @@ export function registerExports(program: Command): void {
     exports.command('cancel').description('cancel an export in progress').argument('<exportId>'),
   ).action(async (exportId: string, o: { wait?: boolean }, cmd: Command) => {
     const ctx = context(cmd);
-    const answer = await ctx.client.post<ExportView & { job?: JobView }>(`/exports/${enc(exportId)}/cancel`);
-    const job =
-      answer.job ?? (answer.jobId ? await ctx.client.get<JobView>(`/jobs/${enc(answer.jobId)}`) : null);
-    if (job) return finishJob(ctx, job, o.wait === true, `export ${exportId} cancel requested`);
-    ctx.out.done(`export ${exportId} ${answer.status}`, answer);
+    await ctx.client.post<ExportView>(`/exports/${enc(exportId)}/cancel`);
+    // An export is a job under the same id: following it is following that job.
+    const job = await ctx.client.get<JobView>(`/jobs/${enc(exportId)}`);
+    await finishJob(ctx, job, o.wait === true, `export ${exportId} cancel requested`);
   });
 
   exports
     .command('rm')
-    .description('delete an export and its files')
+    .description('delete the exported files (the record stays, marked deleted)')
     .argument('<exportId>')
     .action(async (exportId: string, _o: unknown, cmd: Command) => {
       const ctx = context(cmd);
-      await ctx.client.del(`/exports/${enc(exportId)}`);
-      ctx.out.done(`export ${exportId} deleted`, { exportId, deleted: true });
+      const answer = await ctx.client.del<ExportView>(`/exports/${enc(exportId)}`);
+      ctx.out.done(`export ${exportId} deleted; the backup is kept`, answer);
     });
 }
