@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, getToken, query, type Page } from './api.js';
+import { api, query, type Page } from './api.js';
+import { useLive } from './live.js';
 import { TERMINAL } from './types.js';
 import { Confirm, ErrorText, ListState, Loading, Progress, Time, useAction, usePaged } from './ui.js';
 
@@ -10,7 +11,9 @@ interface ExportRecord {
   diskId?: string;
   status: string;
   progress?: { files: number; bytes: number; totalFiles: number | null; totalBytes: number | null };
+  reason?: string | null;
   expiresAt?: string | null;
+  deletedAt?: string | null;
   createdAt?: string;
 }
 
@@ -30,20 +33,22 @@ function percent(e: ExportRecord): number {
   return e.status === 'COMPLETE' ? 100 : 0;
 }
 
-/** Fetches with the token and hands the bytes to the browser as a download (no token in any URL). */
-async function download(exportId: string, path: string | null, name: string): Promise<void> {
-  const res = await fetch(`/api/v1/exports/${exportId}/download${path === null ? '' : query({ path })}`, {
-    headers: { authorization: `Bearer ${getToken() ?? ''}` },
-  });
-  if (!res.ok) throw new Error(`download failed: HTTP ${res.status}`);
-  const url = URL.createObjectURL(await res.blob());
+/**
+ * Asks for a signed link with the token (`as=link`: a redirect to another origin would drop the
+ * answer), then lets the browser fetch the link itself: the file streams to disk, not into memory,
+ * and the token is in no URL.
+ */
+async function download(exportId: string, path: string | null): Promise<void> {
+  const link = await api<{ url: string; filename: string }>(
+    'GET',
+    `/exports/${exportId}/download${query({ path, as: 'link' })}`,
+  );
   const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
+  a.href = link.url;
+  a.download = link.filename;
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Export Records: status and progress, browse the tree, download a file or all, Cancel, Delete. */
@@ -55,11 +60,17 @@ export function Exports() {
   const [browsing, setBrowsing] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   const [run, state] = useAction();
+  const kick = useLive(
+    paged.reload,
+    JSON.stringify(paged.items?.map((e) => [e.id, e.status, e.progress])),
+    paged.items?.some((e) => !TERMINAL.includes(e.status)) ?? false,
+  );
   const act = (label: string, fn: () => Promise<unknown>) =>
     run(async () => {
       await fn();
       state.setMessage(label);
       await paged.reload(true);
+      kick();
     });
   return (
     <section aria-labelledby="exports-title">
@@ -105,7 +116,10 @@ export function Exports() {
                       {e.backupId}
                       <div class="hint">{e.instanceId}</div>
                     </td>
-                    <td>{e.status}</td>
+                    <td class="status">
+                      {e.deletedAt ? 'DELETED' : e.status}
+                      {e.reason ? <div class="hint">{e.reason}</div> : null}
+                    </td>
                     <td>
                       <Progress value={percent(e)} label={`export ${e.id} progress`} />
                       {e.progress ? (
@@ -118,7 +132,7 @@ export function Exports() {
                       <Time iso={e.expiresAt} />
                     </td>
                     <td class="actions">
-                      {e.status === 'COMPLETE' ? (
+                      {e.status === 'COMPLETE' && !e.deletedAt ? (
                         <>
                           <button
                             type="button"
@@ -127,10 +141,7 @@ export function Exports() {
                           >
                             Browse
                           </button>
-                          <button
-                            type="button"
-                            onClick={() => void run(() => download(e.id, null, `${e.id}.tar.gz`))}
-                          >
+                          <button type="button" onClick={() => void run(() => download(e.id, null))}>
                             Download all
                           </button>
                         </>
@@ -147,9 +158,11 @@ export function Exports() {
                           Cancel
                         </button>
                       ) : null}
-                      <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
-                        Delete
-                      </button>
+                      {TERMINAL.includes(e.status) && !e.deletedAt ? (
+                        <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
+                          Delete
+                        </button>
+                      ) : null}
                     </td>
                   </tr>
                 ))}
@@ -169,10 +182,11 @@ export function Exports() {
           onConfirm={() => {
             const id = deleting;
             setDeleting(null);
+            if (browsing === id) setBrowsing(null);
             void act(`Export ${id} deleted.`, () => api('DELETE', `/exports/${id}`));
           }}
         >
-          <p>The exported files are deleted. The backup itself is kept.</p>
+          <p>The exported files are deleted; the record stays, marked deleted. The backup itself is kept.</p>
         </Confirm>
       ) : null}
     </section>
@@ -218,7 +232,7 @@ function Browser({ exportId, onError }: { exportId: string; onError(err: unknown
                     <button
                       type="button"
                       aria-label={`Download ${join(e.name)}`}
-                      onClick={() => download(exportId, join(e.name), e.name).catch(onError)}
+                      onClick={() => download(exportId, join(e.name)).catch(onError)}
                     >
                       Download
                     </button>

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, query, type Page } from './api.js';
+import { useLive } from './live.js';
 import { TERMINAL, type Job, type Mount } from './types.js';
 import { ErrorText, ListState, operatorZone, Progress, Time, useAction, usePaged } from './ui.js';
 import { wallTimeToIso } from './zoned.js';
@@ -15,10 +16,7 @@ interface Filter {
   to: string;
 }
 
-/**
- * Jobs with live progress: the page polls every second while a job on it is still running,
- * backing off to 15 s while nothing changes, and snaps back to 1 s after an action.
- */
+/** Jobs with live progress (see `useLive`), filters, Cancel and Unmount. */
 export function Jobs() {
   const [filter, setFilter] = useState<Filter>({ type: '', status: '', instanceId: '', from: '', to: '' });
   const [applied, setApplied] = useState(filter);
@@ -40,43 +38,24 @@ export function Jobs() {
   );
   const [mounts, setMounts] = useState<Mount[]>([]);
   const [run, state] = useAction();
-  const delay = useRef(1000);
-  const last = useRef('');
-  const [kick, setKick] = useState(0);
-
-  useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout>;
-    const tick = async () => {
-      await paged.reload(true);
+  const kick = useLive(
+    paged.reload,
+    JSON.stringify(paged.items?.map((j) => [j.id, j.status, j.progress, j.step])),
+    paged.items?.some((j) => !TERMINAL.includes(j.status)) ?? false,
+    async () => {
       try {
         setMounts((await api<Page<Mount>>('GET', '/mounts?limit=100')).items);
       } catch {
         // The list of jobs is what this screen is for; a failed mounts read only hides Unmount.
       }
-      if (!stopped) timer = setTimeout(() => void tick(), delay.current);
-    };
-    timer = setTimeout(() => void tick(), delay.current);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [paged.reload, kick]);
-
-  useEffect(() => {
-    const snapshot = JSON.stringify(paged.items?.map((j) => [j.id, j.status, j.progress, j.step]));
-    const running = paged.items?.some((j) => !TERMINAL.includes(j.status)) ?? false;
-    delay.current =
-      running && snapshot !== last.current ? 1000 : Math.min(delay.current * 2, running ? 4000 : 15_000);
-    last.current = snapshot;
-  }, [paged.items]);
+    },
+  );
 
   const act = (label: string, fn: () => Promise<unknown>) =>
     run(async () => {
       await fn();
       state.setMessage(label);
-      delay.current = 1000;
-      setKick((k) => k + 1);
+      kick();
     });
   const field = (k: keyof Filter) => (e: Event) =>
     setFilter({ ...filter, [k]: (e.currentTarget as HTMLInputElement).value });
