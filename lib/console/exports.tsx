@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, query, type Page } from './api.js';
 import { useLive } from './live.js';
 import { TERMINAL } from './types.js';
-import { Confirm, ErrorText, ListState, Loading, Progress, Time, useAction, usePaged } from './ui.js';
+import { Confirm, ErrorText, Loading, Progress, Time } from './ui.js';
+import { ListState, PagedTable, usePaged, useListActions, Notice } from './list.js';
 
 interface ExportRecord {
   id: string;
@@ -59,118 +60,81 @@ export function Exports() {
   );
   const [browsing, setBrowsing] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
-  const [run, state] = useAction();
   const kick = useLive(
     paged.reload,
     JSON.stringify(paged.items?.map((e) => [e.id, e.status, e.progress])),
     paged.items?.some((e) => !TERMINAL.includes(e.status)) ?? false,
   );
-  const act = (label: string, fn: () => Promise<unknown>) =>
-    run(async () => {
-      await fn();
-      state.setMessage(label);
-      await paged.reload(true);
-      kick();
-    });
+  const { run, state, act } = useListActions(paged, kick);
   return (
     <section aria-labelledby="exports-title">
       <h1 id="exports-title">Export Records</h1>
       <button type="button" onClick={() => void paged.reload()}>
         Refresh
       </button>
-      {state.message ? (
-        <p role="status" class="ok">
-          {state.message}
-        </p>
-      ) : null}
-      <ErrorText error={state.error} />
-      <ListState
+      <Notice state={state} />
+      <PagedTable
         paged={paged}
         what="exports"
         empty="No exports. Export files from a backup under Protected ECS Instances."
-      >
-        {(items) => (
-          <div
-            class="table-wrap"
-            tabIndex={0}
-            role="region"
-            aria-label="Table (scrolls sideways on small screens)"
-          >
-            <table>
-              <caption class="sr-only">Exports</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Export</th>
-                  <th scope="col">Backup</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.id} data-export={e.id} data-status={e.status}>
-                    <td>{e.id}</td>
-                    <td>
-                      {e.backupId}
-                      <div class="hint">{e.instanceId}</div>
-                    </td>
-                    <td class="status">
-                      {e.deletedAt ? 'DELETED' : e.status}
-                      {e.reason ? <div class="hint">{e.reason}</div> : null}
-                    </td>
-                    <td>
-                      <Progress value={percent(e)} label={`export ${e.id} progress`} />
-                      {e.progress ? (
-                        <div class="hint">
-                          {e.progress.files} files, {e.progress.bytes} bytes
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <Time iso={e.expiresAt} />
-                    </td>
-                    <td class="actions">
-                      {e.status === 'COMPLETE' && !e.deletedAt ? (
-                        <>
-                          <button
-                            type="button"
-                            aria-expanded={browsing === e.id}
-                            onClick={() => setBrowsing(browsing === e.id ? null : e.id)}
-                          >
-                            Browse
-                          </button>
-                          <button type="button" onClick={() => void run(() => download(e.id, null))}>
-                            Download all
-                          </button>
-                        </>
-                      ) : null}
-                      {!TERMINAL.includes(e.status) ? (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            void act(`Cancel of ${e.id} requested.`, () =>
-                              api('POST', `/exports/${e.id}/cancel`),
-                            )
-                          }
-                        >
-                          Cancel
-                        </button>
-                      ) : null}
-                      {TERMINAL.includes(e.status) && !e.deletedAt ? (
-                        <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
-                          Delete
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        caption="Exports"
+        columns={['Export', 'Backup', 'Status', 'Progress', 'Expires', 'Actions']}
+        row={(e) => (
+          <tr key={e.id} data-export={e.id} data-status={e.status}>
+            <td>{e.id}</td>
+            <td>
+              {e.backupId}
+              <div class="hint">{e.instanceId}</div>
+            </td>
+            <td class="status">
+              {e.deletedAt ? 'DELETED' : e.status}
+              {e.reason ? <div class="hint">{e.reason}</div> : null}
+            </td>
+            <td>
+              <Progress value={percent(e)} label={`export ${e.id} progress`} />
+              {e.progress ? (
+                <div class="hint">
+                  {e.progress.files} files, {e.progress.bytes} bytes
+                </div>
+              ) : null}
+            </td>
+            <td>
+              <Time iso={e.expiresAt} />
+            </td>
+            <td class="actions">
+              {e.status === 'COMPLETE' && !e.deletedAt ? (
+                <>
+                  <button
+                    type="button"
+                    aria-expanded={browsing === e.id}
+                    onClick={() => setBrowsing(browsing === e.id ? null : e.id)}
+                  >
+                    Browse
+                  </button>
+                  <button type="button" onClick={() => void run(() => download(e.id, null))}>
+                    Download all
+                  </button>
+                </>
+              ) : null}
+              {!TERMINAL.includes(e.status) ? (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void act(`Cancel of ${e.id} requested.`, () => api('POST', `/exports/${e.id}/cancel`))
+                  }
+                >
+                  Cancel
+                </button>
+              ) : null}
+              {TERMINAL.includes(e.status) && !e.deletedAt ? (
+                <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
+                  Delete
+                </button>
+              ) : null}
+            </td>
+          </tr>
         )}
-      </ListState>
+      />
       {browsing ? (
         <Browser exportId={browsing} onError={(err) => void run(() => Promise.reject(err))} />
       ) : null}

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
-import { addListOptions, addWait, enc, listQuery, type ListOptions } from './common.js';
+import { addListOptions, addWait, enc, printList, type ListOptions } from './common.js';
 
 interface ExportView {
   id: string;
@@ -126,12 +126,8 @@ export function registerExports(program: Command): void {
       .option('--status <list>', 'statuses, comma separated'),
   ).action(async (o: ListOptions & { instance?: string; status?: string }, cmd: Command) => {
     const ctx = context(cmd);
-    const query = listQuery(o, { instanceId: o.instance, status: o.status });
-    ctx.out.list(
-      await ctx.client.list<ExportView>('/exports', query, o.all === true),
-      exportColumns,
-      'no exports',
-    );
+    const filters = { instanceId: o.instance, status: o.status };
+    await printList(ctx, '/exports', o, filters, exportColumns, 'no exports');
   });
 
   addListOptions(
@@ -142,12 +138,7 @@ export function registerExports(program: Command): void {
       .argument('[path]', 'directory', '/'),
   ).action(async (exportId: string, dir: string, o: ListOptions, cmd: Command) => {
     const ctx = context(cmd);
-    const page = await ctx.client.list<FileEntry>(
-      `/exports/${enc(exportId)}/files`,
-      listQuery(o, { path: dir }),
-      o.all === true,
-    );
-    ctx.out.list(page, fileColumns, `${dir} is empty`);
+    await printList(ctx, `/exports/${enc(exportId)}/files`, o, { path: dir }, fileColumns, `${dir} is empty`);
   });
 
   exports
