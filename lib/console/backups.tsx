@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, query, type Page } from './api.js';
 import type { Backup, Job } from './types.js';
-import { described, ErrorText, Field, ListState, Time, useAction, usePaged } from './ui.js';
+import { described, ErrorText, Field, Time, useAction } from './ui.js';
+import { PagedTable, usePaged } from './list.js';
 
 type Action = { kind: 'restore' | 'mount' | 'expiry' | 'export'; backup: Backup } | null;
 
@@ -23,86 +24,67 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
     <div class="backups">
       <h3>Backups of {instanceId}</h3>
       <ErrorText error={state.error} />
-      <ListState paged={paged} what="backups" empty="No backups yet.">
-        {(items) => (
-          <div
-            class="table-wrap"
-            tabIndex={0}
-            role="region"
-            aria-label="Table (scrolls sideways on small screens)"
-          >
-            <table>
-              <caption class="sr-only">Backups of {instanceId}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Backup</th>
-                  <th scope="col">Completed</th>
-                  <th scope="col">Consistency</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((b) => (
-                  <tr key={b.id}>
-                    <td>{b.id}</td>
-                    <td>
-                      <Time iso={b.completedAt} />
-                    </td>
-                    <td>
-                      {b.consistency.achieved}
-                      {b.consistency.reason ? <div class="hint">{b.consistency.reason}</div> : null}
-                    </td>
-                    <td>
-                      <Time iso={b.effectiveExpireAt} />
-                      {b.longTermRule ? <div class="hint">long-term ({b.longTermRule})</div> : null}
-                    </td>
-                    <td>
-                      {b.status}
-                      {b.inUseBy.length > 0 ? <div class="hint">in use by {b.inUseBy.join(', ')}</div> : null}
-                    </td>
-                    <td class="actions">
-                      <button
-                        type="button"
-                        disabled={b.status !== 'AVAILABLE'}
-                        onClick={() => setAction({ kind: 'restore', backup: b })}
-                      >
-                        Restore
-                      </button>
-                      <button
-                        type="button"
-                        disabled={b.status !== 'AVAILABLE'}
-                        onClick={() => setAction({ kind: 'mount', backup: b })}
-                      >
-                        Mount
-                      </button>
-                      <button
-                        type="button"
-                        disabled={b.status !== 'AVAILABLE'}
-                        onClick={() => setAction({ kind: 'export', backup: b })}
-                      >
-                        Export
-                      </button>
-                      <button type="button" onClick={() => setAction({ kind: 'expiry', backup: b })}>
-                        Change expiry
-                      </button>
-                      <button
-                        type="button"
-                        class="danger"
-                        disabled={b.status !== 'AVAILABLE'}
-                        onClick={() => void remove(b)}
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+      <PagedTable
+        paged={paged}
+        what="backups"
+        empty="No backups yet."
+        caption={`Backups of ${instanceId}`}
+        columns={['Backup', 'Completed', 'Consistency', 'Expires', 'Status', 'Actions']}
+        row={(b) => (
+          <tr key={b.id}>
+            <td>{b.id}</td>
+            <td>
+              <Time iso={b.completedAt} />
+            </td>
+            <td>
+              {b.consistency.achieved}
+              {b.consistency.reason ? <div class="hint">{b.consistency.reason}</div> : null}
+            </td>
+            <td>
+              <Time iso={b.effectiveExpireAt} />
+              {b.longTermRule ? <div class="hint">long-term ({b.longTermRule})</div> : null}
+            </td>
+            <td>
+              {b.status}
+              {b.inUseBy.length > 0 ? <div class="hint">in use by {b.inUseBy.join(', ')}</div> : null}
+            </td>
+            <td class="actions">
+              <button
+                type="button"
+                disabled={b.status !== 'AVAILABLE'}
+                onClick={() => setAction({ kind: 'restore', backup: b })}
+              >
+                Restore
+              </button>
+              <button
+                type="button"
+                disabled={b.status !== 'AVAILABLE'}
+                onClick={() => setAction({ kind: 'mount', backup: b })}
+              >
+                Mount
+              </button>
+              <button
+                type="button"
+                disabled={b.status !== 'AVAILABLE'}
+                onClick={() => setAction({ kind: 'export', backup: b })}
+              >
+                Export
+              </button>
+              <button type="button" onClick={() => setAction({ kind: 'expiry', backup: b })}>
+                Change expiry
+              </button>
+              <button
+                type="button"
+                class="danger"
+                disabled={b.status !== 'AVAILABLE'}
+                onClick={() => void remove(b)}
+              >
+                Delete
+              </button>
+            </td>
+          </tr>
         )}
-      </ListState>
+      />
       {action ? (
         <BackupAction
           action={action}

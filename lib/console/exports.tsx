@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
-import { api, getToken, query, type Page } from './api.js';
+import { api, query, type Page } from './api.js';
+import { useLive } from './live.js';
 import { TERMINAL } from './types.js';
-import { Confirm, ErrorText, ListState, Loading, Progress, Time, useAction, usePaged } from './ui.js';
+import { Confirm, ErrorText, Loading, Progress, Time } from './ui.js';
+import { ListState, PagedTable, usePaged, useListActions, Notice } from './list.js';
 
 interface ExportRecord {
   id: string;
@@ -10,7 +12,9 @@ interface ExportRecord {
   diskId?: string;
   status: string;
   progress?: { files: number; bytes: number; totalFiles: number | null; totalBytes: number | null };
+  reason?: string | null;
   expiresAt?: string | null;
+  deletedAt?: string | null;
   createdAt?: string;
 }
 
@@ -30,20 +34,22 @@ function percent(e: ExportRecord): number {
   return e.status === 'COMPLETE' ? 100 : 0;
 }
 
-/** Fetches with the token and hands the bytes to the browser as a download (no token in any URL). */
-async function download(exportId: string, path: string | null, name: string): Promise<void> {
-  const res = await fetch(`/api/v1/exports/${exportId}/download${path === null ? '' : query({ path })}`, {
-    headers: { authorization: `Bearer ${getToken() ?? ''}` },
-  });
-  if (!res.ok) throw new Error(`download failed: HTTP ${res.status}`);
-  const url = URL.createObjectURL(await res.blob());
+/**
+ * Asks for a signed link with the token (`as=link`: a redirect to another origin would drop the
+ * answer), then lets the browser fetch the link itself: the file streams to disk, not into memory,
+ * and the token is in no URL.
+ */
+async function download(exportId: string, path: string | null): Promise<void> {
+  const link = await api<{ url: string; filename: string }>(
+    'GET',
+    `/exports/${exportId}/download${query({ path, as: 'link' })}`,
+  );
   const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
+  a.href = link.url;
+  a.download = link.filename;
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Export Records: status and progress, browse the tree, download a file or all, Cancel, Delete. */
@@ -54,110 +60,81 @@ export function Exports() {
   );
   const [browsing, setBrowsing] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
-  const [run, state] = useAction();
-  const act = (label: string, fn: () => Promise<unknown>) =>
-    run(async () => {
-      await fn();
-      state.setMessage(label);
-      await paged.reload(true);
-    });
+  const kick = useLive(
+    paged.reload,
+    JSON.stringify(paged.items?.map((e) => [e.id, e.status, e.progress])),
+    paged.items?.some((e) => !TERMINAL.includes(e.status)) ?? false,
+  );
+  const { run, state, act } = useListActions(paged, kick);
   return (
     <section aria-labelledby="exports-title">
       <h1 id="exports-title">Export Records</h1>
       <button type="button" onClick={() => void paged.reload()}>
         Refresh
       </button>
-      {state.message ? (
-        <p role="status" class="ok">
-          {state.message}
-        </p>
-      ) : null}
-      <ErrorText error={state.error} />
-      <ListState
+      <Notice state={state} />
+      <PagedTable
         paged={paged}
         what="exports"
         empty="No exports. Export files from a backup under Protected ECS Instances."
-      >
-        {(items) => (
-          <div
-            class="table-wrap"
-            tabIndex={0}
-            role="region"
-            aria-label="Table (scrolls sideways on small screens)"
-          >
-            <table>
-              <caption class="sr-only">Exports</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Export</th>
-                  <th scope="col">Backup</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.id} data-export={e.id} data-status={e.status}>
-                    <td>{e.id}</td>
-                    <td>
-                      {e.backupId}
-                      <div class="hint">{e.instanceId}</div>
-                    </td>
-                    <td>{e.status}</td>
-                    <td>
-                      <Progress value={percent(e)} label={`export ${e.id} progress`} />
-                      {e.progress ? (
-                        <div class="hint">
-                          {e.progress.files} files, {e.progress.bytes} bytes
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <Time iso={e.expiresAt} />
-                    </td>
-                    <td class="actions">
-                      {e.status === 'COMPLETE' ? (
-                        <>
-                          <button
-                            type="button"
-                            aria-expanded={browsing === e.id}
-                            onClick={() => setBrowsing(browsing === e.id ? null : e.id)}
-                          >
-                            Browse
-                          </button>
-                          <button
-                            type="button"
-                            onClick={() => void run(() => download(e.id, null, `${e.id}.tar.gz`))}
-                          >
-                            Download all
-                          </button>
-                        </>
-                      ) : null}
-                      {!TERMINAL.includes(e.status) ? (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            void act(`Cancel of ${e.id} requested.`, () =>
-                              api('POST', `/exports/${e.id}/cancel`),
-                            )
-                          }
-                        >
-                          Cancel
-                        </button>
-                      ) : null}
-                      <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        caption="Exports"
+        columns={['Export', 'Backup', 'Status', 'Progress', 'Expires', 'Actions']}
+        row={(e) => (
+          <tr key={e.id} data-export={e.id} data-status={e.status}>
+            <td>{e.id}</td>
+            <td>
+              {e.backupId}
+              <div class="hint">{e.instanceId}</div>
+            </td>
+            <td class="status">
+              {e.deletedAt ? 'DELETED' : e.status}
+              {e.reason ? <div class="hint">{e.reason}</div> : null}
+            </td>
+            <td>
+              <Progress value={percent(e)} label={`export ${e.id} progress`} />
+              {e.progress ? (
+                <div class="hint">
+                  {e.progress.files} files, {e.progress.bytes} bytes
+                </div>
+              ) : null}
+            </td>
+            <td>
+              <Time iso={e.expiresAt} />
+            </td>
+            <td class="actions">
+              {e.status === 'COMPLETE' && !e.deletedAt ? (
+                <>
+                  <button
+                    type="button"
+                    aria-expanded={browsing === e.id}
+                    onClick={() => setBrowsing(browsing === e.id ? null : e.id)}
+                  >
+                    Browse
+                  </button>
+                  <button type="button" onClick={() => void run(() => download(e.id, null))}>
+                    Download all
+                  </button>
+                </>
+              ) : null}
+              {!TERMINAL.includes(e.status) ? (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void act(`Cancel of ${e.id} requested.`, () => api('POST', `/exports/${e.id}/cancel`))
+                  }
+                >
+                  Cancel
+                </button>
+              ) : null}
+              {TERMINAL.includes(e.status) && !e.deletedAt ? (
+                <button type="button" class="danger" onClick={() => setDeleting(e.id)}>
+                  Delete
+                </button>
+              ) : null}
+            </td>
+          </tr>
         )}
-      </ListState>
+      />
       {browsing ? (
         <Browser exportId={browsing} onError={(err) => void run(() => Promise.reject(err))} />
       ) : null}
@@ -169,10 +146,11 @@ export function Exports() {
           onConfirm={() => {
             const id = deleting;
             setDeleting(null);
+            if (browsing === id) setBrowsing(null);
             void act(`Export ${id} deleted.`, () => api('DELETE', `/exports/${id}`));
           }}
         >
-          <p>The exported files are deleted. The backup itself is kept.</p>
+          <p>The exported files are deleted; the record stays, marked deleted. The backup itself is kept.</p>
         </Confirm>
       ) : null}
     </section>
@@ -218,7 +196,7 @@ function Browser({ exportId, onError }: { exportId: string; onError(err: unknown
                     <button
                       type="button"
                       aria-label={`Download ${join(e.name)}`}
-                      onClick={() => download(exportId, join(e.name), e.name).catch(onError)}
+                      onClick={() => download(exportId, join(e.name)).catch(onError)}
                     >
                       Download
                     </button>

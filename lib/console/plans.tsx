@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, query, type Page } from './api.js';
 import { initialPlanForm, planBody, PlanForm, type PlanFormValue } from './plan-form.js';
 import type { Plan, RetentionPreview } from './types.js';
-import { Confirm, ErrorText, ListState, Loading, Time, useAction, usePaged } from './ui.js';
+import { Confirm, ErrorText, Loading, Time, useAction } from './ui.js';
+import { PagedTable, usePaged, useListActions, Notice } from './list.js';
 
 const UNIT_MS = { hours: 3_600_000, days: 86_400_000, weeks: 7 * 86_400_000 };
 
@@ -20,124 +21,91 @@ export function Plans() {
     (cursor) => api<Page<Plan>>('GET', `/plans${query({ limit: 20, cursor })}`),
     'plans',
   );
-  const [run, state] = useAction();
+  const { state, act } = useListActions(paged);
   const [preview, setPreview] = useState<string | null>(null);
   const [editing, setEditing] = useState<Plan | null>(null);
   const [deleting, setDeleting] = useState<Plan | null>(null);
-  const act = (label: string, fn: () => Promise<unknown>) =>
-    run(async () => {
-      await fn();
-      state.setMessage(label);
-      await paged.reload(true);
-    });
   return (
     <section aria-labelledby="plans-title">
       <h1 id="plans-title">Protection Plans</h1>
-      {state.message ? (
-        <p role="status" class="ok">
-          {state.message}
-        </p>
-      ) : null}
-      <ErrorText error={state.error} />
-      <ListState paged={paged} what="plans" empty="No plans yet. Use Add ECS Instance to make one.">
-        {(items) => (
-          <div
-            class="table-wrap"
-            tabIndex={0}
-            role="region"
-            aria-label="Table (scrolls sideways on small screens)"
-          >
-            <table>
-              <caption class="sr-only">Protection plans</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Schedule</th>
-                  <th scope="col">Retention</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Next runs</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((p) => (
-                  <tr key={p.id}>
-                    <td>
-                      <strong>{p.name}</strong>
-                      <div class="hint">{p.id}</div>
-                    </td>
-                    <td>{p.instanceId}</td>
-                    <td>
-                      {p.schedule ? `every ${p.schedule.every.value} ${p.schedule.every.unit}` : 'on demand'}
-                    </td>
-                    <td>
-                      {p.retention.value} {p.retention.unit}
-                      {p.longTerm.map((r) => (
-                        <div class="hint" key={r.period}>
-                          first of each {r.period}: {r.keep.value} {r.keep.unit}
-                        </div>
-                      ))}
-                    </td>
-                    <td data-testid={`state-${p.id}`}>{p.state}</td>
-                    <td>
-                      {p.state === 'SUSPENDED'
-                        ? 'suspended'
-                        : nextRuns(p).map((t) => (
-                            <div key={t}>
-                              <Time iso={t} />
-                            </div>
-                          ))}
-                    </td>
-                    <td class="actions">
-                      <button
-                        type="button"
-                        onClick={() =>
-                          void act(`Plan ${p.name} is running now.`, () => api('POST', `/plans/${p.id}/run`))
-                        }
-                      >
-                        Run Now
-                      </button>
-                      <button type="button" onClick={() => setEditing(p)}>
-                        Modify
-                      </button>
-                      {p.state === 'ACTIVE' ? (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            void act(`Plan ${p.name} suspended.`, () => api('POST', `/plans/${p.id}/suspend`))
-                          }
-                        >
-                          Suspend
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            void act(`Plan ${p.name} resumed.`, () => api('POST', `/plans/${p.id}/resume`))
-                          }
-                        >
-                          Resume
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        aria-expanded={preview === p.id}
-                        onClick={() => setPreview(preview === p.id ? null : p.id)}
-                      >
-                        Retention preview
-                      </button>
-                      <button type="button" class="danger" onClick={() => setDeleting(p)}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+      <Notice state={state} />
+      <PagedTable
+        paged={paged}
+        what="plans"
+        empty="No plans yet. Use Add ECS Instance to make one."
+        caption="Protection plans"
+        columns={['Plan', 'Instance', 'Schedule', 'Retention', 'State', 'Next runs', 'Actions']}
+        row={(p) => (
+          <tr key={p.id}>
+            <td>
+              <strong>{p.name}</strong>
+              <div class="hint">{p.id}</div>
+            </td>
+            <td>{p.instanceId}</td>
+            <td>{p.schedule ? `every ${p.schedule.every.value} ${p.schedule.every.unit}` : 'on demand'}</td>
+            <td>
+              {p.retention.value} {p.retention.unit}
+              {p.longTerm.map((r) => (
+                <div class="hint" key={r.period}>
+                  first of each {r.period}: {r.keep.value} {r.keep.unit}
+                </div>
+              ))}
+            </td>
+            <td data-testid={`state-${p.id}`}>{p.state}</td>
+            <td>
+              {p.state === 'SUSPENDED'
+                ? 'suspended'
+                : nextRuns(p).map((t) => (
+                    <div key={t}>
+                      <Time iso={t} />
+                    </div>
+                  ))}
+            </td>
+            <td class="actions">
+              <button
+                type="button"
+                onClick={() =>
+                  void act(`Plan ${p.name} is running now.`, () => api('POST', `/plans/${p.id}/run`))
+                }
+              >
+                Run Now
+              </button>
+              <button type="button" onClick={() => setEditing(p)}>
+                Modify
+              </button>
+              {p.state === 'ACTIVE' ? (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void act(`Plan ${p.name} suspended.`, () => api('POST', `/plans/${p.id}/suspend`))
+                  }
+                >
+                  Suspend
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void act(`Plan ${p.name} resumed.`, () => api('POST', `/plans/${p.id}/resume`))
+                  }
+                >
+                  Resume
+                </button>
+              )}
+              <button
+                type="button"
+                aria-expanded={preview === p.id}
+                onClick={() => setPreview(preview === p.id ? null : p.id)}
+              >
+                Retention preview
+              </button>
+              <button type="button" class="danger" onClick={() => setDeleting(p)}>
+                Delete
+              </button>
+            </td>
+          </tr>
         )}
-      </ListState>
+      />
       {preview ? <RetentionTimeline planId={preview} /> : null}
       {editing ? (
         <ModifyPlan

@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, query, type Page } from './api.js';
 import { Backups } from './backups.js';
 import type { Backup, ProtectedInstance } from './types.js';
-import { Confirm, described, ErrorText, Field, ListState, Time, useAction, usePaged } from './ui.js';
+import { Confirm, described, ErrorText, Field, Time, useAction } from './ui.js';
+import { PagedTable, usePaged, useListActions, Notice } from './list.js';
 import { ApiError } from './api.js';
 
 /** Protected ECS Instances: plan, last backup and its consistency; Protect Now, Stop Protection, backups. */
@@ -13,80 +14,52 @@ export function ProtectedInstances() {
   );
   const [open, setOpen] = useState<string | null>(null);
   const [stopping, setStopping] = useState<string | null>(null);
-  const [run, state] = useAction();
+  const { state, act } = useListActions(paged);
   const [now, setNow] = useState<ProtectedInstance | null>(null);
   const stop = (id: string) =>
-    run(async () => {
+    act(`Protection of ${id} stopped; its backups are kept.`, async () => {
       setStopping(null);
       await api('DELETE', `/protected-instances/${id}`);
-      state.setMessage(`Protection of ${id} stopped; its backups are kept.`);
       if (open === id) setOpen(null);
-      await paged.reload(true);
     });
   return (
     <section aria-labelledby="protected-title">
       <h1 id="protected-title">Protected ECS Instances</h1>
-      {state.message ? (
-        <p role="status" class="ok">
-          {state.message}
-        </p>
-      ) : null}
-      <ErrorText error={state.error} />
-      <ListState
+      <Notice state={state} />
+      <PagedTable
         paged={paged}
         what="protected instances"
         empty="No instance is protected yet. Use Add ECS Instance."
-      >
-        {(items) => (
-          <div
-            class="table-wrap"
-            tabIndex={0}
-            role="region"
-            aria-label="Table (scrolls sideways on small screens)"
-          >
-            <table>
-              <caption class="sr-only">Protected instances</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Last backup</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((p) => (
-                  <tr key={p.instanceId}>
-                    <td>
-                      <strong>{p.instanceId}</strong>
-                      <div class="hint">disks: {p.disks === 'all' ? 'all' : p.disks.join(', ')}</div>
-                    </td>
-                    <td>{p.plan ? `${p.plan.name} (${p.plan.state})` : 'no plan'}</td>
-                    <td>
-                      <LastBackup instanceId={p.instanceId} />
-                    </td>
-                    <td class="actions">
-                      <button type="button" onClick={() => setNow(p)} disabled={state.busy}>
-                        Protect Now
-                      </button>
-                      <button
-                        type="button"
-                        aria-expanded={open === p.instanceId}
-                        onClick={() => setOpen(open === p.instanceId ? null : p.instanceId)}
-                      >
-                        Backups
-                      </button>
-                      <button type="button" class="danger" onClick={() => setStopping(p.instanceId)}>
-                        Stop Protection
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        caption="Protected instances"
+        columns={['Instance', 'Plan', 'Last backup', 'Actions']}
+        row={(p) => (
+          <tr key={p.instanceId}>
+            <td>
+              <strong>{p.instanceId}</strong>
+              <div class="hint">disks: {p.disks === 'all' ? 'all' : p.disks.join(', ')}</div>
+            </td>
+            <td>{p.plan ? `${p.plan.name} (${p.plan.state})` : 'no plan'}</td>
+            <td>
+              <LastBackup instanceId={p.instanceId} />
+            </td>
+            <td class="actions">
+              <button type="button" onClick={() => setNow(p)} disabled={state.busy}>
+                Protect Now
+              </button>
+              <button
+                type="button"
+                aria-expanded={open === p.instanceId}
+                onClick={() => setOpen(open === p.instanceId ? null : p.instanceId)}
+              >
+                Backups
+              </button>
+              <button type="button" class="danger" onClick={() => setStopping(p.instanceId)}>
+                Stop Protection
+              </button>
+            </td>
+          </tr>
         )}
-      </ListState>
+      />
       {now ? (
         <ProtectNow
           target={now}

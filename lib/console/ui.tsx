@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type Page } from './api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
 
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const local = new Intl.DateTimeFormat(undefined, {
@@ -43,97 +43,6 @@ export function ErrorText({ error }: { error: unknown }) {
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="state empty">{children}</p>;
-}
-
-export interface Paged<T> {
-  items: T[] | null;
-  error: unknown;
-  loading: boolean;
-  hasNext: boolean;
-  hasPrev: boolean;
-  next(): void;
-  prev(): void;
-  reload(quiet?: boolean): Promise<void>;
-}
-
-/**
- * One page of a list at a time, with the cursors walked so far kept for Previous. `key` restarts
- * at the first page (a changed filter).
- */
-export function usePaged<T>(load: (cursor: string | undefined) => Promise<Page<T>>, key: string): Paged<T> {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<Page<T> | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-  const loadRef = useRef(load);
-  loadRef.current = load;
-  const cursor = cursors[cursors.length - 1];
-
-  const reload = useCallback(
-    async (quiet = false) => {
-      if (!quiet) setLoading(true);
-      try {
-        setPage(await loadRef.current(cursor));
-        setError(null);
-      } catch (err) {
-        setError(err);
-      } finally {
-        setLoading(false);
-      }
-    },
-    [cursor],
-  );
-  useEffect(() => setCursors([undefined]), [key]);
-  useEffect(() => {
-    void reload();
-  }, [reload, key]);
-  return {
-    items: page?.items ?? null,
-    error,
-    loading,
-    hasNext: page?.nextCursor !== null && page?.nextCursor !== undefined,
-    hasPrev: cursors.length > 1,
-    next: () => page?.nextCursor && setCursors([...cursors, page.nextCursor]),
-    prev: () => setCursors(cursors.slice(0, -1)),
-    reload,
-  };
-}
-
-export function Pager({ paged, label }: { paged: Paged<unknown>; label: string }) {
-  if (!paged.hasNext && !paged.hasPrev) return null;
-  return (
-    <nav class="pager" aria-label={`${label} pages`}>
-      <button type="button" disabled={!paged.hasPrev} onClick={paged.prev}>
-        Previous page
-      </button>
-      <button type="button" disabled={!paged.hasNext} onClick={paged.next}>
-        Next page
-      </button>
-    </nav>
-  );
-}
-
-/** Loading, error and empty states of a paged list around its content. */
-export function ListState<T>({
-  paged,
-  what,
-  empty,
-  children,
-}: {
-  paged: Paged<T>;
-  what: string;
-  empty: ComponentChildren;
-  children: (items: T[]) => ComponentChildren;
-}) {
-  if (paged.items === null && paged.error === null) return <Loading what={what} />;
-  return (
-    <>
-      <ErrorText error={paged.error} />
-      {paged.items !== null && paged.items.length === 0 ? <Empty>{empty}</Empty> : null}
-      {paged.items !== null && paged.items.length > 0 ? children(paged.items) : null}
-      <Pager paged={paged as Paged<unknown>} label={what} />
-    </>
-  );
 }
 
 /** A labelled form control with its server field error beneath it (aria-describedby). */

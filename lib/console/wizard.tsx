@@ -2,7 +2,8 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, query, type Page } from './api.js';
 import { initialPlanForm, planBody, PlanForm, type PlanFormValue } from './plan-form.js';
 import type { Instance, Job, Plan } from './types.js';
-import { ErrorText, ListState, usePaged } from './ui.js';
+import { ErrorText } from './ui.js';
+import { PagedTable, usePaged } from './list.js';
 
 /** "Add ECS Instance": choose the instance, its disks, then the plan (or one backup now). */
 export function Wizard({ go }: { go(screen: string): void }) {
@@ -82,76 +83,53 @@ export function Wizard({ go }: { go(screen: string): void }) {
         value={search}
         onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)}
       />
-      <ListState paged={paged} what="instances" empty="No ECS instances in this region.">
-        {(items) => {
-          const shown = items.filter(match);
-          return shown.length === 0 ? (
-            <p class="state empty">No instance on this page matches “{search}”.</p>
-          ) : (
-            <div
-              class="table-wrap"
-              tabIndex={0}
-              role="region"
-              aria-label="Table (scrolls sideways on small screens)"
-            >
-              <table>
-                <caption class="sr-only">ECS instances</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Choose</th>
-                    <th scope="col">Instance</th>
-                    <th scope="col">Zone / OS</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Disks</th>
-                    <th scope="col">Cloud Assistant</th>
-                    <th scope="col">Protected</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((i) => (
-                    <tr key={i.instanceId} class={chosen?.instanceId === i.instanceId ? 'selected' : ''}>
-                      <td>
-                        <input
-                          type="radio"
-                          name="instance"
-                          id={`pick-${i.instanceId}`}
-                          aria-label={`Choose ${i.instanceId}`}
-                          checked={chosen?.instanceId === i.instanceId}
-                          disabled={i.protection.protected}
-                          onChange={() => {
-                            setChosen(i);
-                            setDisks(i.disks.map((d) => d.diskId));
-                          }}
-                        />
-                      </td>
-                      <td>
-                        <strong>{i.instanceId}</strong>
-                        <br />
-                        {i.name}
-                      </td>
-                      <td>
-                        {i.zoneId}
-                        <br />
-                        {i.osName}
-                      </td>
-                      <td>{i.status}</td>
-                      <td>
-                        {i.disks.map((d) => (
-                          <div key={d.diskId}>
-                            {d.diskId} ({d.type}, {d.category}, {d.sizeGiB} GiB)
-                          </div>
-                        ))}
-                      </td>
-                      <td>{i.cloudAssistant}</td>
-                      <td>{i.protection.protected ? `yes (${i.protection.planName ?? 'no plan'})` : 'no'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          );
-        }}
-      </ListState>
+      <PagedTable
+        paged={paged}
+        what="instances"
+        empty="No ECS instances in this region."
+        caption="ECS instances"
+        columns={['Choose', 'Instance', 'Zone / OS', 'Status', 'Disks', 'Cloud Assistant', 'Protected']}
+        row={(i) => (
+          <tr key={i.instanceId} class={chosen?.instanceId === i.instanceId ? 'selected' : ''}>
+            <td>
+              <input
+                type="radio"
+                name="instance"
+                id={`pick-${i.instanceId}`}
+                aria-label={`Choose ${i.instanceId}`}
+                checked={chosen?.instanceId === i.instanceId}
+                disabled={i.protection.protected}
+                onChange={() => {
+                  setChosen(i);
+                  setDisks(i.disks.map((d) => d.diskId));
+                }}
+              />
+            </td>
+            <td>
+              <strong>{i.instanceId}</strong>
+              <br />
+              {i.name}
+            </td>
+            <td>
+              {i.zoneId}
+              <br />
+              {i.osName}
+            </td>
+            <td>{i.status}</td>
+            <td>
+              {i.disks.map((d) => (
+                <div key={d.diskId}>
+                  {d.diskId} ({d.type}, {d.category}, {d.sizeGiB} GiB)
+                </div>
+              ))}
+            </td>
+            <td>{i.cloudAssistant}</td>
+            <td>{i.protection.protected ? `yes (${i.protection.planName ?? 'no plan'})` : 'no'}</td>
+          </tr>
+        )}
+        filter={(items) => items.filter(match)}
+        noMatch={<>No instance on this page matches “{search}”.</>}
+      />
       {chosen ? (
         <form onSubmit={submit} noValidate>
           <h2>2. Disks of {chosen.instanceId}</h2>

@@ -1,6 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_TIMEOUT_MS, addLinuxInstance, startTestCloud, type TestCloud } from '../e2e/support.js';
+import {
+  E2E_TIMEOUT_MS,
+  addLinuxInstance,
+  finished,
+  planBody,
+  pointOf,
+  protect,
+  startTestCloud,
+  until,
+  type TestCloud,
+} from '../e2e/support.js';
 import { axeScan, openBrowser, screenshot, SCREENSHOT_DIR, serious, type Browser } from './browser.js';
 
 const ZONE = 'Asia/Shanghai';
@@ -176,9 +189,9 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(1);
 
-    // Export Records: the screen answers in words either way.
+    // Export Records before any export: the empty state in words.
     await nav('Export Records');
-    await page.locator('p.error, p.empty, table').first().waitFor();
+    await page.getByText('No exports. Export files from a backup').waitFor();
     await capture('09-export-records');
 
     // Stop protection: the confirmation says the backups are kept.
@@ -219,110 +232,112 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(Object.entries(scans).filter(([, v]) => v.length > 0)).toEqual([]);
   });
 
-  /**
-   * The export routes (issue 10) are built in parallel with this screen: here the browser's
-   * requests to them are answered by the test, in the shapes that issue specifies, so the screen's
-   * browse, download (bytes and credential checked), cancel and delete are exercised.
-   */
-  it('export records: browse the tree, download a file and the whole export, cancel, delete', async () => {
-    const { page, context } = browser;
-    const fileBytes = Buffer.from('server { listen 80; }\n');
-    const archiveBytes = Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4]);
-    const seen: { method: string; url: string; auth: string | undefined }[] = [];
-    let records = [
-      {
-        id: 'exp-done',
-        backupId: 'bp-1',
-        instanceId,
-        status: 'COMPLETE',
-        progress: { files: 2, bytes: 23, totalFiles: 2, totalBytes: 23 },
-        expiresAt: '2030-01-01T00:00:00Z',
-      },
-      {
-        id: 'exp-running',
-        backupId: 'bp-2',
-        instanceId,
-        status: 'RUNNING',
-        progress: { files: 1, bytes: 10, totalFiles: 4, totalBytes: 40 },
-        expiresAt: null,
-      },
-    ];
-    await context.route(/\/api\/v1\/exports/, async (route) => {
-      const req = route.request();
-      const url = new URL(req.url());
-      seen.push({ method: req.method(), url: req.url(), auth: (await req.allHeaders()).authorization });
-      const json = (body: unknown, status = 200) =>
-        route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
-      if (url.pathname === '/api/v1/exports') return json({ items: records, nextCursor: null });
-      if (url.pathname === '/api/v1/exports/exp-done/files') {
-        const p = url.searchParams.get('path');
-        if (p === '/')
-          return json({
-            items: [
-              { name: 'etc', type: 'dir' },
-              { name: 'motd', type: 'symlink', target: '/etc/motd' },
-            ],
-            nextCursor: null,
-          });
-        if (p === '/etc')
-          return json({
-            items: [{ name: 'nginx.conf', type: 'file', size: fileBytes.length }],
-            nextCursor: null,
-          });
-      }
-      if (url.pathname === '/api/v1/exports/exp-done/download') {
-        const single = url.searchParams.get('path') === '/etc/nginx.conf';
-        return route.fulfill({
-          status: 200,
-          headers: { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment' },
-          body: single ? fileBytes : archiveBytes,
-        });
-      }
-      if (url.pathname === '/api/v1/exports/exp-running/cancel' && req.method() === 'POST') {
-        records = records.map((r) => (r.id === 'exp-running' ? { ...r, status: 'CANCELED' } : r));
-        return json({ ...records[1] }, 202);
-      }
-      if (url.pathname === '/api/v1/exports/exp-done' && req.method() === 'DELETE') {
-        records = records.filter((r) => r.id !== 'exp-done');
-        return route.fulfill({ status: 204 });
-      }
-      return json({ title: 'Not Found', status: 404, detail: 'no route' }, 404);
+  it('export records: export a backup, watch it complete, browse, download a file and the whole export, cancel, delete', async () => {
+    const { page } = browser;
+    // An instance of its own whose files the test knows, backed up once through the API.
+    const files: Record<string, string> = {
+      'etc/hostname': 'console-export\n',
+      'var/www/index.html': '<h1>exported from the console</h1>\n',
+      'var/www/css/site.css': 'body { margin: 0; }\n'.repeat(50),
+    };
+    const { instanceId: source } = await addLinuxInstance(cloud, {
+      disks: [{ type: 'system', category: 'cloud_essd', sizeGiB: 40, files }],
     });
+    const backup = await finished(cloud, (await protect(cloud, source, planBody())).jobId!);
+    expect(backup.status, backup.reason ?? '').toBe('COMPLETE');
+    const point = await pointOf(cloud, backup);
+
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.goto(`${cloud.apiUrl}/console#/exports`);
+    await page.goto(`${cloud.apiUrl}/console#/protected`);
     if (await page.getByLabel('API token').isVisible()) {
       await page.getByLabel('API token').fill(cloud.apiToken);
       await page.getByRole('button', { name: 'Sign in' }).click();
     }
-    await page.locator('tr[data-export="exp-done"]').waitFor();
-    await page.getByRole('button', { name: 'Browse' }).click();
-    await page.getByRole('button', { name: 'etc/' }).click();
-    await page.getByRole('button', { name: 'Download /etc/nginx.conf' }).waitFor();
+    await page.locator('tr', { hasText: source }).getByRole('button', { name: 'Backups' }).click();
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    await page.getByLabel('Paths to export, one a line').fill('/var/www\n/etc/hostname');
+    await page.locator('form.panel').getByRole('button', { name: 'Export' }).click();
+    const started = await page.getByText(/Export \S+ started; see Export Records\./).textContent();
+    const id = /Export (\S+) started/.exec(started ?? '')![1]!;
+
+    // The record reaches COMPLETE on screen by itself: the marker proves there was no reload.
+    await nav('Export Records');
+    await page.evaluate(() => ((globalThis as { marker?: number }).marker = 2));
+    const record = page.locator(`tr[data-export="${id}"]`);
+    await page
+      .locator(`tr[data-export="${id}"][data-status="COMPLETE"]`)
+      .waitFor({ timeout: E2E_TIMEOUT_MS });
+    expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(2);
+    expect(await record.textContent()).toContain('3 files');
+
+    await record.getByRole('button', { name: 'Browse' }).click();
+    await page.getByRole('button', { name: 'var/' }).click();
+    await page.getByRole('button', { name: 'www/' }).click();
+    await page.getByRole('button', { name: 'Download /var/www/index.html' }).waitFor();
     await capture('12-export-browse');
     const [one] = await Promise.all([
       page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Download /etc/nginx.conf' }).click(),
+      page.getByRole('button', { name: 'Download /var/www/index.html' }).click(),
     ]);
-    expect(one.suggestedFilename()).toBe('nginx.conf');
-    expect(fs.readFileSync((await one.path())!)).toEqual(fileBytes);
+    expect(one.suggestedFilename()).toBe('index.html');
+    expect(fs.readFileSync((await one.path())!, 'utf8')).toBe(files['var/www/index.html']);
+
+    // The whole export: a tar.gz that unpacks to the tree the disk held.
     const [all] = await Promise.all([
       page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Download all' }).click(),
+      record.getByRole('button', { name: 'Download all' }).click(),
     ]);
-    expect(all.suggestedFilename()).toBe('exp-done.tar.gz');
-    expect(fs.readFileSync((await all.path())!)).toEqual(archiveBytes);
-    await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('tr[data-export="exp-running"][data-status="CANCELED"]').waitFor();
-    await page.locator('tr[data-export="exp-done"]').getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Delete export' }).click();
-    await page.getByText('Export exp-done deleted.').waitFor();
-    await expect.poll(() => page.locator('tr[data-export="exp-done"]').count()).toBe(0);
-    await context.unroute(/\/api\/v1\/exports/);
+    expect(all.suggestedFilename()).toBe(`export-${id}.tar.gz`);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-console-export-'));
+    try {
+      execFileSync('tar', ['-xzf', (await all.path())!, '-C', out]);
+      const tree = (fs.readdirSync(out, { recursive: true }) as string[])
+        .filter((f) => fs.statSync(path.join(out, f)).isFile())
+        .sort();
+      expect(tree).toEqual(Object.keys(files).sort());
+      for (const [rel, content] of Object.entries(files))
+        expect([rel, fs.readFileSync(path.join(out, rel), 'utf8')]).toEqual([rel, content]);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
 
-    const downloads = seen.filter((r) => r.url.includes('/download'));
-    expect(downloads.map((r) => new URL(r.url).searchParams.get('path'))).toEqual(['/etc/nginx.conf', null]);
-    expect(seen.every((r) => r.auth === `Bearer ${cloud.apiToken}`)).toBe(true);
-    expect(seen.filter((r) => r.url.includes(cloud.apiToken))).toEqual([]);
-    expect(scans['12-export-browse']).toEqual([]);
+    // Cancel: the temporary disk of a second export stays "Creating" until the test lets it finish.
+    const disksBefore = (await cloud.emulator.admin.stats()).disks;
+    await cloud.emulator.admin.setAsyncOperationMs({ ms: 600_000 });
+    try {
+      const second = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
+        paths: ['/var/www'],
+      });
+      const running = page.locator(`tr[data-export="${second.body.export.id}"][data-status="RUNNING"]`);
+      await running.waitFor({ timeout: E2E_TIMEOUT_MS });
+      await capture('13-export-running');
+      await running.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByText(`Cancel of ${second.body.export.id} requested.`).waitFor();
+      await cloud.emulator.admin.setAsyncOperationMs({ ms: 100 });
+      await cloud.emulator.admin.completeOperations();
+      await page
+        .locator(`tr[data-export="${second.body.export.id}"][data-status="CANCELED"]`)
+        .waitFor({ timeout: E2E_TIMEOUT_MS });
+    } finally {
+      await cloud.emulator.admin.setAsyncOperationMs({ ms: 100 });
+    }
+    await until(
+      'the temporary disk deleted',
+      async () => (await cloud.emulator.admin.stats()).disks === disksBefore,
+    );
+
+    // Delete: the files go, the record stays marked deleted, without Browse or Download.
+    await record.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete export' }).click();
+    await page.getByText(`Export ${id} deleted.`).waitFor();
+    await expect.poll(() => record.locator('td.status').textContent()).toContain('DELETED');
+    expect(await record.getByRole('button', { name: 'Browse' }).count()).toBe(0);
+    expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
+    await capture('14-export-deleted');
+
+    expect(browser.problems).toEqual([]);
+    expect(browser.urls.filter((u) => u.includes(cloud.apiToken))).toEqual([]);
+    for (const name of ['12-export-browse', '13-export-running', '14-export-deleted'])
+      expect([name, scans[name]]).toEqual([name, []]);
   });
 });

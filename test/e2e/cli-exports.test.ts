@@ -1,173 +1,157 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './cli-support.js';
-import { E2E_TIMEOUT_MS } from './support.js';
+import { cli, cliChild } from './cli-support.js';
+import {
+  addLinuxInstance,
+  E2E_TIMEOUT_MS,
+  finished,
+  planBody,
+  pointOf,
+  protect,
+  startTestCloud,
+  until,
+  type TestCloud,
+} from './support.js';
 
 /**
- * The CLI's side of the export routes (`/api/v1/exports`, `/backups/{id}/exports`), served here in
- * their documented shapes so requests, paging, redirects and streamed downloads are checked on the
- * client alone; the export API's own tests cover the server.
+ * The CLI's export commands against the real export API on the local cloud: the export script
+ * runs in the emulator's guest sandbox and uploads into the local object store; every downloaded
+ * byte is compared with what the instance's disk held when it was backed up.
  */
-const TOKEN = 'export-test-token';
-const FILE = Buffer.from('<html>exported</html>\n');
-const ARCHIVE = Buffer.alloc(3 * 1024 * 1024, 7);
+const FILES: Record<string, string> = {
+  'etc/hostname': 'cli-export\n',
+  'var/www/index.html': '<h1>from the backup</h1>\n',
+  'var/www/assets/app.js': 'console.log(1);\n'.repeat(300),
+};
 
-interface Seen {
-  method: string;
-  url: string;
-  auth: string | undefined;
-  body: string;
+interface JobJson {
+  id: string;
+  type: string;
+  status: string;
+  step: string;
 }
 
-const job = (status: string) => ({
-  id: 'job-ex1',
-  type: 'export',
-  status,
-  step: 'upload',
-  progress: 100,
-  reason: null,
-});
-const exportView = { id: 'ex-1', status: 'COMPLETE', backupId: 'bk-1', instanceId: 'i-web', diskId: 'd-sys' };
-
-function serve(seen: Seen[]): http.Server {
-  let canceled = false;
-  return http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
-      const url = new URL(req.url!, 'http://x');
-      const send = (status: number, value: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(value));
-      };
-      if (url.pathname === '/signed/index.html') {
-        res.writeHead(200, {
-          'content-length': FILE.length,
-          'content-disposition': 'attachment; filename="index.html"',
-        });
-        return res.end(FILE);
-      }
-      if (url.pathname === '/signed/ex-1.tar.gz') {
-        res.writeHead(200, {
-          'content-length': ARCHIVE.length,
-          'content-disposition': `attachment; filename="ex-1.tar.gz"; filename*=UTF-8''ex-1.tar.gz`,
-        });
-        return res.end(ARCHIVE);
-      }
-      if (req.headers.authorization !== `Bearer ${TOKEN}`)
-        return send(401, { title: 'Unauthorized', status: 401 });
-      const route = `${req.method} ${url.pathname}`;
-      if (route === 'POST /api/v1/backups/bk-1/exports')
-        return send(202, { export: exportView, job: job('RUNNING') });
-      if (route === 'GET /api/v1/jobs/job-ex1') return send(200, job(canceled ? 'CANCELED' : 'COMPLETE'));
-      if (route === 'GET /api/v1/exports')
-        return url.searchParams.get('cursor')
-          ? send(200, { items: [{ ...exportView, id: 'ex-2' }], nextCursor: null })
-          : send(200, { items: [exportView], nextCursor: 'page-2' });
-      if (route === 'GET /api/v1/exports/ex-1/files')
-        return send(200, {
-          items: [
-            { path: '/var/www/index.html', type: 'file', size: FILE.length, mode: 0o644, sha256: 'ab' },
-            { path: '/var/www/current', type: 'symlink', size: 0, mode: 0o777, target: 'index.html' },
-          ],
-          nextCursor: null,
-        });
-      if (route === 'GET /api/v1/exports/ex-1/download') {
-        if (url.searchParams.get('path') === '/var/www/index.html') {
-          res.writeHead(302, { location: '/signed/index.html' });
-          return res.end();
-        }
-        // The whole export, like a file, is a redirect to a signed URL of the archive.
-        res.writeHead(302, { location: '/signed/ex-1.tar.gz' });
-        return res.end();
-      }
-      if (route === 'POST /api/v1/exports/ex-1/cancel') {
-        canceled = true;
-        return send(202, { ...exportView, status: 'CANCELING', job: job('CANCELING') });
-      }
-      if (route === 'DELETE /api/v1/exports/ex-1') {
-        res.writeHead(204);
-        return res.end();
-      }
-      send(404, { title: 'Not found', status: 404, detail: `no route ${url.pathname}` });
-    });
-  });
-}
-
-describe('ecs-backup exports', { timeout: E2E_TIMEOUT_MS }, () => {
-  const seen: Seen[] = [];
-  const server = serve(seen);
+describe('ecs-backup exports on the local cloud', { timeout: 2 * E2E_TIMEOUT_MS }, () => {
+  let cloud: TestCloud;
   let env: Record<string, string>;
   let dir: string;
+  let backupId: string;
+  const json = <T>(text: string): T => JSON.parse(text) as T;
 
   beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as { port: number };
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-cli-export-'));
-    env = { ECS_BACKUP_ENDPOINT: `http://127.0.0.1:${port}`, ECS_BACKUP_TOKEN: TOKEN, XDG_CONFIG_HOME: dir };
-  });
-  afterAll(async () => {
-    await new Promise((r) => server.close(r));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('create --wait, ls --all, browse, download a file and the whole export, cancel --wait, rm', async () => {
-    const created = await cli(
-      [
-        'exports',
-        'create',
-        'bk-1',
-        '--path',
-        '/var/www',
-        '/etc/nginx/nginx.conf',
-        '--disk',
-        'd-sys',
-        '--wait',
-      ],
-      {
-        env,
-      },
-    );
-    expect(created.code, created.stderr).toBe(0);
-    expect(JSON.parse(created.stdout)).toMatchObject({ id: 'job-ex1', status: 'COMPLETE' });
-    expect(JSON.parse(seen.find((s) => s.method === 'POST')!.body)).toEqual({
-      paths: ['/var/www', '/etc/nginx/nginx.conf'],
-      diskId: 'd-sys',
+    cloud = await startTestCloud({ timers: false });
+    const { instanceId } = await addLinuxInstance(cloud, {
+      disks: [{ type: 'system', category: 'cloud_essd', sizeGiB: 40, files: FILES }],
     });
+    const { jobId } = await protect(cloud, instanceId, planBody());
+    const job = await finished(cloud, jobId!);
+    expect(job.status, job.reason ?? '').toBe('COMPLETE');
+    backupId = (await pointOf(cloud, job)).id;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-cli-export-'));
+    env = {
+      ECS_BACKUP_ENDPOINT: cloud.apiUrl,
+      ECS_BACKUP_TOKEN: cloud.apiToken,
+      XDG_CONFIG_HOME: path.join(dir, 'config'),
+    };
+  }, E2E_TIMEOUT_MS);
+  afterAll(async () => {
+    await cloud?.dispose();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
-    const listed = await cli(['exports', 'ls', '--all', '--output', 'table'], { env });
-    expect(listed.stdout).toMatch(/^EXPORT\s+STATUS/);
-    expect(listed.stdout).toMatch(/ex-1\s+COMPLETE\s+bk-1/);
-    expect(listed.stdout).toMatch(/ex-2\s+COMPLETE/);
-
-    const browsed = await cli(['exports', 'browse', 'ex-1', '/var/www', '--output', 'table'], { env });
-    expect(browsed.stdout).toMatch(new RegExp(`file\\s+${FILE.length}\\s+0644\\s+-\\s+index\\.html`));
-    expect(browsed.stdout).toContain('current -> index.html');
-    expect(seen.some((s) => s.url === '/api/v1/exports/ex-1/files?path=%2Fvar%2Fwww')).toBe(true);
-
-    const one = await cli(
-      ['exports', 'download', 'ex-1', '/var/www/index.html', '-f', path.join(dir, 'index.html')],
+  it('create --wait, ls, browse, download a file and the whole export (bytes checked), rm', async () => {
+    const disksBefore = (await cloud.emulator.admin.stats()).disks;
+    const created = await cli(
+      ['exports', 'create', backupId, '--path', '/var/www', '/etc/hostname', '--wait'],
       { env },
     );
-    expect(one.code, one.stderr).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'index.html')).equals(FILE)).toBe(true);
-    const whole = await cli(['exports', 'download', 'ex-1', '-f', path.join(dir, 'all.tar.gz')], { env });
-    expect(whole.code, whole.stderr).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'all.tar.gz')).equals(ARCHIVE)).toBe(true);
-    expect(fs.existsSync(path.join(dir, 'all.tar.gz.partial'))).toBe(false);
+    expect(created.code, created.stderr).toBe(0);
+    const job = json<JobJson>(created.stdout);
+    expect(job).toMatchObject({ type: 'export', status: 'COMPLETE' });
+    expect(created.stderr).toMatch(new RegExp(`job ${job.id}: (QUEUED|RUNNING) [\\w-]+ \\d+%`));
+    expect(created.stderr).toContain(`job ${job.id}: COMPLETE`);
+    expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
 
-    const canceled = await cli(['exports', 'cancel', 'ex-1', '--wait'], { env });
-    expect(canceled.code).toBe(1);
-    expect(JSON.parse(canceled.stdout)).toMatchObject({ status: 'CANCELED' });
-    const removed = await cli(['exports', 'rm', 'ex-1'], { env });
-    expect(removed.code).toBe(0);
-    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/v1/exports/ex-1' });
-    expect(seen.filter((s) => !s.url.startsWith('/signed/')).every((s) => s.auth === `Bearer ${TOKEN}`)).toBe(
-      true,
+    const listed = await cli(['exports', 'ls', '--output', 'table'], { env });
+    expect(listed.stdout).toMatch(/^EXPORT\s+STATUS\s+BACKUP/);
+    expect(listed.stdout).toMatch(
+      new RegExp(`${job.id}\\s+COMPLETE\\s+${backupId}\\s+i-\\S+\\s+d-\\S+\\s+3/3 files`),
     );
+
+    const browsed = await cli(['exports', 'browse', job.id, '/var/www', '--output', 'table'], { env });
+    expect(browsed.code, browsed.stderr).toBe(0);
+    const html = Buffer.byteLength(FILES['var/www/index.html']!);
+    expect(browsed.stdout).toMatch(/dir\s+\d+\s+\d{4}\s+\S+\s+assets/);
+    expect(browsed.stdout).toMatch(new RegExp(`file\\s+${html}\\s+\\d{4}\\s+\\S+\\s+index\\.html`));
+    const root = json<{ items: { name: string }[] }>(
+      (await cli(['exports', 'browse', job.id], { env })).stdout,
+    );
+    expect(root.items.map((e) => e.name)).toEqual(['etc', 'var']);
+
+    const one = path.join(dir, 'app.js');
+    const file = await cli(['exports', 'download', job.id, '/var/www/assets/app.js', '-f', one], { env });
+    expect(file.code, file.stderr).toBe(0);
+    expect(fs.readFileSync(one, 'utf8')).toBe(FILES['var/www/assets/app.js']);
+    const toStdout = await cli(['exports', 'download', job.id, '/etc/hostname', '-f', '-'], { env });
+    expect(toStdout.stdout).toBe(FILES['etc/hostname']);
+
+    // Without -f the whole export lands under the name the server gives it, then unpacks to the tree.
+    const whole = await cli(['exports', 'download', job.id], { env, cwd: dir });
+    expect(whole.code, whole.stderr).toBe(0);
+    const written = json<{ file: string; bytes: number }>(whole.stdout);
+    expect(written.file).toBe(`export-${job.id}.tar.gz`);
+    expect(written.bytes).toBe(fs.statSync(path.join(dir, written.file)).size);
+    const archive = path.join(dir, 'unpacked');
+    fs.mkdirSync(archive);
+    execFileSync('tar', ['-xzf', path.join(dir, written.file), '-C', archive]);
+    const tree = (fs.readdirSync(archive, { recursive: true }) as string[])
+      .filter((f) => fs.statSync(path.join(archive, f)).isFile())
+      .sort();
+    expect(tree).toEqual(Object.keys(FILES).sort());
+    for (const [rel, content] of Object.entries(FILES))
+      expect([rel, fs.readFileSync(path.join(archive, rel), 'utf8')]).toEqual([rel, content]);
+
+    const removed = await cli(['exports', 'rm', job.id], { env });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(json<{ deletedAt: string | null }>(removed.stdout).deletedAt).not.toBeNull();
+    const gone = await cli(['exports', 'download', job.id, '/etc/hostname', '-f', one], { env });
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain('HTTP 409');
+    expect(await cloud.deps.objectStore!.list(`exports/${job.id}/`)).toEqual([]);
+  });
+
+  it('cancel --wait on a running export: exit 1, CANCELED, no object and no disk left', async () => {
+    const disksBefore = (await cloud.emulator.admin.stats()).disks;
+    // The temporary disk stays "Creating" until the test lets it finish: the export is caught running.
+    await cloud.emulator.admin.setAsyncOperationMs({ ms: 600_000 });
+    let exportId = '';
+    try {
+      const started = await cli(['exports', 'create', backupId, '--path', '/var/www'], { env });
+      expect(started.code, started.stderr).toBe(0);
+      exportId = json<JobJson>(started.stdout).id;
+      await until('the export waiting for its disk', async () => {
+        const shown = json<JobJson>((await cli(['jobs', 'show', exportId], { env })).stdout);
+        return shown.status === 'RUNNING' && shown.step === 'wait-disk';
+      });
+      const cancel = cliChild(['exports', 'cancel', exportId, '--wait'], { env });
+      await until('the cancel being followed', async () => cancel.live.stderr.includes(`job ${exportId}:`));
+      await cloud.emulator.admin.setAsyncOperationMs({ ms: 100 });
+      await cloud.emulator.admin.completeOperations();
+      const run = await cancel.result;
+      expect(run.code, run.stderr).toBe(1);
+      expect(json<JobJson>(run.stdout).status).toBe('CANCELED');
+    } finally {
+      await cloud.emulator.admin.setAsyncOperationMs({ ms: 100 });
+    }
+    await until(
+      'the temporary disk deleted',
+      async () => (await cloud.emulator.admin.stats()).disks === disksBefore,
+    );
+    expect(await cloud.deps.objectStore!.list(`exports/${exportId}/`)).toEqual([]);
+    const listed = await cli(['exports', 'ls', '--status', 'CANCELED'], { env });
+    expect(json<{ items: { id: string }[] }>(listed.stdout).items.map((e) => e.id)).toEqual([exportId]);
   });
 });

@@ -14,6 +14,8 @@ export interface Run {
 export interface RunOptions {
   env?: Record<string, string>;
   input?: string;
+  /** Where the binary runs (default: the repository). */
+  cwd?: string;
 }
 
 /** The real binary in a child process (pipes, so not a terminal); `child` to signal it meanwhile. */
@@ -22,7 +24,7 @@ export function cliChild(
   options: RunOptions = {},
 ): { child: ChildProcess; live: Run; result: Promise<Run> } {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: root,
+    cwd: options.cwd ?? root,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/tmp',

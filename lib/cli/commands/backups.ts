@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
-import { addListOptions, addWait, enc, listQuery, positiveInt, type ListOptions } from './common.js';
+import { addListOptions, addWait, enc, printList, positiveInt, type ListOptions } from './common.js';
 
 interface BackupView {
   id: string;
@@ -100,18 +100,8 @@ export function registerBackups(program: Command): void {
       cmd: Command,
     ) => {
       const ctx = context(cmd);
-      const query = listQuery(o, {
-        instanceId: o.instance,
-        planId: o.plan,
-        status: o.status,
-        from: o.from,
-        to: o.to,
-      });
-      ctx.out.list(
-        await ctx.client.list<BackupView>('/backups', query, o.all === true),
-        backupColumns,
-        'no backups',
-      );
+      const filters = { instanceId: o.instance, planId: o.plan, status: o.status, from: o.from, to: o.to };
+      await printList(ctx, '/backups', o, filters, backupColumns, 'no backups');
     },
   );
 
@@ -208,11 +198,7 @@ export function registerBackups(program: Command): void {
   addListOptions(mounts.command('ls').description('active mounts')).action(
     async (o: ListOptions, cmd: Command) => {
       const ctx = context(cmd);
-      ctx.out.list(
-        await ctx.client.list<MountView>('/mounts', listQuery(o), o.all === true),
-        mountColumns,
-        'no mounts',
-      );
+      await printList(ctx, '/mounts', o, {}, mountColumns, 'no mounts');
     },
   );
   addWait(

@@ -1,6 +1,8 @@
 /** Options several commands share: paging of lists, `--wait`, an idempotency key. */
 import type { Command } from 'commander';
 import type { Query } from '../client.js';
+import type { Context } from '../context.js';
+import type { Column } from '../output.js';
 import { UsageError } from '../errors.js';
 
 export interface ListOptions {
@@ -18,6 +20,18 @@ export function addListOptions(cmd: Command): Command {
 
 export function listQuery(o: ListOptions, filters: Query = {}): Query {
   return { ...filters, limit: o.limit, cursor: o.cursor };
+}
+
+/** One page of a list route (every page with `--all`), printed as the output format asks. */
+export async function printList<T>(
+  ctx: Context,
+  path: string,
+  o: ListOptions,
+  filters: Query,
+  columns: Column<T>[],
+  empty: string,
+): Promise<void> {
+  ctx.out.list(await ctx.client.list<T>(path, listQuery(o, filters), o.all === true), columns, empty);
 }
 
 export function addWait(cmd: Command): Command {

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
-import { addListOptions, addWait, enc, listQuery, type ListOptions } from './common.js';
+import { addListOptions, addWait, enc, printList, type ListOptions } from './common.js';
 
 interface ExportView {
   id: string;
@@ -19,7 +19,6 @@ interface ExportView {
   backupId?: string;
   instanceId?: string;
   diskId?: string;
-  jobId?: string;
   progress?: { files?: number; bytes?: number; totalFiles?: number; totalBytes?: number };
   expiresAt?: string | null;
   createdAt?: string;
@@ -127,12 +126,8 @@ export function registerExports(program: Command): void {
       .option('--status <list>', 'statuses, comma separated'),
   ).action(async (o: ListOptions & { instance?: string; status?: string }, cmd: Command) => {
     const ctx = context(cmd);
-    const query = listQuery(o, { instanceId: o.instance, status: o.status });
-    ctx.out.list(
-      await ctx.client.list<ExportView>('/exports', query, o.all === true),
-      exportColumns,
-      'no exports',
-    );
+    const filters = { instanceId: o.instance, status: o.status };
+    await printList(ctx, '/exports', o, filters, exportColumns, 'no exports');
   });
 
   addListOptions(
@@ -143,12 +138,7 @@ export function registerExports(program: Command): void {
       .argument('[path]', 'directory', '/'),
   ).action(async (exportId: string, dir: string, o: ListOptions, cmd: Command) => {
     const ctx = context(cmd);
-    const page = await ctx.client.list<FileEntry>(
-      `/exports/${enc(exportId)}/files`,
-      listQuery(o, { path: dir }),
-      o.all === true,
-    );
-    ctx.out.list(page, fileColumns, `${dir} is empty`);
+    await printList(ctx, `/exports/${enc(exportId)}/files`, o, { path: dir }, fileColumns, `${dir} is empty`);
   });
 
   exports
@@ -182,20 +172,19 @@ export function registerExports(program: Command): void {
     exports.command('cancel').description('cancel an export in progress').argument('<exportId>'),
   ).action(async (exportId: string, o: { wait?: boolean }, cmd: Command) => {
     const ctx = context(cmd);
-    const answer = await ctx.client.post<ExportView & { job?: JobView }>(`/exports/${enc(exportId)}/cancel`);
-    const job =
-      answer.job ?? (answer.jobId ? await ctx.client.get<JobView>(`/jobs/${enc(answer.jobId)}`) : null);
-    if (job) return finishJob(ctx, job, o.wait === true, `export ${exportId} cancel requested`);
-    ctx.out.done(`export ${exportId} ${answer.status}`, answer);
+    await ctx.client.post<ExportView>(`/exports/${enc(exportId)}/cancel`);
+    // An export is a job under the same id: following it is following that job.
+    const job = await ctx.client.get<JobView>(`/jobs/${enc(exportId)}`);
+    await finishJob(ctx, job, o.wait === true, `export ${exportId} cancel requested`);
   });
 
   exports
     .command('rm')
-    .description('delete an export and its files')
+    .description('delete the exported files (the record stays, marked deleted)')
     .argument('<exportId>')
     .action(async (exportId: string, _o: unknown, cmd: Command) => {
       const ctx = context(cmd);
-      await ctx.client.del(`/exports/${enc(exportId)}`);
-      ctx.out.done(`export ${exportId} deleted`, { exportId, deleted: true });
+      const answer = await ctx.client.del<ExportView>(`/exports/${enc(exportId)}`);
+      ctx.out.done(`export ${exportId} deleted; the backup is kept`, answer);
     });
 }

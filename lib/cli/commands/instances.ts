@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
-import { addListOptions, addWait, enc, listQuery, type ListOptions } from './common.js';
+import { addListOptions, addWait, enc, printList, type ListOptions } from './common.js';
 import {
   addPlanOptions,
   parseDisks,
@@ -74,12 +74,7 @@ export function registerInstances(program: Command): void {
   ).action(async (o: ListOptions & { protected?: string }, cmd: Command) => {
     const ctx = context(cmd);
     const filter = o.protected === undefined ? undefined : String(['yes', 'true'].includes(o.protected));
-    const page = await ctx.client.list<InstanceView>(
-      '/instances',
-      listQuery(o, { protected: filter }),
-      o.all === true,
-    );
-    ctx.out.list(page, instanceColumns, 'no instances');
+    await printList(ctx, '/instances', o, { protected: filter }, instanceColumns, 'no instances');
   });
 
   addWait(
@@ -112,8 +107,7 @@ export function registerInstances(program: Command): void {
   addListOptions(prot.command('ls').description('protected instances with their plan')).action(
     async (o: ListOptions, cmd: Command) => {
       const ctx = context(cmd);
-      const page = await ctx.client.list<ProtectedView>('/protected-instances', listQuery(o), o.all === true);
-      ctx.out.list(page, protectedColumns, 'no protected instances');
+      await printList(ctx, '/protected-instances', o, {}, protectedColumns, 'no protected instances');
     },
   );
   prot

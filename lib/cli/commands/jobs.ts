@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { context, finishJob, jobColumns, jobFields } from '../context.js';
 import type { JobView } from '../wait.js';
-import { addListOptions, addWait, enc, listQuery, type ListOptions } from './common.js';
+import { addListOptions, addWait, enc, printList, type ListOptions } from './common.js';
 
 interface JobListOptions extends ListOptions {
   type?: string;
@@ -27,15 +27,15 @@ export function registerJobs(program: Command): void {
       .option('--to <time>', 'created before (ISO 8601)'),
   ).action(async (o: JobListOptions, cmd: Command) => {
     const ctx = context(cmd);
-    const query = listQuery(o, {
+    const filters = {
       type: o.type,
       status: o.status,
       instanceId: o.instance,
       planId: o.plan,
       from: o.from,
       to: o.to,
-    });
-    ctx.out.list(await ctx.client.list<JobView>('/jobs', query, o.all === true), jobColumns, 'no jobs');
+    };
+    await printList(ctx, '/jobs', o, filters, jobColumns, 'no jobs');
   });
 
   jobs

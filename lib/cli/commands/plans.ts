@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
-import { addListOptions, addWait, enc, listQuery, type ListOptions } from './common.js';
+import { addListOptions, addWait, enc, printList, type ListOptions } from './common.js';
 import { addPlanOptions, planFields, type PlanOptions } from './plan-options.js';
 
 interface Amount {
@@ -100,12 +100,7 @@ export function registerPlans(program: Command): void {
       .option('--state <ACTIVE|SUSPENDED>', 'only active or suspended plans'),
   ).action(async (o: ListOptions & { instance?: string; state?: string }, cmd: Command) => {
     const ctx = context(cmd);
-    const page = await ctx.client.list<PlanView>(
-      '/plans',
-      listQuery(o, { instanceId: o.instance, state: o.state }),
-      o.all === true,
-    );
-    ctx.out.list(page, planColumns, 'no plans');
+    await printList(ctx, '/plans', o, { instanceId: o.instance, state: o.state }, planColumns, 'no plans');
   });
 
   plans
