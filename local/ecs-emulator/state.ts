@@ -320,9 +320,11 @@ export class EcsState {
   instance(id: string, now: number): InstanceRecord | undefined {
     const r = this.instances.get(id);
     if (r && r.pending && now >= r.pending.until) {
-      r.status = r.pending.then;
-      r.pending = null;
-      if (r.status === 'Running') {
+      while (r.pending && now >= r.pending.until) {
+        r.status = r.pending.then;
+        r.pending = r.pending.after ?? null;
+      }
+      if (r.status === 'Running' && !r.pending) {
         r.everStarted = true;
         r.startTime = now;
         // The agent installed by InstallCloudAssistant starts with the next boot.
