@@ -205,7 +205,43 @@ const describeInstanceAttribute: Handler = (ctx) => {
   };
 };
 
+/** Without Force only a Stopped instance goes; its disks made with it go too, the others are detached. */
+const deleteInstance: Handler = (ctx) => {
+  const r = requireInstance(ctx, ctx.params.required('InstanceId'));
+  const force = ctx.params.bool('Force') ?? false;
+  if (r.lockReason === 'security') {
+    throw new EcsApiError(
+      'InstanceLockedForSecurity',
+      'The specified operation is denied as your instance is locked for security reasons.',
+      403,
+    );
+  }
+  if (r.status !== 'Stopped' && !(force && r.status === 'Running')) {
+    throw new EcsApiError(
+      'IncorrectInstanceStatus',
+      `The current status of the resource does not support this operation. Instance ${r.instanceId} is ${r.status}.`,
+      403,
+    );
+  }
+  dryRun(ctx);
+  ctx.state.db.batch(() => {
+    for (const d of ctx.state.disksOf(r.instanceId, ctx.now)) {
+      if (d.deleteWithInstance) {
+        ctx.state.removeDisk(d.diskId);
+        ctx.state.trees.removeDisk(d.diskId);
+      } else {
+        Object.assign(d, { status: 'Available', instanceId: null, device: null, pending: null });
+        d.detachedTime = ctx.now;
+        ctx.state.putDisk(d);
+      }
+    }
+    ctx.state.removeInstance(r.instanceId);
+  });
+  return {};
+};
+
 export const launchActions: Record<string, Handler> = {
+  DeleteInstance: deleteInstance,
   RunInstances: runInstances,
   DescribeInstanceAttribute: describeInstanceAttribute,
 };

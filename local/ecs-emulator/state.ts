@@ -252,6 +252,13 @@ export class EcsState {
     if (persist) this.persist('instance', r.instanceId, r);
   }
 
+  removeInstance(instanceId: string): void {
+    if (!this.instances.get(instanceId)) return;
+    this.reindex('instance', instanceId, null);
+    this.instances.delete(instanceId);
+    this.db.delete('instance', instanceId);
+  }
+
   putDisk(r: DiskRecord, persist = true): void {
     this.reindex('disk', r.diskId, { tags: r.tags, owners: owners(r), source: r.sourceSnapshotId });
     this.disks.set(r.diskId, r);

@@ -4,6 +4,10 @@ import {
   EcsError,
   EcsNotFoundError,
   type CreateDiskRequest,
+  type CreateImageRequest,
+  type EcsImage,
+  type EcsVSwitch,
+  type RunInstanceRequest,
   type CreateSnapshotGroupRequest,
   type CreateSnapshotRequest,
   type Ecs,
@@ -27,6 +31,8 @@ import {
   type Json,
 } from './mappers.js';
 import { ecsErrorFor } from './errors.js';
+import * as launch from './launch.js';
+import type { LaunchRpc } from './launch.js';
 import { presignRpcGetUrl } from './presign.js';
 import type { EcsRpcClient } from './rpc-client.js';
 
@@ -47,11 +53,61 @@ const MAX_PAGES = 10_000;
 type Query = Record<string, string>;
 
 export class EcsAdapter implements Ecs {
+  private readonly launch: LaunchRpc;
+
   constructor(
     private readonly rpc: EcsRpcClient,
     readonly regionId: string,
     private readonly clock: Clock,
-  ) {}
+    vpc: EcsRpcClient = rpc,
+  ) {
+    this.launch = {
+      regionId,
+      call: (action, query) => rpc.call(action, query),
+      callVpc: (action, query) => vpc.call(action, query),
+      paged: (action, query, extract) => this.paged(action, query, extract),
+    };
+  }
+
+  createImage(request: CreateImageRequest): Promise<string> {
+    return launch.createImage(this.launch, request);
+  }
+
+  describeImages(imageIds: string[]): Promise<EcsImage[]> {
+    return launch.describeImages(this.launch, imageIds);
+  }
+
+  findImagesByTag(tag: Tag): Promise<EcsImage[]> {
+    return launch.findImagesByTag(this.launch, tag);
+  }
+
+  deleteImage(imageId: string): Promise<void> {
+    return launch.deleteImage(this.launch, imageId);
+  }
+
+  runInstance(request: RunInstanceRequest): Promise<string> {
+    return launch.runInstance(this.launch, request);
+  }
+
+  findInstancesByTag(tag: Tag): Promise<EcsInstance[]> {
+    return launch.findInstancesByTag(this.launch, tag);
+  }
+
+  describeInstanceAttribute(instanceId: string): Promise<EcsInstance | null> {
+    return launch.describeInstanceAttribute(this.launch, instanceId);
+  }
+
+  availableInstanceTypes(zoneId: string): Promise<string[]> {
+    return launch.availableInstanceTypes(this.launch, zoneId);
+  }
+
+  describeVSwitches(vSwitchIds: string[]): Promise<EcsVSwitch[]> {
+    return launch.describeVSwitches(this.launch, vSwitchIds);
+  }
+
+  deleteInstance(instanceId: string): Promise<void> {
+    return launch.deleteInstance(this.launch, instanceId);
+  }
 
   async describeInstances(instanceIds?: string[]): Promise<EcsInstance[]> {
     const parse = (body: Json) =>
