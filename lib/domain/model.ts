@@ -82,7 +82,7 @@ export interface ProtectedInstance {
   version: number;
 }
 
-export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export';
+export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone';
 
 export type JobStatus =
   | 'CREATED'
