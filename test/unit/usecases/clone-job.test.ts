@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTerminal } from '../../../lib/domain/job.js';
 import type { Job } from '../../../lib/domain/model.js';
-import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
+import { ownershipTags, TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
+import { sweepCloneOrphans } from '../../../lib/usecases/clone/orphans.js';
 import { requestCancel } from '../../../lib/usecases/cancel-job.js';
 import { requestClone } from '../../../lib/usecases/clone/requests.js';
 import type { CloneState } from '../../../lib/usecases/clone/state.js';
@@ -191,5 +192,61 @@ describe('clone-instance requests that cannot work change nothing', () => {
     await h.deps.store.points.update({ ...point, status: 'DELETING' }, point.version);
     expect(await requestClone(h.deps, pointId, {})).toMatchObject({ ok: false, error: 'conflict' });
     expect(await requestClone(h.deps, 'bk-none', {})).toMatchObject({ ok: false, error: 'not_found' });
+  });
+});
+
+describe('the sweep of clone leftovers', () => {
+  it('removes what ended jobs left, keeps results, kept images, running jobs and the unknown', async () => {
+    h = harness();
+    const { pointId } = await backedUp();
+    const kept = await finished(ok(await requestClone(h.deps, pointId, { keepImage: true })).id);
+    const result = (kept.state as CloneState).newInstanceId!;
+    const keptImage = (kept.state as CloneState).imageId!;
+    const running = ok(await requestClone(h.deps, pointId, {}));
+    await h.drain({ until: async () => (await jobOf(h, running.id)).step === 'wait-image' });
+    const runningImage = ((await jobOf(h, running.id)).state as CloneState).imageId!;
+    // A second launch of the finished job (a re-sent request with another token) and an image of a
+    // job that no record knows: the first is spare, the second is not ours to judge.
+    const snapshot = [...h.ecs.snapshots.keys()][0]!;
+    const stray = await h.ecs.runInstance({
+      imageId: keptImage,
+      instanceType: 'ecs.g7.large',
+      vSwitchId: 'vsw-fake-a',
+      securityGroupIds: ['sg-fake'],
+      tags: ownershipTags(kept),
+      clientToken: 'stray',
+    });
+    await h.ecs.describeInstanceAttribute(stray);
+    await h.ecs.describeInstanceAttribute(stray);
+    const unknown = await h.ecs.createImage({
+      systemSnapshotId: snapshot,
+      dataSnapshotIds: [],
+      name: 'unknown',
+      tags: ownershipTags({ id: 'job-gone', planId: null, instanceId: 'i-x' }),
+      clientToken: 'unknown',
+    });
+    await h.ecs.describeImages([unknown]);
+
+    const swept = await sweepCloneOrphans(h.deps);
+
+    expect(swept.instancesReleased).toEqual([stray]);
+    expect(swept.imagesDeleted).toEqual([]);
+    expect(h.ecs.instances.get(result)?.status).toBe('Running');
+    expect(h.ecs.images.has(keptImage)).toBe(true);
+    expect(h.ecs.images.has(runningImage)).toBe(true);
+    expect(h.ecs.images.has(unknown)).toBe(true);
+
+    // Once that job has ended, another image carrying its tag is spare: the sweep removes it.
+    const done = await finished(running.id);
+    expect(done.status).toBe('COMPLETE');
+    const leftover = await h.ecs.createImage({
+      systemSnapshotId: snapshot,
+      dataSnapshotIds: [],
+      name: 'leftover',
+      tags: ownershipTags(done),
+      clientToken: 'leftover',
+    });
+    await h.ecs.describeImages([leftover]);
+    expect((await sweepCloneOrphans(h.deps)).imagesDeleted).toEqual([leftover]);
   });
 });
