@@ -12,13 +12,19 @@ import { DEFAULT_TABLE_PREFIX, TABLE_LIST } from '../lib/schema/tables.js';
 export const ECS_ACTIONS = [
   'AttachDisk',
   'CreateDisk',
+  'CreateImage',
   'CreateSnapshot',
   'CreateSnapshotGroup',
   'DeleteDisk',
+  'DeleteImage',
+  'DeleteInstance',
   'DeleteSnapshot',
   'DeleteSnapshotGroup',
+  'DescribeAvailableResource',
   'DescribeCloudAssistantStatus',
   'DescribeDisks',
+  'DescribeImages',
+  'DescribeInstanceAttribute',
   'DescribeInstances',
   'DescribeInvocationResults',
   'DescribeSnapshotGroups',
@@ -27,9 +33,13 @@ export const ECS_ACTIONS = [
   'InstallCloudAssistant',
   'ResetDisk',
   'RunCommand',
+  'RunInstances',
   'StartInstance',
   'StopInstance',
 ] as const;
+
+/** VPC actions of `lib/adapters/ecs/launch.ts` (the clone checks its vSwitch first). */
+export const VPC_ACTIONS = ['DescribeVSwitches'] as const;
 
 /** Tablestore row operations of `lib/adapters/tablestore` (conditional updates are PutRow). */
 export const OTS_ACTIONS = [
@@ -75,7 +85,8 @@ export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
         Effect: 'Allow',
         Action: ECS_ACTIONS.map((a) => `ecs:${a}`),
         // Snapshot, disk and invocation ids are not known in advance; ECS scopes these by region.
-        Resource: [`acs:ecs:${region}:${account}:*`],
+        // RunInstances is also authorised on the vSwitch a clone is launched into.
+        Resource: [`acs:ecs:${region}:${account}:*`, `acs:vpc:${region}:${account}:vswitch/*`],
       },
       {
         Effect: 'Allow',
@@ -92,6 +103,11 @@ export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
         Resource: [JOBS_QUEUE, JOBS_DEAD_LETTER_QUEUE].map(
           (q) => `acs:mns:${region}:${account}:/queues/${q}/messages`,
         ),
+      },
+      {
+        Effect: 'Allow',
+        Action: VPC_ACTIONS.map((a) => `vpc:${a}`),
+        Resource: [`acs:vpc:${region}:${account}:*`],
       },
     ],
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
 import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
+import { sweepCloneOrphans } from '../../lib/usecases/clone/orphans.js';
 import { expireExports } from '../../lib/usecases/export/expiry.js';
 import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
 import { timerEventSchema, type TimerEvent } from '../shared/events.js';
@@ -43,6 +44,15 @@ export function createHandler(deps: Deps): FcFunction<RetentionReport> {
         checkLockDrift: true,
       });
       if (scope.instanceId === undefined) report.exportsDeleted = await expireExports(deps, deps.clock.now());
+      if (scope.instanceId === undefined) {
+        // Leftovers wait for the next hour when ECS cannot be asked now; the deletions above stand.
+        report.cloneOrphans = await sweepCloneOrphans(deps).catch((err: unknown) => {
+          deps.log.warn('clone leftovers not swept', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+          return undefined;
+        });
+      }
       return report;
     },
     deps.log,

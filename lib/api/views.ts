@@ -160,6 +160,7 @@ export function toBackupView(point: BackupPoint): z.output<typeof backupView> {
               to: o.to === undefined ? null : iso(o.to),
             })),
           },
+    source: point.source ?? null,
     version: point.version,
   };
 }

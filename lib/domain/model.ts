@@ -82,7 +82,7 @@ export interface ProtectedInstance {
   version: number;
 }
 
-export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export';
+export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone';
 
 export type JobStatus =
   | 'CREATED'
@@ -175,7 +175,20 @@ export interface BackupPoint {
   lastError: string | null;
   /** Set once, never removed (lib/domain/lock.ts); absent on points taken without a lock. */
   lock?: BackupLock;
+  /** The instance as it was when backed up: a clone's defaults. Absent on points taken before it was kept. */
+  source?: PointSource;
   version: number;
+}
+
+/** What a clone of the whole instance is launched with unless the request says otherwise. */
+export interface PointSource {
+  instanceName: string;
+  zoneId: string;
+  osType: OsType;
+  instanceType: string | null;
+  vSwitchId: string | null;
+  securityGroupIds: string[];
+  tags: { key: string; value: string }[];
 }
 
 export type ExportStatus = 'CREATED' | 'RUNNING' | 'COMPLETE' | 'FAILED' | 'CANCELED';
@@ -221,4 +234,6 @@ export interface BackupJobParams {
   keepLatest: boolean;
   trigger: 'schedule' | 'manual';
   lock?: LockRequest;
+  /** The instance when the job was made, recorded on its point (absent when it could not be read). */
+  source?: PointSource;
 }

@@ -38,6 +38,10 @@ export interface EcsInstance {
   zoneId: string;
   regionId: string;
   tags: Tag[];
+  /** What a clone of the instance is launched with; absent where an answer lacks them. */
+  instanceType?: string;
+  vSwitchId?: string;
+  securityGroupIds?: string[];
 }
 
 export interface EcsDisk {
@@ -144,6 +148,48 @@ export interface RunCommandRequest {
   clientToken: string;
 }
 
+/** Creating | Available | CreateFailed | UnAvailable | Waiting | Deprecated */
+export type ImageStatus = string;
+
+export interface EcsImage {
+  imageId: string;
+  imageName: string;
+  status: ImageStatus;
+  /** 0..100 */
+  progress: number;
+  tags: Tag[];
+  /** Snapshots of its disk mappings, the system disk's first. */
+  snapshotIds: string[];
+}
+
+export interface CreateImageRequest {
+  systemSnapshotId: string;
+  /** Data-disk snapshots, as the image's further disk mappings. */
+  dataSnapshotIds: string[];
+  name: string;
+  description?: string;
+  tags: Tag[];
+  clientToken: string;
+}
+
+/** One instance from an image. There is no password: log-in is by key pair or set by the owner later. */
+export interface RunInstanceRequest {
+  imageId: string;
+  instanceType: string;
+  vSwitchId: string;
+  securityGroupIds: string[];
+  instanceName?: string;
+  hostName?: string;
+  keyPairName?: string;
+  tags: Tag[];
+  clientToken: string;
+}
+
+export interface EcsVSwitch {
+  vSwitchId: string;
+  zoneId: string;
+}
+
 export interface Ecs {
   readonly regionId: string;
   describeInstances(instanceIds?: string[]): Promise<EcsInstance[]>;
@@ -179,4 +225,21 @@ export interface Ecs {
   installCloudAssistant(instanceIds: string[]): Promise<void>;
   runCommand(request: RunCommandRequest): Promise<{ invokeId: string }>;
   describeInvocationResults(invokeIds: string[]): Promise<InvocationResult[]>;
+
+  createImage(request: CreateImageRequest): Promise<string>;
+  /** Our custom images by id, whatever their status (ECS lists only Available ones unless asked). */
+  describeImages(imageIds: string[]): Promise<EcsImage[]>;
+  findImagesByTag(tag: Tag): Promise<EcsImage[]>;
+  /** Deleting an image that is gone succeeds. */
+  deleteImage(imageId: string): Promise<void>;
+  runInstance(request: RunInstanceRequest): Promise<string>;
+  /** Instances carrying the tag, whatever their status. */
+  findInstancesByTag(tag: Tag): Promise<EcsInstance[]>;
+  describeInstanceAttribute(instanceId: string): Promise<EcsInstance | null>;
+  /** Instance types the zone sells now (DescribeAvailableResource). */
+  availableInstanceTypes(zoneId: string): Promise<string[]>;
+  /** vSwitches by id (VPC DescribeVSwitches); an unknown id is absent from the answer. */
+  describeVSwitches(vSwitchIds: string[]): Promise<EcsVSwitch[]>;
+  /** Releases an instance this product launched (ForceStop, so a Running clone goes too). */
+  deleteInstance(instanceId: string): Promise<void>;
 }

@@ -16,6 +16,8 @@ export interface RetentionReport {
   lockDrift: LockDrift[];
   /** Exports whose files expired and were deleted (the full sweep only). */
   exportsDeleted?: number;
+  /** Images and instances clone jobs left behind, removed (the full sweep only). */
+  cloneOrphans?: { imagesDeleted: string[]; instancesReleased: string[]; left: string[] };
 }
 
 export interface RetentionOptions {

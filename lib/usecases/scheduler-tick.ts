@@ -1,9 +1,10 @@
 import { newJob, scheduledJobId } from '../domain/job.js';
-import type { Plan } from '../domain/model.js';
+import type { Plan, PointSource } from '../domain/model.js';
 import { firstOccurrenceAtOrAfter, occurrencesIn, planCatchUp } from '../domain/schedule.js';
 import type { Deps } from './deps.js';
 import { encodeJobMessage, enqueueJob } from './enqueue-job.js';
 import { redispatchUndelivered } from './jobs/undelivered.js';
+import { pointSources } from './backup/source.js';
 import { paramsFromPlan } from './management/job-params.js';
 import { sweepRecovery } from './mount/expiry.js';
 
@@ -60,9 +61,13 @@ export async function schedulerTick(deps: Deps, now: number, options: TickOption
     const fresh = due.filter((p) => !seen.has(p.id));
     if (fresh.length === 0) break;
     for (const p of fresh) seen.add(p.id);
+    const sources = await pointSources(
+      deps,
+      fresh.filter((p) => p.state === 'ACTIVE').map((p) => p.instanceId),
+    );
     await inParallel(fresh, concurrency, async (plan) => {
       try {
-        const handed = await scheduleAhead(deps, plan, now);
+        const handed = await scheduleAhead(deps, plan, now, sources.get(plan.instanceId));
         if (handed === null) return;
         report.plans += 1;
         report.enqueued += handed.enqueued;
@@ -107,14 +112,22 @@ export interface HandedToQueue {
  * job ids, so whichever comes second collapses onto the jobs the first wrote. Null: the plan has
  * nothing to schedule (no schedule, or suspended).
  */
-export async function scheduleAhead(deps: Deps, plan: Plan, now: number): Promise<HandedToQueue | null> {
+export async function scheduleAhead(
+  deps: Deps,
+  plan: Plan,
+  now: number,
+  source?: PointSource,
+): Promise<HandedToQueue | null> {
   const schedule = plan.schedule;
   if (!schedule || plan.nextRunAt === null || plan.state !== 'ACTIVE') return null;
   const horizon = now + deps.settings.SCHEDULER_LOOKAHEAD_SECONDS * 1000;
   const report: HandedToQueue = { enqueued: 0, skipped: 0 };
   // Nothing inside the look-ahead: the plan is left as it is (no write, no version bump).
   if (plan.nextRunAt >= horizon) return report;
-  const params = paramsFromPlan(plan, 'schedule') as unknown as Record<string, unknown>;
+  const params = {
+    ...paramsFromPlan(plan, 'schedule'),
+    ...(source ? { source } : {}),
+  } as unknown as Record<string, unknown>;
   const base = { type: 'backup' as const, instanceId: plan.instanceId, planId: plan.id, params };
   let from = plan.nextRunAt;
   if (plan.nextRunAt <= now) {

@@ -8,6 +8,7 @@ import {
 } from './errors.js';
 import { pageFields, paginate, validateTagsForWrite } from './params.js';
 import type { DiskRecord, InstanceRecord } from './records.js';
+import { DEFAULT_SECURITY_GROUP, instanceTypesOf, vSwitchOf } from './network.js';
 import { ESSD_FAMILY, iso, newId } from './state.js';
 
 const DISK_CATEGORIES = [
@@ -24,7 +25,7 @@ export function instanceBody(ctx: Ctx, r: InstanceRecord): Body {
   return {
     InstanceId: r.instanceId,
     InstanceName: r.instanceName,
-    HostName: r.instanceName,
+    HostName: r.hostName ?? r.instanceName,
     Description: '',
     RegionId: region,
     ZoneId: r.zoneId,
@@ -36,9 +37,10 @@ export function instanceBody(ctx: Ctx, r: InstanceRecord): Body {
     Cpu: 2,
     Memory: 4096,
     ImageId:
-      r.osType === 'windows'
+      r.imageId ??
+      (r.osType === 'windows'
         ? 'win2022_21H2_x64_dtc_en-us_40G_alibase_20240101.vhd'
-        : 'aliyun_3_x64_20G_alibase_20240101.vhd',
+        : 'aliyun_3_x64_20G_alibase_20240101.vhd'),
     InstanceNetworkType: 'vpc',
     InstanceChargeType: 'PostPaid',
     InternetChargeType: 'PayByTraffic',
@@ -50,9 +52,10 @@ export function instanceBody(ctx: Ctx, r: InstanceRecord): Body {
     StoppedMode: r.status === 'Stopped' ? 'KeepCharging' : 'Not-applicable',
     VpcAttributes: {
       VpcId: 'vpc-emulator0000000000',
-      VSwitchId: `vsw-${r.zoneId.slice(-1)}emulator00000000`,
+      VSwitchId: r.vSwitchId ?? vSwitchOf(r.zoneId),
       PrivateIpAddress: { IpAddress: [`172.16.0.${(r.instanceId.charCodeAt(3) % 200) + 10}`] },
     },
+    SecurityGroupIds: { SecurityGroupId: r.securityGroupIds ?? [DEFAULT_SECURITY_GROUP] },
     Tags: tagList(r.tags, 'TagKey'),
     OperationLocks: { LockReason: r.lockReason ? [{ LockReason: r.lockReason, LockMsg: '' }] : [] },
   };
@@ -146,7 +149,7 @@ const describeZones: Handler = (ctx) => {
         ZoneType: 'AvailabilityZone',
         AvailableDiskCategories: { DiskCategories: DISK_CATEGORIES },
         AvailableResourceCreation: { ResourceTypes: ['Instance', 'Disk', 'DedicatedHost'] },
-        AvailableInstanceTypes: { InstanceTypes: ['ecs.g7.large', 'ecs.g7.xlarge'] },
+        AvailableInstanceTypes: { InstanceTypes: instanceTypesOf(ctx.state.settings.zones, z) },
       })),
     },
   };

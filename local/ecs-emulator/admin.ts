@@ -4,6 +4,7 @@ import { safeJoin } from './files.js';
 import type { Faults } from './faults.js';
 import type { Assistant } from './assistant.js';
 import type { DiskRecord, SnapshotGroupRecord, SnapshotRecord } from './records.js';
+import { imagesOf } from './actions-images.js';
 import { addDisk, addInstance, toMount } from './seed.js';
 import { ESSD_FAMILY, newId, type EcsState } from './state.js';
 import type { CallRecord, EmulatorAdmin, EmulatorStats } from './types.js';
@@ -188,6 +189,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
         for (const r of state.instances.byId.values()) {
           if (!r.pending || r.pending.until <= t) continue;
           r.pending.until = t;
+          if (r.pending.after) r.pending.after.until = t;
           state.putInstance(r);
           n += 1;
         }
@@ -195,6 +197,12 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
           if (!r.pending || r.pending.until <= t) continue;
           r.pending.until = t;
           state.putDisk(r);
+          n += 1;
+        }
+        for (const r of imagesOf(state).values()) {
+          if (r.readyAt <= t) continue;
+          r.readyAt = t;
+          state.persist('image', r.imageId, r);
           n += 1;
         }
       });

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 
-export type Kind = 'instance' | 'disk' | 'snapshot' | 'group' | 'invocation' | 'token' | 'meta';
+export type Kind = 'instance' | 'disk' | 'snapshot' | 'group' | 'invocation' | 'token' | 'meta' | 'image';
 
 /**
  * Write-through persistence: one row per entity holding its JSON. Everything is loaded into

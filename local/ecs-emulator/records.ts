@@ -20,7 +20,8 @@ export interface InstanceRecord {
   zoneId: string;
   instanceType: string;
   status: InstanceStatus;
-  pending: { until: number; then: InstanceStatus } | null;
+  /** `after`: a second transition that follows (a new instance goes Pending, Starting, Running). */
+  pending: { until: number; then: InstanceStatus; after?: { until: number; then: InstanceStatus } } | null;
   everStarted: boolean;
   lockReason: string | null;
   agentInstalled: boolean;
@@ -33,6 +34,12 @@ export interface InstanceRecord {
   startTime: number;
   invocationCount: number;
   lastInvokedTime: number | null;
+  /** Network and launch facts; absent in state saved by older runs (defaults derive from the zone). */
+  vSwitchId?: string;
+  securityGroupIds?: string[];
+  hostName?: string;
+  keyPairName?: string | null;
+  imageId?: string;
 }
 
 export interface DiskPending {

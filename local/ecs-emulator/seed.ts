@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { DiskRecord, InstanceRecord, MountRecord } from './records.js';
 import { ESSD_FAMILY, newId, type EcsState } from './state.js';
 import type { SeedConfig, SeedDisk, SeedInstance, SeedMount } from './types.js';
+import { DEFAULT_SECURITY_GROUP, vSwitchOf } from './network.js';
 
 const GiB = 1024 ** 3;
 
@@ -110,6 +111,8 @@ export function addInstance(
     startTime: now,
     invocationCount: 0,
     lastInvokedTime: null,
+    vSwitchId: spec.vSwitchId ?? vSwitchOf(zoneId),
+    securityGroupIds: spec.securityGroupIds ?? [DEFAULT_SECURITY_GROUP],
   };
   state.putInstance(inst);
   state.trees.ensureTmp(instanceId);

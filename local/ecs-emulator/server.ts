@@ -4,7 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import querystring from 'node:querystring';
+import { imageActions } from './actions-images.js';
 import { inventoryActions } from './actions-inventory.js';
+import { launchActions } from './actions-launch.js';
 import { snapshotActions } from './actions-snapshots.js';
 import { tagActions } from './actions-tags.js';
 import { createAdmin } from './admin.js';
@@ -13,6 +15,7 @@ import { Authenticator, ENVELOPE_PARAMS } from './auth.js';
 import type { Body, Ctx, Handler } from './context.js';
 import { EcsApiError } from './errors.js';
 import { Faults } from './faults.js';
+import { networkActions, VPC_API_VERSION, vpcActions } from './network.js';
 import { TreeStore } from './files.js';
 import { Params } from './params.js';
 import { Persistence } from './persist.js';
@@ -31,6 +34,8 @@ const IDEMPOTENT = new Set([
   'CreateDisk',
   'RunCommand',
   'InstallCloudAssistant',
+  'CreateImage',
+  'RunInstances',
 ]);
 const MAX_CALLS_KEPT = 500_000;
 
@@ -131,6 +136,9 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     ...snapshotActions,
     ...tagActions,
     ...assistant.actions,
+    ...imageActions,
+    ...launchActions,
+    ...networkActions,
   };
   const admin = createAdmin({ state, faults, assistant, calls });
 
@@ -166,9 +174,10 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
         started,
       ).signing;
       const version = (req.headers['x-acs-version'] as string | undefined) ?? params['Version'];
-      if (version !== API_VERSION)
+      const vpc = version === VPC_API_VERSION;
+      if (version !== API_VERSION && !vpc)
         throw new EcsApiError('InvalidVersion', 'Specified parameter Version is not valid.', 400);
-      const handler = handlers[action];
+      const handler = vpc ? vpcActions[action] : handlers[action];
       if (!handler) {
         throw new EcsApiError(
           'InvalidAction.NotFound',

@@ -252,6 +252,13 @@ export class EcsState {
     if (persist) this.persist('instance', r.instanceId, r);
   }
 
+  removeInstance(instanceId: string): void {
+    if (!this.instances.get(instanceId)) return;
+    this.reindex('instance', instanceId, null);
+    this.instances.delete(instanceId);
+    this.db.delete('instance', instanceId);
+  }
+
   putDisk(r: DiskRecord, persist = true): void {
     this.reindex('disk', r.diskId, { tags: r.tags, owners: owners(r), source: r.sourceSnapshotId });
     this.disks.set(r.diskId, r);
@@ -320,9 +327,11 @@ export class EcsState {
   instance(id: string, now: number): InstanceRecord | undefined {
     const r = this.instances.get(id);
     if (r && r.pending && now >= r.pending.until) {
-      r.status = r.pending.then;
-      r.pending = null;
-      if (r.status === 'Running') {
+      while (r.pending && now >= r.pending.until) {
+        r.status = r.pending.then;
+        r.pending = r.pending.after ?? null;
+      }
+      if (r.status === 'Running' && !r.pending) {
         r.everStarted = true;
         r.startTime = now;
         // The agent installed by InstallCloudAssistant starts with the next boot.

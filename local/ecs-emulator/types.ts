@@ -59,6 +59,10 @@ export interface SeedInstance {
   zoneId?: string;
   status?: 'Running' | 'Stopped';
   instanceType?: string;
+  /** Default: the zone's vSwitch (`vSwitchOf(zoneId)`). */
+  vSwitchId?: string;
+  /** Default: the emulator's one security group. */
+  securityGroupIds?: string[];
   /** Cloud Assistant agent installed and running. Default true. */
   agent?: boolean;
   /** The instance has been started at least once. Default true. */
@@ -258,7 +262,7 @@ export interface EmulatorAdmin {
   advanceSnapshots(args: { ms: number }): Promise<void>;
   setGroupDiskLimit(args: { limit: number }): Promise<void>;
   setAsyncOperationMs(args: { ms: number }): Promise<void>;
-  /** Ends every instance and disk transition (Stopping, Attaching, ReIniting...) now; answers how many. */
+  /** Ends every instance, disk and image transition (Stopping, Attaching, Creating...) now; answers how many. */
   completeOperations(): Promise<number>;
 
   addInstance(spec: SeedInstance): Promise<{ instanceId: string; diskIds: string[] }>;

@@ -94,6 +94,21 @@ const EMULATOR_CODES: [string, number, ErrorClass, boolean][] = [
   ['InvalidSecurityToken.Malformed', 400, EcsAuthError, false],
   ['InvalidSecurityToken.MismatchWithAccessKey', 400, EcsAuthError, false],
   ['AdminError', 400, EcsError, false],
+  ['IncorrectImageStatus', 403, EcsBusyError, false],
+  ['InvalidSnapshotId.NotReady', 403, EcsBusyError, false],
+  ['InvalidImageId.NotFound', 404, EcsNotFoundError, false],
+  ['InvalidVSwitchId.NotFound', 404, EcsNotFoundError, false],
+  ['InvalidSecurityGroupId.NotFound', 404, EcsNotFoundError, false],
+  ['InvalidInstanceType.ZoneNotSupported', 403, EcsUnsupportedError, false],
+  ['QuotaExceed.Image', 403, EcsQuotaError, false],
+  ['InvalidInstanceType.ValueNotSupported', 400, EcsInvalidParameterError, false],
+  ['InvalidDestinationResource.ValueNotSupported', 400, EcsInvalidParameterError, false],
+  ['InvalidImageName.Duplicated', 400, EcsInvalidParameterError, false],
+  ['InvalidImageName.Malformed', 400, EcsInvalidParameterError, false],
+  ['InvalidInstanceName.Malformed', 400, EcsInvalidParameterError, false],
+  ['InvalidHostName.Malformed', 400, EcsInvalidParameterError, false],
+  ['InvalidParameter.Mismatch', 400, EcsInvalidParameterError, false],
+  ['InvalidParameter.DiskDeviceMapping', 400, EcsInvalidParameterError, false],
 ];
 
 /** Codes real ECS documents for our calls that the emulator does not produce on its own. */
@@ -108,6 +123,10 @@ const DOCUMENTED_CODES: [string, number, ErrorClass, boolean][] = [
   ['Forbidden', 403, EcsAuthError, false],
   ['DiskInArrears', 403, EcsQuotaError, false],
   ['QuotaExceed.DiskCapacity', 403, EcsQuotaError, false],
+  ['InvalidInstanceType.NotSupported', 403, EcsUnsupportedError, false],
+  ['OperationDenied.NoStock', 403, EcsQuotaError, false],
+  ['InvalidKeyPairName.NotFound', 404, EcsNotFoundError, false],
+  ['InvalidDataDiskSnapshotId.NotFound', 404, EcsNotFoundError, false],
 ];
 
 let dataDir: string;
@@ -216,6 +235,19 @@ describe('ECS adapter: every error code becomes its typed error', () => {
     );
     expect(missing).toBeInstanceOf(EcsNotFoundError);
     expect((missing as EcsNotFoundError).resource).toBe('snapshot');
+
+    const noImage = await caught(
+      ecs.runInstance({
+        imageId: 'm-doesnotexist',
+        instanceType: 'ecs.g7.large',
+        vSwitchId: 'vsw-hemulator00000000',
+        securityGroupIds: ['sg-emulator000000000001'],
+        tags: [],
+        clientToken: 'errors-no-image',
+      }),
+    );
+    expect(noImage).toBeInstanceOf(EcsNotFoundError);
+    expect((noImage as EcsNotFoundError).resource).toBe('image');
   });
 
   it('reports no answer as unreachable and retryable', async () => {

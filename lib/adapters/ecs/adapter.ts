@@ -1,6 +1,10 @@
 import type { Clock } from '../../ports/clock.js';
 import type {
   CreateDiskRequest,
+  CreateImageRequest,
+  EcsImage,
+  EcsVSwitch,
+  RunInstanceRequest,
   CreateSnapshotGroupRequest,
   CreateSnapshotRequest,
   Ecs,
@@ -15,6 +19,8 @@ import type {
 import { EcsCaller } from './caller.js';
 import * as guest from './guest.js';
 import * as inventory from './inventory.js';
+import * as launch from './launch.js';
+import type { LaunchRpc } from './launch.js';
 import * as snapshots from './snapshots.js';
 import type { EcsRpcClient } from './rpc-client.js';
 
@@ -23,13 +29,54 @@ export { BATCH_LIMITS } from './caller.js';
 /** The `Ecs` port; each call lives with its concept (inventory, snapshots, guest). */
 export class EcsAdapter implements Ecs {
   private readonly c: EcsCaller;
+  private readonly launch: LaunchRpc;
 
   constructor(
     rpc: EcsRpcClient,
     readonly regionId: string,
     clock: Clock,
+    vpc: EcsRpcClient = rpc,
   ) {
-    this.c = new EcsCaller(rpc, regionId, clock);
+    const c = new EcsCaller(rpc, regionId, clock);
+    this.c = c;
+    this.launch = {
+      regionId,
+      call: (action, query) => rpc.call(action, query),
+      callVpc: (action, query) => vpc.call(action, query),
+      paged: (action, query, extract) => c.paged(action, query, extract),
+    };
+  }
+
+  // Images and launching instances (clone-instance)
+  createImage(request: CreateImageRequest): Promise<string> {
+    return launch.createImage(this.launch, request);
+  }
+  describeImages(imageIds: string[]): Promise<EcsImage[]> {
+    return launch.describeImages(this.launch, imageIds);
+  }
+  findImagesByTag(tag: Tag): Promise<EcsImage[]> {
+    return launch.findImagesByTag(this.launch, tag);
+  }
+  deleteImage(imageId: string): Promise<void> {
+    return launch.deleteImage(this.launch, imageId);
+  }
+  runInstance(request: RunInstanceRequest): Promise<string> {
+    return launch.runInstance(this.launch, request);
+  }
+  findInstancesByTag(tag: Tag): Promise<EcsInstance[]> {
+    return launch.findInstancesByTag(this.launch, tag);
+  }
+  describeInstanceAttribute(instanceId: string): Promise<EcsInstance | null> {
+    return launch.describeInstanceAttribute(this.launch, instanceId);
+  }
+  availableInstanceTypes(zoneId: string): Promise<string[]> {
+    return launch.availableInstanceTypes(this.launch, zoneId);
+  }
+  describeVSwitches(vSwitchIds: string[]): Promise<EcsVSwitch[]> {
+    return launch.describeVSwitches(this.launch, vSwitchIds);
+  }
+  deleteInstance(instanceId: string): Promise<void> {
+    return launch.deleteInstance(this.launch, instanceId);
   }
 
   // Instances and disks

@@ -42,12 +42,13 @@ const RULES: [EcsErrorClass, (code: string) => boolean][] = [
   [
     'busy',
     (c) =>
-      /^Incorrect(Disk|Instance|Snapshot)Status(\.|$)/.test(c) ||
+      /^Incorrect(Disk|Instance|Snapshot|Image)Status(\.|$)/.test(c) ||
       [
         'IdempotentProcessing',
         'LastTokenProcessing',
         'Operation.Conflict',
         'InvalidSnapshot.NotReady',
+        'InvalidSnapshotId.NotReady',
       ].includes(c),
   ],
   [
@@ -66,12 +67,15 @@ const RULES: [EcsErrorClass, (code: string) => boolean][] = [
       c.startsWith('QuotaExceed') ||
       /LimitExceed(ed)?$/.test(c) ||
       c === 'InvalidTagCount' ||
-      c === 'DiskInArrears',
+      c === 'DiskInArrears' ||
+      c === 'OperationDenied.NoStock',
   ],
   [
     'unsupported',
     (c) =>
-      /\.(OperationNotSupported|NotBelongToDisk|NotBelongToInstance|Unsupported)$/.test(c) ||
+      /\.(OperationNotSupported|NotBelongToDisk|NotBelongToInstance|Unsupported|ZoneNotSupported|NotSupported)$/.test(
+        c,
+      ) ||
       /^(InstanceDiskZoneMismatch|InstanceLockedForSecurity|SnapshotCreatedDisk|SnapshotCreatedImage|DryRunOperation)$/.test(
         c,
       ),
@@ -84,6 +88,8 @@ const RULES: [EcsErrorClass, (code: string) => boolean][] = [
       c.startsWith('MissingParameter') ||
       c.endsWith('.Malformed') ||
       c.endsWith('.ValueNotSupported') ||
+      c.endsWith('.Duplicated') ||
+      c.endsWith('.Mismatch') ||
       c.endsWith('.ExceedLimit') ||
       /^Invalid[A-Za-z]+$/.test(c),
   ],

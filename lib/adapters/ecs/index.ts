@@ -2,6 +2,7 @@ import type { Clock } from '../../ports/clock.js';
 import { SystemClock } from '../system.js';
 import { EcsAdapter } from './adapter.js';
 import type { Sleep } from './rate-limiter.js';
+import { VPC_API_VERSION, vpcEndpointFor } from './launch.js';
 import { EcsRpcClient, type AttemptEvent, type CredentialsSource } from './rpc-client.js';
 
 export { EcsAdapter, BATCH_LIMITS } from './adapter.js';
@@ -48,11 +49,19 @@ export interface EcsAdapterOptions {
   sleep?: Sleep;
   random?: () => number;
   onAttempt?: (event: AttemptEvent) => void;
+  /** VPC endpoint for DescribeVSwitches; default `vpc.<region>.aliyuncs.com` beside a real ECS endpoint, else the same endpoint (the local emulator serves both). */
+  vpcEndpoint?: string;
 }
 
 /** The `Ecs` port on the official SDK's generic OpenAPI client (see the README for why not the typed client). */
 export function createEcsAdapter(options: EcsAdapterOptions): EcsAdapter {
   const clock = options.clock ?? new SystemClock();
   const rpc = new EcsRpcClient({ ...options, clock });
-  return new EcsAdapter(rpc, options.regionId, clock);
+  const vpc = new EcsRpcClient({
+    ...options,
+    endpoint: options.vpcEndpoint ?? vpcEndpointFor(options.endpoint, options.regionId),
+    apiVersion: VPC_API_VERSION,
+    clock,
+  });
+  return new EcsAdapter(rpc, options.regionId, clock, vpc);
 }

@@ -97,7 +97,20 @@ export function parseInstance(raw: Json, regionId: string): EcsInstance {
     zoneId: str(raw.ZoneId),
     regionId: str(raw.RegionId) || regionId,
     tags: parseTags(raw.Tags),
+    ...launchFacts(raw),
   };
+}
+
+/** Instance type, vSwitch and security groups, where the answer has them. */
+function launchFacts(raw: Json): Pick<EcsInstance, 'instanceType' | 'vSwitchId' | 'securityGroupIds'> {
+  const out: Pick<EcsInstance, 'instanceType' | 'vSwitchId' | 'securityGroupIds'> = {};
+  const type = str(raw.InstanceType);
+  if (type) out.instanceType = type;
+  const vSwitch = str(obj(raw.VpcAttributes).VSwitchId);
+  if (vSwitch) out.vSwitchId = vSwitch;
+  const groups = obj(raw.SecurityGroupIds).SecurityGroupId;
+  if (Array.isArray(groups)) out.securityGroupIds = groups.map(str).filter((g) => g !== '');
+  return out;
 }
 
 export function parseDisk(raw: Json): EcsDisk {

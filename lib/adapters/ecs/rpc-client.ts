@@ -36,6 +36,8 @@ export interface RpcClientOptions {
   random?: () => number;
   /** Observes every attempt (tests, metrics). */
   onAttempt?: (event: AttemptEvent) => void;
+  /** Default ECS's 2014-05-26; VPC calls (DescribeVSwitches) use 2016-04-28. */
+  apiVersion?: string;
 }
 
 export interface AttemptEvent {
@@ -162,7 +164,7 @@ export class EcsRpcClient {
   async call(action: string, query: Query, callOptions: CallOptions = {}): Promise<Record<string, unknown>> {
     const params = new OpenApi.Params({
       action,
-      version: ECS_API_VERSION,
+      version: this.options.apiVersion ?? ECS_API_VERSION,
       protocol: this.protocol.toUpperCase(),
       pathname: '/',
       method: 'POST',

@@ -99,6 +99,18 @@ export const backupView = named(
         ),
       })
       .nullable(),
+    source: z
+      .object({
+        instanceName: z.string(),
+        zoneId: z.string(),
+        osType: z.enum(['linux', 'windows']),
+        instanceType: z.string().nullable(),
+        vSwitchId: z.string().nullable(),
+        securityGroupIds: z.array(z.string()),
+        tags: z.array(z.object({ key: z.string(), value: z.string() })),
+      })
+      .nullable()
+      .describe('The instance as it was backed up: what a clone-instance restore launches with by default'),
     version: z.int(),
   }),
   'Backup',

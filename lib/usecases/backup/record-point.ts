@@ -128,6 +128,7 @@ export async function recordBackupPoint(
     inUseBy: [],
     lastError: null,
     ...(params.lock ? { lock: { mode: params.lock.mode, lockedAt: completedAt, overrides: [] } } : {}),
+    ...(params.source ? { source: params.source } : {}),
     version: 1,
   };
   const written = await deps.store.points.create(point);

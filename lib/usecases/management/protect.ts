@@ -2,6 +2,7 @@ import { newPlan } from '../../domain/plan.js';
 import type { PlanSpec } from '../../domain/plan.js';
 import type { DiskSelection, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Deps } from '../deps.js';
+import { pointSource } from '../backup/source.js';
 import { checkInstanceDisks } from './checks.js';
 import type { OnDemandOverrides } from './job-params.js';
 import { onDemandParams, paramsFromPlan } from './job-params.js';
@@ -80,7 +81,7 @@ export async function protectInstance(
     job = await startBackupJob(deps, {
       instanceId: request.instanceId,
       planId: storedPlan?.id ?? null,
-      params,
+      params: { ...params, source: pointSource(checked.value.instance) },
     });
   }
   await raiseProtectionChanged(deps, {
@@ -114,7 +115,10 @@ export async function backupNow(
     protectedInstance.planId === null
       ? null
       : ((await deps.store.plans.get(protectedInstance.planId)) ?? null);
-  const params = onDemandParams(protectedInstance.disks, plan, overrides);
+  const params = {
+    ...onDemandParams(protectedInstance.disks, plan, overrides),
+    source: pointSource(checked.value.instance),
+  };
   return ok(await startBackupJob(deps, { instanceId, planId: null, params }));
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ECS_ACTIONS, MNS_ACTIONS, OTS_ACTIONS, ramPolicy } from '../../../infra/ram-policy.js';
+import { ECS_ACTIONS, MNS_ACTIONS, OTS_ACTIONS, VPC_ACTIONS, ramPolicy } from '../../../infra/ram-policy.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -21,6 +21,8 @@ describe('RAM policy of the functions', () => {
     const called = matches(sources('lib/adapters/ecs'), /(?:\.call|paged)\(\s*'([A-Z][A-Za-z]+)'/g);
     expect(called.length).toBeGreaterThan(10);
     expect(called).toEqual([...ECS_ACTIONS].sort());
+    const vpc = matches(sources('lib/adapters/ecs'), /\.callVpc\(\s*'([A-Z][A-Za-z]+)'/g);
+    expect(vpc).toEqual([...VPC_ACTIONS].sort());
   });
 
   it('grants exactly the Tablestore row operations the store calls at run time', () => {

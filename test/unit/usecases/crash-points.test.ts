@@ -10,6 +10,8 @@ import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts.js';
 import { requestRestore } from '../../../lib/usecases/restore/requests.js';
+import { requestClone } from '../../../lib/usecases/clone/requests.js';
+import type { CloneState } from '../../../lib/usecases/clone/state.js';
 import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
 import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
 
@@ -288,6 +290,31 @@ describe('crash at every point, then redelivery finishes the job', () => {
         expect(h.ecs.disks.has(st.diskId!)).toBe(false);
         const point = await h.deps.store.points.get(st.pointId!);
         expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+});
+
+describe('clone-instance at every crash point', () => {
+  it('clone: image, launch, wait for Running, delete the image', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h);
+        return ok(await requestClone(h.deps, pointId, {})).id;
+      },
+      writes: ['createImage', 'runInstance', 'deleteImage'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const st = job.state as CloneState;
+        // Exactly one instance, the one on the job, running; no image left behind.
+        expect(h.ecs.launchedInstances).toBe(1);
+        const tagged = [...h.ecs.instances.values()].filter((i) =>
+          i.tags.some((t) => t.key === TAG_JOB && t.value === job.id),
+        );
+        expect(tagged.map((i) => [i.instanceId, i.status])).toEqual([[st.newInstanceId, 'Running']]);
+        expect(h.ecs.createdImages).toBe(1);
+        expect(h.ecs.images.size).toBe(0);
+        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
       },
     });
   });

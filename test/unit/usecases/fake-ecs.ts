@@ -1,6 +1,10 @@
 import { ecsErrorFor } from '../../../lib/adapters/ecs/errors.js';
 import {
   type CreateDiskRequest,
+  type CreateImageRequest,
+  type EcsImage,
+  type EcsVSwitch,
+  type RunInstanceRequest,
   type CreateSnapshotGroupRequest,
   type CreateSnapshotRequest,
   type Ecs,
@@ -74,6 +78,9 @@ export class FakeEcs implements Ecs {
       regionId: this.regionId,
       tags: [],
       agent: options.agent ?? true,
+      instanceType: 'ecs.g7.large',
+      vSwitchId: 'vsw-fake-a',
+      securityGroupIds: ['sg-fake'],
     });
     const diskIds = (options.categories ?? ['cloud_essd', 'cloud_essd']).map((category, i) =>
       this.addDisk(instanceId, category, i === 0 ? 'system' : 'data'),
@@ -504,5 +511,160 @@ export class FakeEcs implements Ecs {
     return ids.flatMap((id) =>
       this.invocations.has(id) ? [structuredClone(this.invocations.get(id)!)] : [],
     );
+  }
+
+  // ---- images and launches (clone-instance) ----
+
+  images = new Map<string, EcsImage>();
+  /** Images and instances this fake created (each counted once, whatever the retries). */
+  createdImages = 0;
+  launchedInstances = 0;
+  /** Instance types every zone of the fake sells. */
+  instanceTypes = ['ecs.g7.large', 'ecs.g7.xlarge'];
+  vSwitches: EcsVSwitch[] = [{ vSwitchId: 'vsw-fake-a', zoneId: 'cn-test-a' }];
+
+  async createImage(request: CreateImageRequest): Promise<string> {
+    this.enter('createImage');
+    const { clientToken, ...params } = request;
+    return this.idempotent(clientToken, params, () => {
+      const snapshotIds = [request.systemSnapshotId, ...request.dataSnapshotIds];
+      for (const id of snapshotIds) {
+        if (!this.snapshots.has(id)) {
+          throw ecsErrorFor('InvalidSnapshotId.NotFound', `snapshot ${id}`, { statusCode: 404 });
+        }
+      }
+      const imageId = this.id('m-fake');
+      this.images.set(imageId, {
+        imageId,
+        imageName: request.name,
+        status: 'Creating',
+        progress: 0,
+        tags: [...request.tags],
+        snapshotIds,
+      });
+      this.createdImages += 1;
+      return imageId;
+    });
+  }
+
+  /** An image reads Creating once, then Available. */
+  async describeImages(ids: string[]): Promise<EcsImage[]> {
+    this.enter('describeImages');
+    const out: EcsImage[] = [];
+    for (const id of ids) {
+      const image = this.images.get(id);
+      if (!image) continue;
+      out.push(structuredClone(image));
+      if (image.status === 'Creating') Object.assign(image, { status: 'Available', progress: 100 });
+    }
+    return out;
+  }
+
+  async findImagesByTag(tag: Tag): Promise<EcsImage[]> {
+    this.enter('findImagesByTag');
+    return [...this.images.values()]
+      .filter((i) => i.tags.some((t) => t.key === tag.key && t.value === tag.value))
+      .map((i) => structuredClone(i));
+  }
+
+  async deleteImage(imageId: string): Promise<void> {
+    this.enter('deleteImage');
+    const image = this.images.get(imageId);
+    if (image?.status === 'Creating') {
+      throw ecsErrorFor('IncorrectImageStatus', `image ${imageId} is Creating`, { statusCode: 403 });
+    }
+    this.images.delete(imageId);
+  }
+
+  /** A launched instance reads Pending, then Starting, then Running (one step a read). */
+  private launching = new Set<string>();
+
+  async runInstance(request: RunInstanceRequest): Promise<string> {
+    this.enter('runInstance');
+    const { clientToken, ...params } = request;
+    return this.idempotent(clientToken, params, () => {
+      const image = this.images.get(request.imageId);
+      if (!image) throw ecsErrorFor('InvalidImageId.NotFound', request.imageId, { statusCode: 404 });
+      if (image.status !== 'Available') {
+        throw ecsErrorFor('IncorrectImageStatus', `image ${image.imageId} is ${image.status}`, {
+          statusCode: 403,
+        });
+      }
+      if (!this.instanceTypes.includes(request.instanceType)) {
+        throw ecsErrorFor('InvalidInstanceType.ZoneNotSupported', request.instanceType, { statusCode: 403 });
+      }
+      const zone = this.vSwitches.find((v) => v.vSwitchId === request.vSwitchId)?.zoneId;
+      if (!zone) throw ecsErrorFor('InvalidVSwitchId.NotFound', request.vSwitchId, { statusCode: 404 });
+      const instanceId = this.id('i-clone');
+      this.instances.set(instanceId, {
+        instanceId,
+        instanceName: request.instanceName ?? instanceId,
+        status: 'Pending',
+        osType: 'linux',
+        osName: 'test',
+        zoneId: zone,
+        regionId: this.regionId,
+        tags: [...request.tags],
+        agent: true,
+        instanceType: request.instanceType,
+        vSwitchId: request.vSwitchId,
+        securityGroupIds: [...request.securityGroupIds],
+      });
+      image.snapshotIds.forEach((snapshotId, i) => {
+        const diskId = this.addDisk(instanceId, 'cloud_essd', i === 0 ? 'system' : 'data');
+        this.disks.get(diskId)!.sourceSnapshotId = snapshotId;
+      });
+      this.launching.add(instanceId);
+      this.launchedInstances += 1;
+      return instanceId;
+    });
+  }
+
+  private advanceLaunch(instance: EcsInstance): void {
+    if (!this.launching.has(instance.instanceId)) return;
+    if (instance.status === 'Pending') instance.status = 'Starting';
+    else if (instance.status === 'Starting') {
+      instance.status = 'Running';
+      this.launching.delete(instance.instanceId);
+    }
+  }
+
+  async findInstancesByTag(tag: Tag): Promise<EcsInstance[]> {
+    this.enter('findInstancesByTag');
+    return [...this.instances.values()]
+      .filter((i) => i.tags.some((t) => t.key === tag.key && t.value === tag.value))
+      .map((i) => structuredClone(i));
+  }
+
+  async describeInstanceAttribute(instanceId: string): Promise<EcsInstance | null> {
+    this.enter('describeInstanceAttribute');
+    const i = this.instances.get(instanceId);
+    if (!i) return null;
+    const seen = structuredClone(i);
+    this.advanceLaunch(i);
+    return seen;
+  }
+
+  async availableInstanceTypes(): Promise<string[]> {
+    this.enter('availableInstanceTypes');
+    return [...this.instanceTypes];
+  }
+
+  async describeVSwitches(ids: string[]): Promise<EcsVSwitch[]> {
+    this.enter('describeVSwitches');
+    return this.vSwitches.filter((v) => ids.includes(v.vSwitchId));
+  }
+
+  async deleteInstance(instanceId: string): Promise<void> {
+    this.enter('deleteInstance');
+    const i = this.instances.get(instanceId);
+    if (!i) return;
+    if (i.status !== 'Running' && i.status !== 'Stopped') {
+      throw ecsErrorFor('IncorrectInstanceStatus', `instance ${instanceId} is ${i.status}`, {
+        statusCode: 403,
+      });
+    }
+    this.instances.delete(instanceId);
+    for (const d of [...this.disks.values()]) if (d.instanceId === instanceId) this.disks.delete(d.diskId);
   }
 }

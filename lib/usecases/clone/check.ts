@@ -1,0 +1,107 @@
+import type { ValidationIssue } from '../../domain/errors.js';
+import type { BackupPoint, PointSource } from '../../domain/model.js';
+import type { Deps } from '../deps.js';
+import { conflict, invalid, notFound, ok, type Outcome } from '../management/outcome.js';
+import type { CloneParams } from './state.js';
+
+type CheckDeps = Pick<Deps, 'store' | 'ecs'>;
+
+export interface CheckedClone {
+  point: BackupPoint;
+  /** The zone of the vSwitch: where the image's disks and the instance are made. */
+  zoneId: string;
+}
+
+/** Fields a request may leave out, taken from the instance as the backup recorded it. */
+export interface CloneRequest {
+  instanceType?: string;
+  vSwitchId?: string;
+  securityGroupIds?: string[];
+  instanceName?: string;
+  hostname?: string;
+  keyPairName?: string;
+  tags?: { key: string; value: string }[];
+  keepImage?: boolean;
+}
+
+/**
+ * The request over the defaults: the point's recorded source, or (for a point taken before sources
+ * were kept) the source instance if it still exists. A field that has neither is named.
+ */
+export async function cloneParamsFor(
+  deps: CheckDeps,
+  point: BackupPoint,
+  request: CloneRequest,
+): Promise<Outcome<CloneParams>> {
+  let source: PointSource | null = point.source ?? null;
+  if (!source && (!request.instanceType || !request.vSwitchId || !request.securityGroupIds)) {
+    const [live] = await deps.ecs.describeInstances([point.instanceId]);
+    if (live) {
+      source = {
+        instanceName: live.instanceName,
+        zoneId: live.zoneId,
+        osType: live.osType,
+        instanceType: live.instanceType ?? null,
+        vSwitchId: live.vSwitchId ?? null,
+        securityGroupIds: live.securityGroupIds ?? [],
+        tags: [],
+      };
+    }
+  }
+  const instanceType = request.instanceType ?? source?.instanceType ?? null;
+  const vSwitchId = request.vSwitchId ?? source?.vSwitchId ?? null;
+  const securityGroupIds = request.securityGroupIds ?? source?.securityGroupIds ?? [];
+  const issues: ValidationIssue[] = [];
+  const why = `backup ${point.id} does not record it and ${point.instanceId} is gone: send it`;
+  if (!instanceType) issues.push({ path: 'instanceType', message: why });
+  if (!vSwitchId) issues.push({ path: 'vSwitchId', message: why });
+  if (securityGroupIds.length === 0) issues.push({ path: 'securityGroupIds', message: why });
+  if (issues.length > 0 || !instanceType || !vSwitchId) return invalid(issues);
+  return ok({
+    backupId: point.id,
+    instanceType,
+    vSwitchId,
+    securityGroupIds,
+    instanceName: request.instanceName ?? (source ? `${source.instanceName}-clone`.slice(0, 128) : null),
+    hostName: request.hostname ?? null,
+    keyPairName: request.keyPairName ?? null,
+    tags: request.tags ?? source?.tags ?? [],
+    keepImage: request.keepImage ?? false,
+  });
+}
+
+/**
+ * What a clone needs that can be read before anything is written: the point usable and holding a
+ * system disk, the vSwitch there, and the instance type sold in the vSwitch's zone (asked with
+ * DescribeAvailableResource, as the console does before it offers a type). The API answers the
+ * refusals; the job asks again when it starts, because the world may have changed meanwhile.
+ */
+export async function checkClone(deps: CheckDeps, params: CloneParams): Promise<Outcome<CheckedClone>> {
+  const point = await deps.store.points.get(params.backupId);
+  if (!point) return notFound('backup', params.backupId);
+  if (point.status !== 'AVAILABLE') {
+    return conflict(`backup ${point.id} is ${point.status}; only an AVAILABLE backup can be cloned`);
+  }
+  if (!point.snapshots.some((s) => s.diskType === 'system')) {
+    return conflict(
+      `backup ${point.id} holds no system disk, so it cannot make an instance; restore its disks with clone-disk instead`,
+    );
+  }
+  const [vSwitch] = await deps.ecs.describeVSwitches([params.vSwitchId]);
+  if (!vSwitch) {
+    return invalid([
+      { path: 'vSwitchId', message: `vSwitch ${params.vSwitchId} does not exist in ${deps.ecs.regionId}` },
+    ]);
+  }
+  const types = await deps.ecs.availableInstanceTypes(vSwitch.zoneId);
+  if (!types.includes(params.instanceType)) {
+    const sold = types.length > 0 ? `it sells ${types.slice(0, 12).join(', ')}` : 'it sells none now';
+    return invalid([
+      {
+        path: 'instanceType',
+        message: `zone ${vSwitch.zoneId} (of vSwitch ${params.vSwitchId}) does not sell ${params.instanceType}; ${sold}`,
+      },
+    ]);
+  }
+  return ok({ point, zoneId: vSwitch.zoneId });
+}
