@@ -3,6 +3,7 @@ import type { Clock } from '../../ports/clock.js';
 import {
   EcsError,
   EcsNotFoundError,
+  type CopySnapshotRequest,
   type CreateDiskRequest,
   type CreateSnapshotGroupRequest,
   type CreateSnapshotRequest,
@@ -46,12 +47,43 @@ const MAX_PAGES = 10_000;
 
 type Query = Record<string, string>;
 
+/** The RPC client that serves a region (ECS endpoints are regional). */
+export type RegionalRpc = (regionId: string) => EcsRpcClient;
+
 export class EcsAdapter implements Ecs {
+  private readonly views = new Map<string, EcsAdapter>();
+
   constructor(
     private readonly rpc: EcsRpcClient,
     readonly regionId: string,
     private readonly clock: Clock,
+    private readonly rpcFor: RegionalRpc = () => rpc,
   ) {}
+
+  forRegion(regionId: string): EcsAdapter {
+    if (regionId === this.regionId) return this;
+    let view = this.views.get(regionId);
+    if (!view) {
+      view = new EcsAdapter(this.rpcFor(regionId), regionId, this.clock, this.rpcFor);
+      this.views.set(regionId, view);
+    }
+    return view;
+  }
+
+  async copySnapshot(request: CopySnapshotRequest): Promise<string> {
+    const query = this.region({
+      SnapshotId: request.snapshotId,
+      DestinationRegionId: request.destinationRegionId,
+      DestinationSnapshotName: request.name,
+      DestinationSnapshotDescription: request.description ?? request.name,
+      ClientToken: clientToken(request.clientToken),
+      ...tagParams(request.tags),
+    });
+    if (request.encrypted) query.Encrypted = 'true';
+    if (request.kmsKeyId !== undefined) query.KMSKeyId = request.kmsKeyId;
+    const body = await this.rpc.call('CopySnapshot', query);
+    return required(body, 'SnapshotId', 'CopySnapshot');
+  }
 
   async describeInstances(instanceIds?: string[]): Promise<EcsInstance[]> {
     const parse = (body: Json) =>
