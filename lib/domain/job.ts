@@ -12,6 +12,7 @@ export const JOB_TYPES = [
   'mount',
   'unmount',
   'export',
+  'copy',
 ] as const satisfies readonly JobType[];
 
 export const JOB_STATUSES = [

@@ -3,6 +3,7 @@
  * Times are epoch milliseconds (UTC) unless a field name says otherwise.
  */
 
+import type { CopyRule, PointCopy } from './copies.js';
 import type { BackupLock, LockRequest } from './lock.js';
 
 export type IntervalUnit = 'hours' | 'days' | 'weeks';
@@ -65,6 +66,8 @@ export interface Plan {
   state: PlanState;
   /** Every backup of the plan is locked (lib/domain/lock.ts); absent = not locked. */
   lock?: LockRequest;
+  /** Regions each backup is copied to, with their own retention (lib/domain/copies.ts). */
+  copies?: CopyRule[];
   /** Next occurrence not yet handed to the queue; null when suspended or unscheduled. */
   nextRunAt: number | null;
   createdAt: number;
@@ -82,7 +85,7 @@ export interface ProtectedInstance {
   version: number;
 }
 
-export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export';
+export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'copy';
 
 export type JobStatus =
   | 'CREATED'
@@ -175,6 +178,8 @@ export interface BackupPoint {
   lastError: string | null;
   /** Set once, never removed (lib/domain/lock.ts); absent on points taken without a lock. */
   lock?: BackupLock;
+  /** Copies in other regions (lib/domain/copies.ts); absent when the plan asked for none. */
+  copies?: PointCopy[];
   version: number;
 }
 
@@ -221,4 +226,5 @@ export interface BackupJobParams {
   keepLatest: boolean;
   trigger: 'schedule' | 'manual';
   lock?: LockRequest;
+  copies?: CopyRule[];
 }

@@ -1,4 +1,5 @@
 import { backupKind } from './backup/backup-kind.js';
+import { copyKind } from './copy/copy-kind.js';
 import { exportKind } from './export/export-kind.js';
 import type { JobKinds } from './jobs/job-kind.js';
 import { mountKind, unmountKind } from './mount/mount-kind.js';
@@ -11,4 +12,5 @@ export const JOB_KINDS: JobKinds = {
   mount: mountKind,
   unmount: unmountKind,
   export: exportKind,
+  copy: copyKind,
 };

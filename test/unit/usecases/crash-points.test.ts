@@ -10,6 +10,7 @@ import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts.js';
 import { requestRestore } from '../../../lib/usecases/restore/requests.js';
+import { enqueueCopies } from '../../../lib/usecases/copy/point-copies.js';
 import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
 import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
 
@@ -287,6 +288,39 @@ describe('crash at every point, then redelivery finishes the job', () => {
         expect(h.ecs.disks.has(st.diskId!)).toBe(false);
         const point = await h.deps.store.points.get(st.pointId!);
         expect(point!.inUseBy).toEqual([]);
+      },
+    });
+  });
+});
+
+describe('copy to another region at every crash point', () => {
+  it('copy', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h);
+        const point = (await h.deps.store.points.get(pointId))!;
+        const backup = await jobOf(h, point.jobId);
+        const [job] = await enqueueCopies(h.deps, backup, point, [
+          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
+        ]);
+        return job!.id;
+      },
+      writes: ['copySnapshot'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const other = h.ecs.forRegion('cn-other');
+        expect(other.snapshots.size).toBe(2);
+        const point = (await h.deps.store.points.get((job.params as { pointId: string }).pointId))!;
+        expect(point.inUseBy).toEqual([]);
+        expect(point.copies).toEqual([
+          expect.objectContaining({
+            regionId: 'cn-other',
+            status: 'available',
+            snapshotIds: [...other.snapshots.keys()],
+          }),
+        ]);
+        for (const s of other.snapshots.values())
+          expect(s.tags).toContainEqual({ key: TAG_JOB, value: job.id });
       },
     });
   });

@@ -355,8 +355,8 @@ export class FakeEcs implements Ecs {
     return view;
   }
 
-  /** Copies of these source snapshots fail part-way (at 30 %). */
-  failingCopies = new Set<string>();
+  /** Source snapshot -> how many of its next copies fail part-way (at 30 %). */
+  failingCopies = new Map<string, number>();
 
   async copySnapshot(request: CopySnapshotRequest): Promise<string> {
     this.enter('copySnapshot');
@@ -380,7 +380,11 @@ export class FakeEcs implements Ecs {
         progress: target.describesToComplete === 0 ? 100 : 0,
         tags: [...request.tags],
       };
-      if (this.failingCopies.has(source.snapshotId)) target.failingCopyIds.add(copy.snapshotId);
+      const failures = this.failingCopies.get(source.snapshotId) ?? 0;
+      if (failures > 0) {
+        this.failingCopies.set(source.snapshotId, failures - 1);
+        target.failingCopyIds.add(copy.snapshotId);
+      }
       target.snapshots.set(copy.snapshotId, copy);
       return copy.snapshotId;
     });
