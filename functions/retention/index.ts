@@ -3,6 +3,7 @@ import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
 import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
 import { expireExports } from '../../lib/usecases/export/expiry.js';
+import { enforceCopyRetention } from '../../lib/usecases/copy/copy-retention.js';
 import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
 import { timerEventSchema, type TimerEvent } from '../shared/events.js';
 import { BadEventError, fcFunction } from '../shared/middlewares.js';
@@ -43,6 +44,8 @@ export function createHandler(deps: Deps): FcFunction<RetentionReport> {
         checkLockDrift: true,
       });
       if (scope.instanceId === undefined) report.exportsDeleted = await expireExports(deps, deps.clock.now());
+      if (scope.instanceId === undefined)
+        report.copies = await enforceCopyRetention(deps, deps.clock.now(), { budgetMs });
       return report;
     },
     deps.log,

@@ -16,6 +16,8 @@ export interface RetentionReport {
   lockDrift: LockDrift[];
   /** Exports whose files expired and were deleted (the full sweep only). */
   exportsDeleted?: number;
+  /** Copies in other regions deleted at their own expiry (the full sweep only; copy/copy-retention.ts). */
+  copies?: { deleted: number; failed: { pointId: string; regionId: string; reason: string }[] };
 }
 
 export interface RetentionOptions {

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isTerminal } from '../../../lib/domain/job.js';
 import { requestCancel } from '../../../lib/usecases/cancel-job.js';
 import { copyJobId } from '../../../lib/usecases/copy/state.js';
+import { enforceCopyRetention } from '../../../lib/usecases/copy/copy-retention.js';
+import { requestRestore } from '../../../lib/usecases/restore/requests.js';
 import { harness, jobOf, startBackup, type Harness } from './harness.js';
 
 let h: Harness;
@@ -148,5 +150,89 @@ describe('copy job', () => {
     expect(copy.status).toBe('FAILED');
     expect(copy.reason).toMatch(/is DELETED: nothing to copy/);
     expect(h.ecs.calls.copySnapshot ?? 0).toBe(0);
+  });
+
+  it('retention deletes a copy in its region at its own expiry, not before, and never a foreign snapshot', async () => {
+    h = harness();
+    const { pointId, copyId } = await backupWithCopy();
+    await finished(copyId);
+    const entry = (await h.deps.store.points.get(pointId))!.copies![0]!;
+    const other = h.ecs.forRegion(OTHER);
+
+    const early = await enforceCopyRetention(h.deps, entry.expireAt - 1);
+    expect(early).toEqual({ deleted: 0, failed: [] });
+    expect(other.snapshots.size).toBe(2);
+
+    // A copy whose tag was taken away behind our back is left alone and reported.
+    other.snapshots.get(entry.snapshotIds[0]!)!.tags = [];
+    const refused = await enforceCopyRetention(h.deps, entry.expireAt);
+    expect(refused.failed).toEqual([
+      { pointId, regionId: OTHER, reason: expect.stringMatching(/does not carry our tag/) },
+    ]);
+    expect(other.snapshots.size).toBe(2);
+    expect((await h.deps.store.points.get(pointId))!.copies![0]!.status).toBe('delete_failed');
+
+    other.snapshots.get(entry.snapshotIds[0]!)!.tags = [
+      { key: 'ecs-backup:managed-by', value: 'ecs-backup' },
+    ];
+    const swept = await enforceCopyRetention(h.deps, entry.expireAt);
+    expect(swept).toEqual({ deleted: 1, failed: [] });
+    expect(other.snapshots.size).toBe(0);
+    const point = (await h.deps.store.points.get(pointId))!;
+    expect(point.copies![0]).toMatchObject({ status: 'deleted', reason: expect.stringMatching(/^expired /) });
+    // The source backup is untouched by its copy's expiry.
+    expect(point.status).toBe('AVAILABLE');
+    expect(h.ecs.snapshots.size).toBe(2);
+    expect(await enforceCopyRetention(h.deps, entry.expireAt + DAY)).toEqual({ deleted: 0, failed: [] });
+  });
+
+  it('restores a disk from the copy onto an instance of the copy region; refuses a region without a copy', async () => {
+    h = harness();
+    const { pointId, copyId } = await backupWithCopy();
+    const point = (await h.deps.store.points.get(pointId))!;
+    const other = h.ecs.forRegion(OTHER);
+    const target = other.addInstance().instanceId;
+
+    const before = await requestRestore(h.deps, pointId, {
+      mode: 'clone-disk',
+      diskId: point.snapshots[1]!.diskId,
+      targetInstanceId: target,
+      regionId: OTHER,
+    });
+    // The copy job has not run yet: no completed copy there.
+    expect(before).toMatchObject({ ok: false, error: 'conflict', field: 'regionId' });
+    await finished(copyId);
+    const entry = (await h.deps.store.points.get(pointId))!.copies![0]!;
+
+    const answer = await requestRestore(h.deps, pointId, {
+      mode: 'clone-disk',
+      diskId: point.snapshots[1]!.diskId,
+      targetInstanceId: target,
+      regionId: OTHER,
+    });
+    if (!answer.ok) throw new Error(JSON.stringify(answer));
+    const done = await finished(answer.value.id);
+
+    expect(done.status, done.reason ?? '').toBe('COMPLETE');
+    const diskId = (done.state as { diskId: string }).diskId;
+    expect(other.disks.get(diskId)).toMatchObject({
+      instanceId: target,
+      status: 'In_use',
+      sourceSnapshotId: entry.snapshotIds[1],
+    });
+    expect(h.ecs.disks.has(diskId)).toBe(false);
+    expect((await h.deps.store.points.get(pointId))!.inUseBy).toEqual([]);
+
+    const elsewhere = await requestRestore(h.deps, pointId, {
+      mode: 'clone-disk',
+      diskId: point.snapshots[1]!.diskId,
+      targetInstanceId: target,
+      regionId: 'cn-elsewhere',
+    });
+    expect(elsewhere).toMatchObject({
+      ok: false,
+      error: 'conflict',
+      detail: expect.stringMatching(/copies available in: cn-other/),
+    });
   });
 });
