@@ -4,7 +4,7 @@ import { TERMINAL, type Job, type Mount } from './types.js';
 import { ErrorText, ListState, operatorZone, Progress, Time, useAction, usePaged } from './ui.js';
 import { wallTimeToIso } from './zoned.js';
 
-const TYPES = ['backup', 'restore', 'mount', 'unmount', 'export'];
+const TYPES = ['backup', 'restore', 'mount', 'unmount', 'export', 'copy'];
 const STATUSES = ['CREATED', 'QUEUED', 'RUNNING', 'CANCELING', ...TERMINAL];
 
 interface Filter {
