@@ -11,6 +11,7 @@ import { DEFAULT_TABLE_PREFIX, TABLE_LIST } from '../lib/schema/tables.js';
 /** ECS actions of `lib/adapters/ecs`. CreateSnapshotGroup is also sent pre-signed by the guest script. */
 export const ECS_ACTIONS = [
   'AttachDisk',
+  'CopySnapshot',
   'CreateDisk',
   'CreateImage',
   'CreateSnapshot',

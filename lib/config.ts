@@ -17,6 +17,18 @@ export const settingsSchema = z.object({
   QUEUE: z.enum(['embedded', 'mns']).default('embedded'),
   ECS_ENDPOINT: z.string().optional(),
   ECS_REGION: z.string().min(1).default('cn-hangzhou'),
+  /** Regions a plan may copy backups to (comma-separated); the local cloud sets its emulator's. */
+  COPY_REGIONS: z
+    .string()
+    .default(
+      'cn-qingdao,cn-beijing,cn-zhangjiakou,cn-huhehaote,cn-wulanchabu,cn-hangzhou,cn-shanghai,cn-nanjing,cn-fuzhou,cn-shenzhen,cn-heyuan,cn-guangzhou,cn-chengdu,cn-hongkong,ap-northeast-1,ap-northeast-2,ap-southeast-1,ap-southeast-3,ap-southeast-5,ap-southeast-6,ap-southeast-7,us-east-1,us-west-1,eu-west-1,eu-central-1,me-east-1,me-central-1',
+    )
+    .transform((s) =>
+      s
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    ),
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional(),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
   ALIBABA_CLOUD_SECURITY_TOKEN: z.string().optional(),

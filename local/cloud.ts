@@ -12,9 +12,11 @@ import { createFsObjectStore, type FsObjectStore } from '../lib/adapters/fs-obje
 import { serveSignedObject } from '../lib/adapters/fs-object-store/serve.js';
 import { silentLogger } from '../lib/runtime/logger.js';
 import { enforceRetention, type RetentionReport } from '../lib/usecases/retention.js';
+import { enforceCopyRetention } from '../lib/usecases/copy/copy-retention.js';
 import { schedulerTick, type TickReport } from '../lib/usecases/scheduler-tick.js';
 import {
   connectEcsEmulator,
+  DEFAULT_REGIONS,
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_ACCESS_KEY_SECRET,
   DEMO_SEED_PATH,
@@ -147,6 +149,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       QUEUE: 'embedded',
       ECS_ENDPOINT: emulator.url,
       ECS_REGION: emulator.regionId,
+      // The regions the emulator serves, unless the environment names others.
+      COPY_REGIONS: env.COPY_REGIONS ?? DEFAULT_REGIONS.join(','),
     });
     progress('opening the store and the queues');
     const built = await buildDeps(settings, {
@@ -245,6 +249,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
       async runRetention(now?: number) {
         retention = await enforceRetention(deps, now ?? deps.clock.now(), { checkLockDrift: true });
+        retention.copies = await enforceCopyRetention(deps, now ?? deps.clock.now());
       },
       waitForJob: (jobId, statuses, timeoutMs = 30_000) => waitForJob(deps, jobId, statuses, timeoutMs),
       uploadHolds,

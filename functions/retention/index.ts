@@ -4,6 +4,7 @@ import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
 import { sweepCloneOrphans } from '../../lib/usecases/clone/orphans.js';
 import { expireExports } from '../../lib/usecases/export/expiry.js';
+import { enforceCopyRetention } from '../../lib/usecases/copy/copy-retention.js';
 import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
 import { timerEventSchema, type TimerEvent } from '../shared/events.js';
 import { BadEventError, fcFunction } from '../shared/middlewares.js';
@@ -53,6 +54,8 @@ export function createHandler(deps: Deps): FcFunction<RetentionReport> {
           return undefined;
         });
       }
+      if (scope.instanceId === undefined)
+        report.copies = await enforceCopyRetention(deps, deps.clock.now(), { budgetMs });
       return report;
     },
     deps.log,

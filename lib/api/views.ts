@@ -33,6 +33,7 @@ export function toPlanView(plan: Plan): z.output<typeof planView> {
     timeZone: plan.timeZone,
     keepLatest: plan.keepLatest,
     lock: plan.lock ?? null,
+    copies: plan.copies ?? [],
     state: plan.state,
     nextRunAt: isoOrNull(plan.nextRunAt),
     createdAt: iso(plan.createdAt),
@@ -161,6 +162,14 @@ export function toBackupView(point: BackupPoint): z.output<typeof backupView> {
             })),
           },
     source: point.source ?? null,
+    copies: (point.copies ?? []).map((c) => ({
+      regionId: c.regionId,
+      jobId: c.jobId,
+      snapshotIds: c.snapshotIds,
+      status: c.status,
+      expireAt: c.expireAt > 0 ? iso(c.expireAt) : null,
+      reason: c.reason,
+    })),
     version: point.version,
   };
 }

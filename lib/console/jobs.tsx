@@ -6,7 +6,7 @@ import { operatorZone, Progress, Time } from './ui.js';
 import { PagedTable, usePaged, useListActions, Notice } from './list.js';
 import { wallTimeToIso } from './zoned.js';
 
-const TYPES = ['backup', 'restore', 'mount', 'unmount', 'export'];
+const TYPES = ['backup', 'restore', 'mount', 'unmount', 'export', 'copy'];
 const STATUSES = ['CREATED', 'QUEUED', 'RUNNING', 'CANCELING', ...TERMINAL];
 
 interface Filter {

@@ -13,6 +13,7 @@ export const JOB_TYPES = [
   'unmount',
   'export',
   'clone',
+  'copy',
 ] as const satisfies readonly JobType[];
 
 export const JOB_STATUSES = [

@@ -3,6 +3,7 @@
  * Times are epoch milliseconds (UTC) unless a field name says otherwise.
  */
 
+import type { CopyRule, PointCopy } from './copies.js';
 import type { BackupLock, LockRequest } from './lock.js';
 
 export type IntervalUnit = 'hours' | 'days' | 'weeks';
@@ -65,6 +66,8 @@ export interface Plan {
   state: PlanState;
   /** Every backup of the plan is locked (lib/domain/lock.ts); absent = not locked. */
   lock?: LockRequest;
+  /** Regions each backup is copied to, with their own retention (lib/domain/copies.ts). */
+  copies?: CopyRule[];
   /** Next occurrence not yet handed to the queue; null when suspended or unscheduled. */
   nextRunAt: number | null;
   createdAt: number;
@@ -82,7 +85,7 @@ export interface ProtectedInstance {
   version: number;
 }
 
-export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone';
+export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone' | 'copy';
 
 export type JobStatus =
   | 'CREATED'
@@ -177,6 +180,8 @@ export interface BackupPoint {
   lock?: BackupLock;
   /** The instance as it was when backed up: a clone's defaults. Absent on points taken before it was kept. */
   source?: PointSource;
+  /** Copies in other regions (lib/domain/copies.ts); absent when the plan asked for none. */
+  copies?: PointCopy[];
   version: number;
 }
 
@@ -236,4 +241,5 @@ export interface BackupJobParams {
   lock?: LockRequest;
   /** The instance when the job was made, recorded on its point (absent when it could not be read). */
   source?: PointSource;
+  copies?: CopyRule[];
 }

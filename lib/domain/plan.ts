@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isValidTimeZone } from './calendar.js';
+import { MAX_COPIES, REGION_ID_PATTERN } from './copies.js';
 import { ValidationError } from './errors.js';
 import { lockRequestSchema } from './lock.js';
 import type { ValidationIssue } from './errors.js';
@@ -123,6 +124,29 @@ const longTermListSchema = z
     error: 'at most one rule per period (week, month, year)',
   });
 
+export const copyRuleSchema = z.strictObject({
+  regionId: z.string({ error: 'must be a string' }).regex(REGION_ID_PATTERN, {
+    error: 'must be a region id like cn-shanghai',
+  }),
+  retention: retentionSchema,
+});
+
+/** At most three regions, each once; the deployment checks the regions themselves (copies.ts). */
+const copyListSchema = z
+  .array(copyRuleSchema)
+  .max(MAX_COPIES, { error: `at most ${MAX_COPIES} regions` })
+  .superRefine((copies, ctx) => {
+    copies.forEach((c, i) => {
+      if (copies.findIndex((o) => o.regionId === c.regionId) < i) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `region ${c.regionId} is listed twice`,
+          path: [i, 'regionId'],
+        });
+      }
+    });
+  });
+
 export const planSpecSchema = z.strictObject({
   name: planNameSchema.optional(),
   schedule: scheduleSchema.optional(),
@@ -132,6 +156,7 @@ export const planSpecSchema = z.strictObject({
   timeZone: timeZoneSchema.default('UTC'),
   keepLatest: bool.default(true),
   lock: lockRequestSchema.optional(),
+  copies: copyListSchema.optional(),
 });
 
 /**
@@ -148,6 +173,8 @@ export const planPatchSchema = z.strictObject({
   keepLatest: bool.optional(),
   /** `null` stops locking the plan's next backups; backups already locked stay locked. */
   lock: lockRequestSchema.nullable().optional(),
+  /** `[]` or `null` stops copying the plan's next backups; copies already made keep their expiry. */
+  copies: copyListSchema.nullable().optional(),
 });
 
 export type PlanSpec = z.output<typeof planSpecSchema>;
@@ -257,6 +284,7 @@ export function newPlan(spec: NewPlanSpec, ids: IdSource, now: number, random: (
   };
   if (parsed.schedule !== undefined) plan.schedule = parsed.schedule;
   if (parsed.lock !== undefined) plan.lock = parsed.lock;
+  if (parsed.copies !== undefined && parsed.copies.length > 0) plan.copies = parsed.copies;
   return plan;
 }
 
@@ -270,6 +298,8 @@ export function applyPlanPatch(plan: Plan, patch: PlanPatch, now: number): Plan 
   if (patch.keepLatest !== undefined) next.keepLatest = patch.keepLatest;
   if (patch.lock === null) delete next.lock;
   else if (patch.lock !== undefined) next.lock = patch.lock;
+  if (patch.copies === null || patch.copies?.length === 0) delete next.copies;
+  else if (patch.copies !== undefined) next.copies = patch.copies;
   if (patch.consistency !== undefined) {
     const defined = Object.entries(patch.consistency).filter(([, v]) => v !== undefined);
     next.consistency = { ...plan.consistency, ...Object.fromEntries(defined) };

@@ -138,6 +138,20 @@ export interface CreateDiskRequest {
   clientToken: string;
 }
 
+export interface CopySnapshotRequest {
+  /** A snapshot of this port's region. */
+  snapshotId: string;
+  destinationRegionId: string;
+  name: string;
+  description?: string;
+  tags: Tag[];
+  clientToken: string;
+  /** Encrypt the copy; a copy of an encrypted snapshot is encrypted whatever this says (ECS rule). */
+  encrypted?: boolean;
+  /** A KMS key of the destination region (only with encryption). */
+  kmsKeyId?: string;
+}
+
 export interface RunCommandRequest {
   instanceId: string;
   type: ScriptType;
@@ -192,6 +206,8 @@ export interface EcsVSwitch {
 
 export interface Ecs {
   readonly regionId: string;
+  /** The same port on another region's inventory (same credentials and limits). */
+  forRegion(regionId: string): Ecs;
   describeInstances(instanceIds?: string[]): Promise<EcsInstance[]>;
   /** Disks attached to the instance now. */
   describeInstanceDisks(instanceId: string): Promise<EcsDisk[]>;
@@ -212,6 +228,8 @@ export interface Ecs {
   describeSnapshots(snapshotIds: string[]): Promise<EcsSnapshot[]>;
   findSnapshotsByTag(tag: Tag, diskId?: string): Promise<EcsSnapshot[]>;
   deleteSnapshot(snapshotId: string, force?: boolean): Promise<void>;
+  /** Starts copying a snapshot of this region into another one; answers the copy's id there. */
+  copySnapshot(request: CopySnapshotRequest): Promise<string>;
 
   createDisk(request: CreateDiskRequest): Promise<string>;
   attachDisk(diskId: string, instanceId: string): Promise<void>;

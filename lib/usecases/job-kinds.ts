@@ -1,5 +1,6 @@
 import { backupKind } from './backup/backup-kind.js';
 import { cloneKind } from './clone/clone-kind.js';
+import { copyKind } from './copy/copy-kind.js';
 import { exportKind } from './export/export-kind.js';
 import type { JobKinds } from './jobs/job-kind.js';
 import { mountKind, unmountKind } from './mount/mount-kind.js';
@@ -13,4 +14,5 @@ export const JOB_KINDS: JobKinds = {
   unmount: unmountKind,
   export: exportKind,
   clone: cloneKind,
+  copy: copyKind,
 };

@@ -129,12 +129,14 @@ function checkLock(r: InstanceRecord): void {
 }
 
 const describeRegions: Handler = (ctx) => {
-  const id = ctx.state.settings.regionId;
   return {
     Regions: {
-      Region: [
-        { RegionId: id, LocalName: id, RegionEndpoint: `ecs.${id}.aliyuncs.com`, Status: 'available' },
-      ],
+      Region: ctx.regions.ids().map((id) => ({
+        RegionId: id,
+        LocalName: id,
+        RegionEndpoint: `ecs.${id}.aliyuncs.com`,
+        Status: 'available',
+      })),
     },
   };
 };

@@ -12,7 +12,7 @@ import type { DiskRecord, InstanceRecord, SnapshotGroupRecord, SnapshotRecord } 
 import { ESSD_FAMILY, iso, newId } from './state.js';
 import { requireDisk, requireInstance } from './actions-inventory.js';
 
-function checkName(value: string | undefined, code: string, field: string, forbidAuto: boolean): void {
+export function checkName(value: string | undefined, code: string, field: string, forbidAuto: boolean): void {
   if (value === undefined) return;
   if (
     value.length < 2 ||
@@ -25,7 +25,7 @@ function checkName(value: string | undefined, code: string, field: string, forbi
   }
 }
 
-function checkDescription(value: string | undefined): void {
+export function checkDescription(value: string | undefined): void {
   if (value !== undefined && (value.length < 2 || value.length > 256 || /^https?:\/\//.test(value))) {
     throw new EcsApiError('InvalidDescription.Malformed', 'The specified Description is not valid.', 400);
   }
@@ -258,7 +258,10 @@ export function snapshotBody(ctx: Ctx, s: SnapshotRecord): Body {
     Category: 'standard',
     Usage: usedBy > 0 ? 'disk' : 'none',
     RetentionDays: s.retentionDays ?? 0,
-    Encrypted: false,
+    Encrypted: s.encrypted ?? false,
+    KMSKeyId: s.kmsKeyId ?? '',
+    SourceSnapshotId: s.copiedFrom?.snapshotId ?? '',
+    SourceRegionId: s.copiedFrom?.regionId ?? '',
     InstantAccess: false,
     InstantAccessRetentionDays: 0,
     RegionId: ctx.state.settings.regionId,

@@ -3,6 +3,7 @@ import { EcsApiError, notFound } from './errors.js';
 import { safeJoin } from './files.js';
 import type { Faults } from './faults.js';
 import type { Assistant } from './assistant.js';
+import type { Regions } from './regions.js';
 import type { DiskRecord, SnapshotGroupRecord, SnapshotRecord } from './records.js';
 import { imagesOf } from './actions-images.js';
 import { addDisk, addInstance, toMount } from './seed.js';
@@ -16,6 +17,7 @@ export interface AdminDeps {
   faults: Faults;
   assistant: Assistant;
   calls: CallRecord[];
+  regions: Regions;
 }
 
 /** The control surface tests and benchmarks use; the same methods answer under /__admin/<name>. */
@@ -41,7 +43,20 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
     throw new EcsApiError('MissingParameter', 'diskId or snapshotId is required.', 400);
   };
 
+  const others = new Map<string, EmulatorAdmin>();
   const admin: EmulatorAdmin = {
+    inRegion(regionId) {
+      if (regionId === state.settings.regionId) return admin;
+      let scoped = others.get(regionId);
+      if (!scoped) {
+        scoped = createAdmin({ ...deps, state: deps.regions.require(regionId) });
+        others.set(regionId, scoped);
+      }
+      return scoped;
+    },
+    async failCopy({ snapshotId, atPercent }) {
+      faults.snapshotFailures.set(`copy:${snapshotId ?? '*'}`, Math.max(0, Math.min(99, atPercent ?? 50)));
+    },
     async guestMode() {
       return { ...deps.assistant.sandbox.mode };
     },

@@ -3,9 +3,13 @@ import type { Params } from './params.js';
 import type { EcsState } from './state.js';
 import type { Assistant } from './assistant.js';
 import type { Faults } from './faults.js';
+import type { Regions } from './regions.js';
 
 export interface Ctx {
+  /** The inventory of the request's region. */
   state: EcsState;
+  /** Every region's inventory (CopySnapshot writes into another one). */
+  regions: Regions;
   params: Params;
   now: number;
   faults: Faults;

@@ -109,6 +109,13 @@ export class TreeStore {
     return treeBytes(dst);
   }
 
+  /** Copies another region's snapshot tree into this store (CopySnapshot); returns the bytes copied. */
+  importSnapshot(from: TreeStore, sourceSnapshotId: string, snapshotId: string): number {
+    const dst = this.snapshotDir(snapshotId);
+    this.copyTree(from.snapshotDir(sourceSnapshotId), dst);
+    return treeBytes(dst);
+  }
+
   /** Replaces the disk's tree with the snapshot's (CreateDisk from snapshot, ResetDisk). */
   restoreSnapshot(snapshotId: string, diskId: string): void {
     this.copyTree(this.snapshotDir(snapshotId), this.diskDir(diskId));

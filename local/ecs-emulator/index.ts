@@ -1,5 +1,6 @@
 export { startEcsEmulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, API_VERSION } from './server.js';
 export { DEMO_SEED_PATH } from './seed.js';
+export { DEFAULT_REGIONS } from './regions.js';
 export { connectEcsEmulator } from './remote.js';
 export { rpcSignature, percentEncode } from './auth.js';
 export type {

@@ -93,6 +93,12 @@ export interface SnapshotRecord {
   dataBytes: number;
   tags: Record<string, string>;
   hasTree: boolean;
+  /** Absent in records written before encryption was modelled: not encrypted. */
+  encrypted?: boolean;
+  /** The KMS key of an encrypted snapshot; null = the region's service key. */
+  kmsKeyId?: string | null;
+  /** Set on a copy made by CopySnapshot. */
+  copiedFrom?: { regionId: string; snapshotId: string };
 }
 
 export interface SnapshotGroupRecord {

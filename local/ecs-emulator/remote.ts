@@ -23,10 +23,11 @@ export async function connectEcsEmulator(options: RemoteEmulatorOptions): Promis
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new Error(`ECS_ENDPOINT: ${options.url} is not an http(s) URL (expected http://host:port)`);
   const root = base.origin;
-  const call = async (method: string, arg: unknown): Promise<unknown> => {
+  const call = async (method: string, arg: unknown, region: string | null): Promise<unknown> => {
     let res: Response;
+    const query = region === null ? '' : `?region=${encodeURIComponent(region)}`;
     try {
-      res = await fetch(`${root}/__admin/${method}`, {
+      res = await fetch(`${root}/__admin/${method}${query}`, {
         method: 'POST',
         ...(arg === undefined ? {} : { body: JSON.stringify(arg) }),
       });
@@ -39,10 +40,16 @@ export async function connectEcsEmulator(options: RemoteEmulatorOptions): Promis
     return Object.keys(body).length === 1 && body['ok'] === true ? undefined : body;
   };
   // Any admin method by name; `then` stays undefined so the object is not mistaken for a promise.
-  const admin = new Proxy({} as EmulatorAdmin, {
-    get: (_, name) =>
-      typeof name === 'string' && name !== 'then' ? (arg?: unknown) => call(name, arg) : undefined,
-  });
+  const adminFor = (region: string | null): EmulatorAdmin =>
+    new Proxy({} as EmulatorAdmin, {
+      get: (_, name) => {
+        if (name === 'inRegion') return (id: string) => adminFor(id);
+        return typeof name === 'string' && name !== 'then'
+          ? (arg?: unknown) => call(name, arg, region)
+          : undefined;
+      },
+    });
+  const admin = adminFor(null);
   const guestMode = await admin.guestMode();
   return {
     endpoint: base.host,

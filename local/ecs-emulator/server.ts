@@ -7,6 +7,7 @@ import querystring from 'node:querystring';
 import { imageActions } from './actions-images.js';
 import { inventoryActions } from './actions-inventory.js';
 import { launchActions } from './actions-launch.js';
+import { copyActions } from './actions-copy.js';
 import { snapshotActions } from './actions-snapshots.js';
 import { tagActions } from './actions-tags.js';
 import { createAdmin } from './admin.js';
@@ -19,6 +20,7 @@ import { networkActions, VPC_API_VERSION, vpcActions } from './network.js';
 import { TreeStore } from './files.js';
 import { Params } from './params.js';
 import { Persistence } from './persist.js';
+import { DEFAULT_REGIONS, Regions } from './regions.js';
 import { applySeed, loadSeed } from './seed.js';
 import { EcsState, type Settings } from './state.js';
 import type { CallRecord, EcsEmulator, EcsEmulatorOptions, EmulatorAdmin } from './types.js';
@@ -31,6 +33,7 @@ export const DEFAULT_ACCESS_KEY_SECRET = 'EcsEmulatorDevSecretNotForProduction';
 const IDEMPOTENT = new Set([
   'CreateSnapshot',
   'CreateSnapshotGroup',
+  'CopySnapshot',
   'CreateDisk',
   'RunCommand',
   'InstallCloudAssistant',
@@ -110,6 +113,8 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     settings.agentDeliveryTimeoutMs = options.agentDeliveryTimeoutMs;
   if (state.isEmpty() && options.seed !== undefined) applySeed(state, loadSeed(options.seed), Date.now());
   state.saveSettings();
+  const regions = new Regions(state);
+  for (const id of options.regions ?? DEFAULT_REGIONS) if (id !== regionId) regions.open(dataDir, id);
 
   const creds = {
     accessKeyId: options.accessKeyId ?? DEFAULT_ACCESS_KEY_ID,
@@ -134,13 +139,14 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   const handlers: Record<string, Handler> = {
     ...inventoryActions,
     ...snapshotActions,
+    ...copyActions,
     ...tagActions,
     ...assistant.actions,
     ...imageActions,
     ...launchActions,
     ...networkActions,
   };
-  const admin = createAdmin({ state, faults, assistant, calls });
+  const admin = createAdmin({ state, faults, assistant, calls, regions });
 
   const recordCall = (c: CallRecord): void => {
     calls.push(c);
@@ -190,6 +196,8 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       await faults.waitIfHeld(action);
 
+      const regionParam = params['RegionId'];
+      const target = regionParam !== undefined ? regions.require(regionParam) : regions.locate(params);
       const token = IDEMPOTENT.has(action) ? params['ClientToken'] : undefined;
       let answer: Body | undefined;
       let tokenKey: string | undefined;
@@ -200,7 +208,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
         }
         tokenKey = `${action}\u0000${token}`;
         hash = paramsHash(params);
-        const seen = state.tokens.get(tokenKey);
+        const seen = target.tokens.get(tokenKey);
         if (seen) {
           if (seen.hash !== hash) {
             throw new EcsApiError(
@@ -213,9 +221,16 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
         }
       }
       if (!answer) {
-        const ctx: Ctx = { state, params: new Params(params), now: Date.now(), faults, assistant };
+        const ctx: Ctx = {
+          state: target,
+          regions,
+          params: new Params(params),
+          now: Date.now(),
+          faults,
+          assistant,
+        };
         answer = await handler(ctx);
-        if (tokenKey && hash) state.putToken({ key: tokenKey, hash, response: answer, at: ctx.now });
+        if (tokenKey && hash) target.putToken({ key: tokenKey, hash, response: answer, at: ctx.now });
       }
       send(res, 200, { RequestId: requestId, ...answer }, requestId);
       recordCall({ action, at: started, ok: true, status: 200, signing });
@@ -257,6 +272,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     req: http.IncomingMessage,
     res: http.ServerResponse,
     route: string,
+    regionId: string | null,
   ): Promise<void> {
     const body = await readBody(req);
     if (route.startsWith('guest/')) {
@@ -266,8 +282,20 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       res.end(text);
       return;
     }
-    const method = (admin as unknown as Record<string, (arg?: unknown) => Promise<unknown>>)[route];
-    if (typeof method !== 'function' || !Object.prototype.hasOwnProperty.call(admin, route)) {
+    let scoped: EmulatorAdmin = admin;
+    try {
+      if (regionId !== null) scoped = admin.inRegion(regionId);
+    } catch (err) {
+      const e = err as EcsApiError;
+      send(res, e.status ?? 400, { Code: e.code, Message: e.message });
+      return;
+    }
+    const method = (scoped as unknown as Record<string, (arg?: unknown) => Promise<unknown>>)[route];
+    if (
+      typeof method !== 'function' ||
+      route === 'inRegion' ||
+      !Object.prototype.hasOwnProperty.call(scoped, route)
+    ) {
       send(res, 404, { Code: 'UnknownAdminMethod', Message: `No admin method ${route}.` });
       return;
     }
@@ -289,7 +317,12 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     const pathname = q >= 0 ? url.slice(0, q) : url;
     const rawQuery = q >= 0 ? url.slice(q + 1) : '';
     const work = pathname.startsWith('/__admin/')
-      ? handleAdmin(req, res, decodeURIComponent(pathname.slice('/__admin/'.length)))
+      ? handleAdmin(
+          req,
+          res,
+          decodeURIComponent(pathname.slice('/__admin/'.length)),
+          new URLSearchParams(rawQuery).get('region'),
+        )
       : handleApi(req, res, pathname, rawQuery);
     work.catch((err: unknown) => {
       log(`ecs-emulator: request failed: ${String(err)}`);
@@ -321,6 +354,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       if (closed) return;
       closed = true;
       await assistant.close();
+      regions.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

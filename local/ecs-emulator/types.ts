@@ -87,6 +87,11 @@ export interface EcsEmulatorOptions {
   host?: string;
   dataDir: string;
   regionId?: string;
+  /**
+   * Regions served, each with its own inventory (the default region is always one). Default
+   * `cn-hangzhou` and `cn-shanghai`.
+   */
+  regions?: string[];
   accessKeyId?: string;
   accessKeySecret?: string;
   /** When set, every request must carry this STS token. */
@@ -214,6 +219,13 @@ export interface GuestModeInfo {
 }
 
 export interface EmulatorAdmin {
+  /**
+   * The same methods on another region's inventory (over HTTP: `/__admin/<method>?region=<id>`).
+   * Faults and call records are shared by all regions.
+   */
+  inRegion(regionId: string): EmulatorAdmin;
+  /** The next copy of the snapshot (of any snapshot without snapshotId) fails at this progress. */
+  failCopy(args: { snapshotId?: string; atPercent?: number }): Promise<void>;
   stats(): Promise<EmulatorStats>;
   /** How Linux guest scripts run in this emulator, and why. */
   guestMode(): Promise<GuestModeInfo>;

@@ -231,6 +231,21 @@ const validPlan = fc.record(
     ),
     timeZone: fc.constantFrom('UTC', 'Asia/Shanghai'),
     keepLatest: fc.boolean(),
+    // Copies to other regions: good, unknown, the plan's own, more than 3, a region twice.
+    copies: fc.constantFrom<unknown>(
+      [],
+      [{ regionId: 'cn-shanghai', retention: { value: 1, unit: 'months' } }],
+      [{ regionId: 'cn-nowhere', retention: { value: 1, unit: 'months' } }],
+      [{ regionId: 'cn-hangzhou', retention: { value: 1, unit: 'months' } }],
+      ['cn-shanghai', 'cn-beijing', 'cn-shenzhen', 'us-east-1'].map((regionId) => ({
+        regionId,
+        retention: { value: 1, unit: 'days' },
+      })),
+      [
+        { regionId: 'cn-shanghai', retention: { value: 1, unit: 'days' } },
+        { regionId: 'cn-shanghai', retention: { value: 2, unit: 'days' } },
+      ],
+    ),
   },
   { requiredKeys: ['retention'] },
 );
@@ -284,16 +299,22 @@ const restoreBody = either(
       diskId: diskOfPoint,
       targetInstanceId: fc.oneof(instanceId, anyJson),
       stopInstance: fc.oneof(fc.boolean(), anyJson),
+      regionId: fc.oneof(fc.constantFrom('cn-shanghai', 'cn-hangzhou', 'cn-nowhere', 'Shanghai'), anyJson),
       extra: anyJson,
     },
     { requiredKeys: [] },
   ),
   fc.oneof(
-    fc.record({
-      mode: fc.constant('clone-disk'),
-      diskId: fc.constantFrom(...POINT_DISKS, 'd-nosuch001'),
-      targetInstanceId: validInstance,
-    }),
+    fc.record(
+      {
+        mode: fc.constant('clone-disk'),
+        diskId: fc.constantFrom(...POINT_DISKS, 'd-nosuch001'),
+        targetInstanceId: validInstance,
+        // The backup has no copy anywhere: a copy region is refused (409), its own region is the backup.
+        regionId: fc.constantFrom('cn-shanghai', 'cn-hangzhou', 'cn-nowhere'),
+      },
+      { requiredKeys: ['mode', 'diskId', 'targetInstanceId'] },
+    ),
     fc.record(
       {
         mode: fc.constant('rollback-disk'),

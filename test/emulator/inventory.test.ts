@@ -39,10 +39,10 @@ describe('ECS emulator: regions, instances, disks and tags through the official 
   };
   const settle = () => h.emu.admin.completeOperations();
 
-  it('describes the region and its two zones', async () => {
+  it('describes the regions and the two zones of the default one', async () => {
     const regions = await h.ecs.describeRegions(new Ecs.DescribeRegionsRequest({}));
     const zones = await h.ecs.describeZones(new Ecs.DescribeZonesRequest({ regionId: REGION }));
-    expect(regions.body?.regions?.region?.map((r) => r.regionId)).toEqual([REGION]);
+    expect(regions.body?.regions?.region?.map((r) => r.regionId)).toEqual([REGION, 'cn-shanghai']);
     expect(zones.body?.zones?.zone?.map((z) => z.zoneId)).toEqual(['cn-hangzhou-h', 'cn-hangzhou-i']);
     const other = await ecsError(
       h.ecs.describeZones(new Ecs.DescribeZonesRequest({ regionId: 'eu-central-1' })),

@@ -1,5 +1,6 @@
 import type { Clock } from '../../ports/clock.js';
 import type {
+  CopySnapshotRequest,
   CreateDiskRequest,
   CreateImageRequest,
   EcsImage,
@@ -27,15 +28,20 @@ import type { EcsRpcClient } from './rpc-client.js';
 export { BATCH_LIMITS } from './caller.js';
 
 /** The `Ecs` port; each call lives with its concept (inventory, snapshots, guest). */
+/** The RPC client that serves a region (ECS endpoints are regional). */
+export type RegionalRpc = (regionId: string) => EcsRpcClient;
+
 export class EcsAdapter implements Ecs {
   private readonly c: EcsCaller;
   private readonly launch: LaunchRpc;
+  private readonly views = new Map<string, EcsAdapter>();
 
   constructor(
     rpc: EcsRpcClient,
     readonly regionId: string,
-    clock: Clock,
-    vpc: EcsRpcClient = rpc,
+    private readonly clock: Clock,
+    private readonly vpc: EcsRpcClient = rpc,
+    private readonly rpcFor: RegionalRpc = () => rpc,
   ) {
     const c = new EcsCaller(rpc, regionId, clock);
     this.c = c;
@@ -45,6 +51,20 @@ export class EcsAdapter implements Ecs {
       callVpc: (action, query) => vpc.call(action, query),
       paged: (action, query, extract) => c.paged(action, query, extract),
     };
+  }
+
+  /** The same account's ECS in another region (copies of backups live there). */
+  forRegion(regionId: string): EcsAdapter {
+    if (regionId === this.regionId) return this;
+    let view = this.views.get(regionId);
+    if (!view) {
+      view = new EcsAdapter(this.rpcFor(regionId), regionId, this.clock, this.vpc, this.rpcFor);
+      this.views.set(regionId, view);
+    }
+    return view;
+  }
+  copySnapshot(request: CopySnapshotRequest): Promise<string> {
+    return snapshots.copySnapshot(this.c, request);
   }
 
   // Images and launching instances (clone-instance)

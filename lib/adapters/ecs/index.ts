@@ -63,5 +63,24 @@ export function createEcsAdapter(options: EcsAdapterOptions): EcsAdapter {
     apiVersion: VPC_API_VERSION,
     clock,
   });
-  return new EcsAdapter(rpc, options.regionId, clock, vpc);
+  const regional = new Map<string, EcsRpcClient>([[options.regionId, rpc]]);
+  const rpcFor = (regionId: string): EcsRpcClient => {
+    let client = regional.get(regionId);
+    if (!client) {
+      const endpoint = regionalEndpoint(options.endpoint, options.regionId, regionId);
+      client = endpoint === options.endpoint ? rpc : new EcsRpcClient({ ...options, endpoint, clock });
+      regional.set(regionId, client);
+    }
+    return client;
+  };
+  return new EcsAdapter(rpc, options.regionId, clock, vpc, rpcFor);
+}
+
+/**
+ * ECS serves each region at `ecs.<region>.aliyuncs.com` (actions without a RegionId, such as
+ * DeleteSnapshot, act in the endpoint's region): a regional endpoint is swapped for the other
+ * region's. Any other endpoint (the local emulator, a proxy) serves every region itself.
+ */
+export function regionalEndpoint(endpoint: string, fromRegion: string, toRegion: string): string {
+  return endpoint.replace(`ecs.${fromRegion}.aliyuncs.com`, `ecs.${toRegion}.aliyuncs.com`);
 }

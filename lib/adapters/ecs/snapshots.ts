@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  CopySnapshotRequest,
   CreateSnapshotGroupRequest,
   CreateSnapshotRequest,
   EcsSnapshot,
@@ -141,4 +142,20 @@ function parseSnapshots(body: Json): EcsSnapshot[] {
 
 function parseGroups(body: Json): EcsSnapshotGroup[] {
   return list(obj(body.SnapshotGroups), 'SnapshotGroup').map(parseSnapshotGroup);
+}
+
+/** Copies a snapshot of this region to another; the copy's id (in the destination region). */
+export async function copySnapshot(c: EcsCaller, request: CopySnapshotRequest): Promise<string> {
+  const query = c.region({
+    SnapshotId: request.snapshotId,
+    DestinationRegionId: request.destinationRegionId,
+    DestinationSnapshotName: request.name,
+    DestinationSnapshotDescription: request.description ?? request.name,
+    ClientToken: clientToken(request.clientToken),
+    ...tagParams(request.tags),
+  });
+  if (request.encrypted) query.Encrypted = 'true';
+  if (request.kmsKeyId !== undefined) query.KMSKeyId = request.kmsKeyId;
+  const body = await c.rpc.call('CopySnapshot', query);
+  return required(body, 'SnapshotId', 'CopySnapshot');
 }

@@ -36,6 +36,7 @@ export const recoveryRoutes: Route[] = [
           ...(body.diskId === undefined ? {} : { diskId: body.diskId }),
           ...(body.targetInstanceId === undefined ? {} : { targetInstanceId: body.targetInstanceId }),
           ...(body.stopInstance === undefined ? {} : { stopInstance: body.stopInstance }),
+          ...(body.regionId === undefined ? {} : { regionId: body.regionId }),
         }),
       );
       return accepted(job.id, toJobView({ job, point: null }));

@@ -111,6 +111,18 @@ export const backupView = named(
       })
       .nullable()
       .describe('The instance as it was backed up: what a clone-instance restore launches with by default'),
+    copies: z
+      .array(
+        z.object({
+          regionId: z.string(),
+          jobId: z.string(),
+          snapshotIds: z.array(z.string()).describe('In the order of snapshots: the copy of each'),
+          status: z.enum(['copying', 'available', 'failed', 'deleted', 'delete_failed']),
+          expireAt: nullableIsoTime.describe('Null until the copy completes'),
+          reason: z.string().nullable(),
+        }),
+      )
+      .describe('Copies in other regions, each with its own expiry'),
     version: z.int(),
   }),
   'Backup',

@@ -52,6 +52,7 @@ export const planView = named(
     timeZone: z.string(),
     keepLatest: z.boolean(),
     lock: z.object({ mode: z.enum(['compliance', 'governance']) }).nullable(),
+    copies: z.array(z.object({ regionId: z.string(), retention: retentionView })),
     state: z.enum(['ACTIVE', 'SUSPENDED']),
     nextRunAt: nullableIsoTime,
     createdAt: isoTime,

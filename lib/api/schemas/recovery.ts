@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REGION_ID_PATTERN } from '../../domain/copies.js';
 import { diskIdSchema, instanceIdSchema } from '../../domain/plan.js';
 import { MAX_MOUNT_TTL_HOURS, RESTORE_MODES } from '../../usecases/restore/state.js';
 import { isoTime, named, pageOf } from './common.js';
@@ -18,6 +19,11 @@ export const restoreBodySchema = named(
         .boolean({ error: 'must be true or false' })
         .optional()
         .describe('Rollback: stop a running instance for the rollback and start it again after'),
+      regionId: z
+        .string({ error: 'must be a string' })
+        .regex(REGION_ID_PATTERN, { error: 'must be a region id like cn-shanghai' })
+        .optional()
+        .describe("clone-disk: restore from the backup's copy in this region onto an instance there"),
     })
     .superRefine((body, ctx) => {
       const needs = (path: 'diskId' | 'targetInstanceId') =>
@@ -34,6 +40,10 @@ export const restoreBodySchema = named(
           'targetInstanceId',
           'only clone-disk attaches to another instance; a rollback resets the disks in place',
         );
+      }
+      if (body.regionId !== undefined && body.mode !== 'clone-disk') {
+        // ECS: a copy cannot roll back the disk its source snapshot was taken of.
+        refuses('regionId', 'a copy in another region can only be cloned (mode clone-disk), not rolled back');
       }
       if (!ROLLBACK.has(body.mode) && body.stopInstance !== undefined) {
         refuses('stopInstance', 'only a rollback stops the instance');

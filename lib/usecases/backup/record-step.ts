@@ -1,7 +1,8 @@
-import type { Job } from '../../domain/model.js';
+import type { BackupJobParams, Job } from '../../domain/model.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
 import { finish, withState } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
+import { enqueueCopies } from '../copy/point-copies.js';
 import { recordBackupPoint } from './record-point.js';
 import { backupState, type BackupJobState } from './state.js';
 
@@ -9,6 +10,9 @@ import { backupState, type BackupJobState } from './state.js';
 export async function recordStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const recorded = await recordBackupPoint(ctx.deps, job, ctx.readers);
   if ('error' in recorded) return windDown(ctx, job, 'FAILED', recorded.error);
+  // Before the job ends: a crash between the two finds the same copy jobs on redelivery.
+  const copies = (job.params as Partial<BackupJobParams>).copies ?? [];
+  if (copies.length > 0) await enqueueCopies(ctx.deps, job, recorded.point, copies);
   const st = backupState(job);
   const partial = [...(st.missingDisks ?? []), ...Object.keys(st.failedDisks ?? {})];
   const status = partial.length > 0 ? 'PARTIAL_COMPLETE' : 'COMPLETE';

@@ -23,6 +23,9 @@ function withAfterCallHook(ecs: Ecs, hook: NonNullable<EngineHooks['afterEcsCall
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
+      // A region view is no call to ECS: its calls report like the default region's.
+      if (prop === 'forRegion')
+        return (regionId: string) => withAfterCallHook(target.forRegion(regionId), hook, ctx);
       return async (...args: unknown[]) => {
         const answer: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         if (ctx.current) await hook(ctx.current, String(prop));

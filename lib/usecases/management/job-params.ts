@@ -25,6 +25,7 @@ export function paramsFromPlan(plan: Plan, trigger: BackupJobParams['trigger']):
     keepLatest: plan.keepLatest,
     trigger,
     ...(plan.lock ? { lock: plan.lock } : {}),
+    ...(plan.copies ? { copies: plan.copies } : {}),
   };
 }
 
@@ -55,5 +56,6 @@ export function onDemandParams(
     keepLatest: plan?.keepLatest ?? true,
     trigger: 'manual',
     ...(lock ? { lock } : {}),
+    ...(plan?.copies ? { copies: plan.copies } : {}),
   };
 }

@@ -7,6 +7,7 @@ import type { Page, PageRequest, PlanFilter } from '../../ports/store.js';
 import type { Deps } from '../deps.js';
 import { firstOccurrenceAtOrAfter } from '../../domain/schedule.js';
 import { checkInstanceDisks } from './checks.js';
+import { refuseCopyRegions } from './copy-regions.js';
 import { paramsFromPlan } from './job-params.js';
 import type { Outcome } from './outcome.js';
 import { conflict, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
@@ -47,6 +48,8 @@ export async function createPlan(
   if (existing !== undefined && existing.planId !== null) {
     return conflict(`instance ${request.instanceId} is already protected by plan ${existing.planId}`);
   }
+  const badCopies = refuseCopyRegions(deps, request.plan.copies, 'plan.copies');
+  if (badCopies) return badCopies;
   const checked = await checkInstanceDisks(deps, request.instanceId, request.disks);
   if (!checked.ok) return checked;
   const now = deps.clock.now();
@@ -90,6 +93,8 @@ export async function updatePlan(deps: Deps, planId: string, change: PlanChange)
   const { disks, ...patch } = change;
   const found = await deps.store.plans.get(planId);
   if (found === undefined) return notFound('plan', planId);
+  const badCopies = refuseCopyRegions(deps, patch.copies, 'copies');
+  if (badCopies) return badCopies;
   if (disks !== undefined) {
     const checked = await checkInstanceDisks(deps, found.instanceId, disks);
     if (!checked.ok) return checked;

@@ -3,6 +3,7 @@ import type { PlanSpec } from '../../domain/plan.js';
 import type { DiskSelection, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Deps } from '../deps.js';
 import { pointSource } from '../backup/source.js';
+import { refuseCopyRegions } from './copy-regions.js';
 import { checkInstanceDisks } from './checks.js';
 import type { OnDemandOverrides } from './job-params.js';
 import { onDemandParams, paramsFromPlan } from './job-params.js';
@@ -37,6 +38,8 @@ export async function protectInstance(
 ): Promise<Outcome<ProtectResult>> {
   const existing = await deps.store.instances.get(request.instanceId);
   if (existing !== undefined) return alreadyProtected(existing);
+  const badCopies = refuseCopyRegions(deps, request.plan?.copies, 'plan.copies');
+  if (badCopies) return badCopies;
   const checked = await checkInstanceDisks(deps, request.instanceId, request.disks);
   if (!checked.ok) return checked;
 

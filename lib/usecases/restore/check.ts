@@ -2,6 +2,7 @@ import type { BackupPoint, JobType } from '../../domain/model.js';
 import type { EcsInstance } from '../../ports/ecs.js';
 import type { Deps } from '../deps.js';
 import { conflict, invalid, notFound, ok, type Outcome } from '../management/outcome.js';
+import { checkCloneFromCopy } from './from-copy.js';
 import type { MountParams, RecoveryTarget, RestoreParams } from './state.js';
 
 export interface ResolvedRecovery {
@@ -64,6 +65,7 @@ export async function checkRestore(
   params: RestoreParams,
   options: { selfJobId?: string; requireStopped: boolean },
 ): Promise<Outcome<ResolvedRecovery>> {
+  if (params.regionId !== undefined) return checkCloneFromCopy(deps, params, params.regionId);
   const point = await usablePoint(deps, params.backupId);
   if (!point.ok) return point;
   let targets: RecoveryTarget[];
@@ -134,7 +136,7 @@ export async function checkRestore(
 }
 
 /** A disk is attached only to a Running or Stopped instance (ECS AttachDisk). */
-function attachable(instance: EcsInstance): string | null {
+export function attachable(instance: EcsInstance): string | null {
   if (instance.status === 'Running' || instance.status === 'Stopped') return null;
   return `instance ${instance.instanceId} is ${instance.status}; a disk can be attached only to a Running or Stopped instance: retry later`;
 }

@@ -11,6 +11,7 @@ export interface RestoreRequest {
   diskId?: string;
   targetInstanceId?: string;
   stopInstance?: boolean;
+  regionId?: string;
 }
 
 type RequestDeps = Pick<Deps, 'store' | 'ecs' | 'jobQueue' | 'clock' | 'ids'>;
@@ -30,6 +31,9 @@ export async function requestRestore(
     diskId: request.diskId ?? null,
     targetInstanceId: request.targetInstanceId ?? null,
     stopInstance: request.stopInstance ?? false,
+    ...(request.regionId !== undefined && request.regionId !== deps.ecs.regionId
+      ? { regionId: request.regionId }
+      : {}),
   };
   const checked = await checkRestore(deps, params, { requireStopped: true });
   if (!checked.ok) return checked;

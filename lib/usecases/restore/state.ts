@@ -18,6 +18,8 @@ export interface RestoreParams {
   targetInstanceId: string | null;
   /** Rollback only: the job may stop a running instance and starts it again after. */
   stopInstance: boolean;
+  /** Clone from the backup's copy in this region (lib/usecases/restore/from-copy.ts); absent = the backup itself. */
+  regionId?: string;
 }
 
 export interface MountParams {

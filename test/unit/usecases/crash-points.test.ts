@@ -12,6 +12,7 @@ import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts
 import { requestRestore } from '../../../lib/usecases/restore/requests.js';
 import { requestClone } from '../../../lib/usecases/clone/requests.js';
 import type { CloneState } from '../../../lib/usecases/clone/state.js';
+import { enqueueCopies } from '../../../lib/usecases/copy/point-copies.js';
 import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
 import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
 
@@ -315,6 +316,39 @@ describe('clone-instance at every crash point', () => {
         expect(h.ecs.createdImages).toBe(1);
         expect(h.ecs.images.size).toBe(0);
         expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+      },
+    });
+  });
+});
+
+describe('copy to another region at every crash point', () => {
+  it('copy', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h);
+        const point = (await h.deps.store.points.get(pointId))!;
+        const backup = await jobOf(h, point.jobId);
+        const [job] = await enqueueCopies(h.deps, backup, point, [
+          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
+        ]);
+        return job!.id;
+      },
+      writes: ['copySnapshot'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const other = h.ecs.forRegion('cn-other');
+        expect(other.snapshots.size).toBe(2);
+        const point = (await h.deps.store.points.get((job.params as { pointId: string }).pointId))!;
+        expect(point.inUseBy).toEqual([]);
+        expect(point.copies).toEqual([
+          expect.objectContaining({
+            regionId: 'cn-other',
+            status: 'available',
+            snapshotIds: [...other.snapshots.keys()],
+          }),
+        ]);
+        for (const s of other.snapshots.values())
+          expect(s.tags).toContainEqual({ key: TAG_JOB, value: job.id });
       },
     });
   });

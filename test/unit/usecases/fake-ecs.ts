@@ -1,5 +1,6 @@
 import { ecsErrorFor } from '../../../lib/adapters/ecs/errors.js';
 import {
+  type CopySnapshotRequest,
   type CreateDiskRequest,
   type CreateImageRequest,
   type EcsImage,
@@ -35,7 +36,14 @@ interface GuestBehaviour {
  * progress advances when told, ClientToken idempotency, call counting and scripted failures.
  */
 export class FakeEcs implements Ecs {
-  readonly regionId = 'cn-test';
+  /** Other regions' inventories, made on first use (ids there start at `seq` 10,000,000 per region). */
+  readonly regions = new Map<string, FakeEcs>();
+
+  constructor(
+    readonly regionId = 'cn-test',
+    private seq = 0,
+  ) {}
+
   readonly calls: Record<string, number> = {};
   instances = new Map<string, EcsInstance & { agent: boolean }>();
   disks = new Map<string, EcsDisk>();
@@ -45,7 +53,6 @@ export class FakeEcs implements Ecs {
   private tokens = new Map<string, { params: string; id: string }>();
   private presigned = new Map<string, CreateSnapshotGroupRequest>();
   private failures: { method: Method; err: Error; remaining: number }[] = [];
-  private seq = 0;
   /** Probability [0, 1) that any call is throttled. */
   throttleFraction = 0;
   /** Snapshots complete after this many describe calls saw them progressing; 0 = complete at once. */
@@ -54,7 +61,7 @@ export class FakeEcs implements Ecs {
   /** Snapshots that back an image: deleting them fails as ECS does. */
   usedByImage = new Set<string>();
 
-  private id(prefix: string): string {
+  id(prefix: string): string {
     this.seq += 1;
     return `${prefix}${String(this.seq).padStart(8, '0')}`;
   }
@@ -170,6 +177,10 @@ export class FakeEcs implements Ecs {
 
   private observe(s: EcsSnapshot & { seen?: number }): void {
     if (s.status !== 'progressing') return;
+    if (this.failingCopyIds.has(s.snapshotId)) {
+      Object.assign(s, { status: 'failed', progress: 30 });
+      return;
+    }
     if (this.failingDisks.has(s.sourceDiskId)) {
       Object.assign(s, { status: 'failed', progress: 40 });
       return;
@@ -339,6 +350,55 @@ export class FakeEcs implements Ecs {
         s.tags.some((t) => t.key === tag.key && t.value === tag.value),
     );
   }
+
+  forRegion(regionId: string): FakeEcs {
+    if (regionId === this.regionId) return this;
+    let view = this.regions.get(regionId);
+    if (!view) {
+      view = new FakeEcs(regionId, (this.regions.size + 1) * 10_000_000);
+      view.describesToComplete = this.describesToComplete;
+      this.regions.set(regionId, view);
+    }
+    return view;
+  }
+
+  /** Source snapshot -> how many of its next copies fail part-way (at 30 %). */
+  failingCopies = new Map<string, number>();
+
+  async copySnapshot(request: CopySnapshotRequest): Promise<string> {
+    this.enter('copySnapshot');
+    const { clientToken, ...params } = request;
+    return this.idempotent(clientToken, params, () => {
+      const source = this.snapshots.get(request.snapshotId);
+      if (!source)
+        throw ecsErrorFor('InvalidSnapshotId.NotFound', `snapshot ${request.snapshotId}`, {
+          statusCode: 404,
+        });
+      if (source.status !== 'accomplished')
+        throw ecsErrorFor('IncorrectSnapshotStatus', 'source not accomplished', { statusCode: 403 });
+      if (request.destinationRegionId === this.regionId)
+        throw ecsErrorFor('InvalidParameter.DestinationRegionId', 'same region', { statusCode: 400 });
+      const target = this.forRegion(request.destinationRegionId);
+      const copy: EcsSnapshot = {
+        ...structuredClone(source),
+        snapshotId: target.id('s-copy'),
+        snapshotName: request.name,
+        status: target.describesToComplete === 0 ? 'accomplished' : 'progressing',
+        progress: target.describesToComplete === 0 ? 100 : 0,
+        tags: [...request.tags],
+      };
+      const failures = this.failingCopies.get(source.snapshotId) ?? 0;
+      if (failures > 0) {
+        this.failingCopies.set(source.snapshotId, failures - 1);
+        target.failingCopyIds.add(copy.snapshotId);
+      }
+      target.snapshots.set(copy.snapshotId, copy);
+      return copy.snapshotId;
+    });
+  }
+
+  /** Copies made here that fail at their next observation. */
+  private failingCopyIds = new Set<string>();
 
   async deleteSnapshot(id: string): Promise<void> {
     this.enter('deleteSnapshot');

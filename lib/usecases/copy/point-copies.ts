@@ -1,0 +1,67 @@
+import type { CopyRule, PointCopy } from '../../domain/copies.js';
+import { withCopy } from '../../domain/copies.js';
+import { newJob } from '../../domain/job.js';
+import type { BackupPoint, Job } from '../../domain/model.js';
+import type { Deps } from '../deps.js';
+import { enqueueJob } from '../enqueue-job.js';
+import { copyJobId, type CopyJobParams } from './state.js';
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Changes the point's copy of one region with a conditional write (retried on a lost race). `change`
+ * sees the current entry (undefined when none) and answers the new one, or null to leave it.
+ */
+export async function updatePointCopy(
+  deps: Pick<Deps, 'store'>,
+  pointId: string,
+  regionId: string,
+  change: (current: PointCopy | undefined) => PointCopy | null,
+): Promise<BackupPoint | undefined> {
+  for (let i = 0; i < MAX_ATTEMPTS; i += 1) {
+    const point = await deps.store.points.get(pointId);
+    if (!point) return undefined;
+    const next = change(point.copies?.find((c) => c.regionId === regionId));
+    if (next === null) return point;
+    const written = await deps.store.points.update(
+      { ...point, copies: withCopy(point.copies, next) },
+      point.version,
+    );
+    if (written.ok) return written.value;
+  }
+  throw new Error(`backup ${pointId} kept changing while its copy to ${regionId} was recorded`);
+}
+
+/**
+ * The copy jobs of a backup that just recorded its point, one per region of its plan. Ids derive from
+ * the backup job, so a record step run twice (a crash, a redelivery) creates each job once.
+ */
+export async function enqueueCopies(
+  deps: Pick<Deps, 'store' | 'jobQueue' | 'clock'>,
+  backup: Job,
+  point: BackupPoint,
+  rules: readonly CopyRule[],
+): Promise<Job[]> {
+  const timeZone = typeof backup.params.timeZone === 'string' ? backup.params.timeZone : 'UTC';
+  const jobs: Job[] = [];
+  for (const rule of rules) {
+    const params: CopyJobParams = {
+      pointId: point.id,
+      regionId: rule.regionId,
+      retention: rule.retention,
+      timeZone,
+    };
+    const job = newJob(
+      {
+        id: copyJobId(backup.id, rule.regionId),
+        type: 'copy',
+        instanceId: point.instanceId,
+        planId: point.planId,
+        params: { ...params },
+      },
+      deps.clock.now(),
+    );
+    jobs.push((await enqueueJob(deps, job)).job);
+  }
+  return jobs;
+}
