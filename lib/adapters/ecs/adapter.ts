@@ -62,6 +62,14 @@ export class EcsAdapter implements Ecs {
     );
   }
 
+  async describeInstancesByTags(tags: Tag[], zoneId?: string): Promise<EcsInstance[]> {
+    const query = this.region(tagParams(tags));
+    if (zoneId !== undefined) query.ZoneId = zoneId;
+    return this.paged('DescribeInstances', query, (body) =>
+      list(obj(body.Instances), 'Instance').map((i) => parseInstance(i, this.regionId)),
+    );
+  }
+
   async describeInstanceDisks(instanceId: string): Promise<EcsDisk[]> {
     return this.paged('DescribeDisks', this.region({ InstanceId: instanceId }), parseDisks);
   }

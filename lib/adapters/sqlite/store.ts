@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { TABLES, EXPIRY_BUCKET_ELIGIBLE, columnValues, type TableDef } from '../../schema/tables.js';
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Delivery, Subscription } from '../../domain/notifications.js';
+import type { ProtectionRule } from '../../domain/protection-rule.js';
 import type { Clock } from '../../ports/clock.js';
 import type {
   DeliveryCollection,
@@ -18,6 +19,7 @@ import type {
   PointCollection,
   PointFilter,
   ProtectedInstanceCollection,
+  ProtectionRuleCollection,
   Store,
   SubscriptionCollection,
   WriteResult,
@@ -92,6 +94,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   const idempotency = new SqliteIdempotency(sql);
   const subscriptions = new SqliteSubscriptions(db, sql, TABLES.subscriptions);
   const deliveries = new SqliteDeliveries(db, sql, TABLES.deliveries);
+  const protectionRules = new SqliteProtectionRules(db, sql, TABLES.protectionRules);
   return {
     db,
     plans,
@@ -102,6 +105,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     idempotency,
     subscriptions,
     deliveries,
+    protectionRules,
     async close() {
       if (db.open) db.close();
     },
@@ -419,6 +423,12 @@ class SqliteInstances extends SqliteCollection<ProtectedInstance> implements Pro
   async list(page?: PageRequest): Promise<Page<ProtectedInstance>> {
     return this.listWhere(where(), 'createdAt', page);
   }
+
+  async listByRule(ruleId: string, page?: PageRequest): Promise<Page<ProtectedInstance>> {
+    const w = where();
+    eq(w, 'ruleId', ruleId);
+    return this.listWhere(w, 'createdAt', page);
+  }
 }
 
 class SqliteExports extends SqliteCollection<ExportRecord> implements ExportCollection {
@@ -441,6 +451,12 @@ class SqliteDeliveries extends SqliteCollection<Delivery> implements DeliveryCol
     const w = where();
     eq(w, 'subscriptionId', subscriptionId);
     return this.listWhere(w, 'createdAt', page);
+  }
+}
+
+class SqliteProtectionRules extends SqliteCollection<ProtectionRule> implements ProtectionRuleCollection {
+  async list(page?: PageRequest): Promise<Page<ProtectionRule>> {
+    return this.listWhere(where(), 'createdAt', page);
   }
 }
 
