@@ -49,6 +49,9 @@ export const MNS_ACTIONS = [
   'SendMessage',
 ] as const;
 
+/** MNS topic operations of `lib/adapters/mns/topic-publisher.ts` (notifications to a topic). */
+export const MNS_TOPIC_ACTIONS = ['PublishMessage'] as const;
+
 export interface RamPolicyOptions {
   /** Region of the deployment, e.g. cn-hangzhou; `*` when omitted. */
   region?: string;
@@ -92,6 +95,12 @@ export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
         Resource: [JOBS_QUEUE, JOBS_DEAD_LETTER_QUEUE].map(
           (q) => `acs:mns:${region}:${account}:/queues/${q}/messages`,
         ),
+      },
+      {
+        Effect: 'Allow',
+        // Notification subscriptions name their topic at run time (`mnsTopic`), in the account.
+        Action: MNS_TOPIC_ACTIONS.map((a) => `mns:${a}`),
+        Resource: [`acs:mns:${region}:${account}:/topics/*/messages`],
       },
     ],
   };
