@@ -256,6 +256,23 @@ describe('protection rules: reconciliation against the emulator', () => {
     expect((await h.call('GET', `/api/v1/protection-rules/${ruleId}`)).status).toBe(404);
   });
 
+  it('is declarative: a plan deleted or a protection stopped by hand comes back while the rule matches', async () => {
+    const ruleId = await createRule(prodRule({ match: { tags: { app: 'web' } } }));
+    await reconcileProtectionRules(h.deps);
+    const first = (await h.store.instances.get(WEB))?.planId as string;
+    expect((await h.call('DELETE', `/api/v1/plans/${first}`)).status).toBe(204);
+    await reconcileProtectionRules(h.deps);
+    const second = await h.store.instances.get(WEB);
+    expect(second).toMatchObject({ ruleId });
+    expect(second?.planId).not.toBe(first);
+    expect((await allPlansOf(h.deps, WEB)).map((p) => p.id)).toEqual([second?.planId]);
+    expect((await h.call('DELETE', `/api/v1/protected-instances/${WEB}`)).status).toBe(200);
+    await reconcileProtectionRules(h.deps);
+    const third = (await h.call('GET', `/api/v1/protected-instances/${WEB}`)).body;
+    expect(third).toMatchObject({ ruleId, plan: { instanceId: WEB } });
+    expect((await allPlansOf(h.deps, WEB)).map((p) => p.id)).toEqual([third.planId]);
+  });
+
   it('ECS failing the listing changes nothing and says so on the rule', async () => {
     const ruleId = await createRule(prodRule());
     await h.emulator.admin.failNext({ action: 'DescribeInstances', code: 'InternalError', count: 10 });
