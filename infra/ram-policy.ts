@@ -60,6 +60,9 @@ export const MNS_ACTIONS = [
   'SendMessage',
 ] as const;
 
+/** MNS topic operations of `lib/adapters/mns/topic-publisher.ts` (notifications to a topic). */
+export const MNS_TOPIC_ACTIONS = ['PublishMessage'] as const;
+
 export interface RamPolicyOptions {
   /** Region of the deployment, e.g. cn-hangzhou; `*` when omitted. */
   region?: string;
@@ -109,6 +112,12 @@ export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
         Effect: 'Allow',
         Action: VPC_ACTIONS.map((a) => `vpc:${a}`),
         Resource: [`acs:vpc:${region}:${account}:*`],
+      },
+      {
+        Effect: 'Allow',
+        // Notification subscriptions name their topic at run time (`mnsTopic`), in the account.
+        Action: MNS_TOPIC_ACTIONS.map((a) => `mns:${a}`),
+        Resource: [`acs:mns:${region}:${account}:/topics/*/messages`],
       },
     ],
   };

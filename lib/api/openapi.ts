@@ -18,6 +18,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'backups', description: 'Backup points: snapshots per disk, expiry, deletion' },
   { name: 'meta', description: 'Health and this document' },
   { name: 'exports', description: 'Export records: files exported from backups, browse, download, cancel' },
+  { name: 'protection-rules', description: 'Tag-based auto-protection: rules, their status and preview' },
 ];
 
 const PROBLEM_RESPONSES: Record<number, { name: string; description: string }> = {

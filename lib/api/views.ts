@@ -49,6 +49,7 @@ export function toProtectedInstanceView(view: ProtectedInstanceView): z.output<t
     disks: pi.disks,
     planId: pi.planId,
     plan: view.plan === null ? null : toPlanView(view.plan),
+    ruleId: pi.ruleId ?? null,
     createdAt: iso(pi.createdAt),
     updatedAt: iso(pi.updatedAt),
     version: pi.version,

@@ -83,6 +83,10 @@ export interface ProtectedInstance {
   createdAt: number;
   updatedAt: number;
   version: number;
+  /** The protection rule that protects the instance (lib/domain/protection-rule.ts); absent = by hand. */
+  ruleId?: string;
+  /** The rule's `revision` the plan was last brought to. */
+  ruleRevision?: number;
 }
 
 export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone' | 'copy';

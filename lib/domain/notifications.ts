@@ -53,7 +53,10 @@ export interface ProductEvent {
   data: Record<string, unknown>;
 }
 
-export type SubscriptionTarget = { kind: 'webhook'; url: string };
+export type SubscriptionTarget = { kind: 'webhook'; url: string } | { kind: 'mns-topic'; topic: string };
+
+/** MNS topic names: a letter first, then letters, digits and hyphens, at most 256 characters. */
+export const MNS_TOPIC_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,255}$/;
 
 export interface Subscription {
   id: string;

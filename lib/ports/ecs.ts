@@ -209,6 +209,12 @@ export interface Ecs {
   /** The same port on another region's inventory (same credentials and limits). */
   forRegion(regionId: string): Ecs;
   describeInstances(instanceIds?: string[]): Promise<EcsInstance[]>;
+  /**
+   * Every instance carrying all of `tags` (and in `zoneId` when given): DescribeInstances with
+   * `Tag.N.Key/Value` filters, 100 a page by NextToken, so the cost grows with the instances that
+   * match, not with the region. ECS documents at most 1,000 matching instances for a tag filter.
+   */
+  describeInstancesByTags(tags: Tag[], zoneId?: string): Promise<EcsInstance[]>;
   /** Disks attached to the instance now. */
   describeInstanceDisks(instanceId: string): Promise<EcsDisk[]>;
   describeDisks(diskIds: string[]): Promise<EcsDisk[]>;

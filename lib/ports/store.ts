@@ -8,6 +8,7 @@ import type {
   ProtectedInstance,
 } from '../domain/model.js';
 import type { Delivery, Subscription } from '../domain/notifications.js';
+import type { ProtectionRule } from '../domain/protection-rule.js';
 
 /**
  * Persistent state. Every write is conditional where a race is possible; losing a race is an
@@ -95,6 +96,8 @@ export interface ProtectedInstanceCollection {
   delete(instanceId: string, expectedVersion?: number): Promise<WriteResult<undefined>>;
   /** Newest first by createdAt unless page.order = asc. */
   list(page?: PageRequest): Promise<Page<ProtectedInstance>>;
+  /** The instances one protection rule protects, newest first by createdAt unless page.order = asc. */
+  listByRule(ruleId: string, page?: PageRequest): Promise<Page<ProtectedInstance>>;
 }
 
 export interface ExportFilter {
@@ -133,6 +136,11 @@ export interface DeliveryCollection extends Collection<Delivery> {
   list(subscriptionId: string, page?: PageRequest): Promise<Page<Delivery>>;
 }
 
+export interface ProtectionRuleCollection extends Collection<ProtectionRule> {
+  /** Newest first by createdAt unless page.order = asc. */
+  list(page?: PageRequest): Promise<Page<ProtectionRule>>;
+}
+
 export interface Store {
   plans: PlanCollection;
   jobs: JobCollection;
@@ -142,5 +150,6 @@ export interface Store {
   idempotency: IdempotencyCollection;
   subscriptions: SubscriptionCollection;
   deliveries: DeliveryCollection;
+  protectionRules: ProtectionRuleCollection;
   close(): Promise<void>;
 }

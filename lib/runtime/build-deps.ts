@@ -9,6 +9,7 @@ import {
   assembleDeps,
   DEAD_LETTER_QUEUE_SETTINGS,
   jobQueueSettings,
+  mnsTopics,
   openEcs,
   openMnsQueues,
   openTablestore,
@@ -51,7 +52,11 @@ export async function buildDeps(settings: Settings, options: BuildDepsOptions = 
         ? await openEmbeddedQueues(settings, clock, options, closers)
         : await openMnsQueues(settings, credentials);
     const ecs = await openEcs(settings, clock, credentials);
-    return { deps: assembleDeps(settings, { store, ...queues, ecs, clock }, options), close };
+    const topics = mnsTopics(settings, credentials);
+    return {
+      deps: assembleDeps(settings, { store, ...queues, ecs, clock, ...(topics ? { topics } : {}) }, options),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -5,6 +5,7 @@ import type { Clock, IdSource } from '../ports/clock.js';
 import type { Ecs } from '../ports/ecs.js';
 import type { Queue, QueueSettings } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
+import type { TopicPublisher } from '../ports/topic-publisher.js';
 import { credentialsFromEnvironment } from './credentials.js';
 import type { Deps, Logger } from './deps.js';
 import type { FcCredentials } from './fc.js';
@@ -57,15 +58,42 @@ export async function buildCloudDeps(settings: Settings, options: CloudDepsOptio
     openMnsQueues(settings, credentials),
     openEcs(settings, clock, credentials),
   ]);
+  const topics = mnsTopics(settings, credentials);
   return {
-    deps: assembleDeps(settings, { store, ...queues, ecs, clock }, options),
+    deps: assembleDeps(settings, { store, ...queues, ecs, clock, ...(topics ? { topics } : {}) }, options),
     close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Topic delivery of notifications, wherever an MNS endpoint is configured (always in the cloud;
+ * locally when MNS_ENDPOINT points at an MNS, such as the emulator). The adapter is imported on the
+ * first publish, so a function that never publishes never loads it.
+ */
+export function mnsTopics(settings: Settings, credentials: () => FcCredentials): TopicPublisher | undefined {
+  const endpoint = settings.MNS_ENDPOINT;
+  if (!endpoint) return undefined;
+  let publisher: Promise<TopicPublisher> | undefined;
+  return {
+    async publish(topic, body) {
+      publisher ??= import('../adapters/mns/topic-publisher.js').then((m) =>
+        m.createMnsTopicPublisher({ endpoint, credentials }),
+      );
+      return (await publisher).publish(topic, body);
+    },
   };
 }
 
 export function assembleDeps(
   settings: Settings,
-  parts: { store: Store; jobQueue: Queue; deadLetterQueue: Queue; ecs: Ecs; clock: Clock },
+  parts: {
+    store: Store;
+    jobQueue: Queue;
+    deadLetterQueue: Queue;
+    ecs: Ecs;
+    clock: Clock;
+    topics?: TopicPublisher;
+  },
   options: { ids?: IdSource; log?: Logger },
 ): Deps {
   return {

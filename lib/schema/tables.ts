@@ -1,5 +1,6 @@
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../domain/model.js';
 import type { Delivery, Subscription } from '../domain/notifications.js';
+import type { ProtectionRule } from '../domain/protection-rule.js';
 import type { IdempotencyRecord } from '../ports/store.js';
 
 /**
@@ -48,7 +49,15 @@ export interface TableDef<T = unknown> {
 }
 
 export type TableName =
-  'plans' | 'jobs' | 'points' | 'instances' | 'exports' | 'idempotency' | 'subscriptions' | 'deliveries';
+  | 'plans'
+  | 'jobs'
+  | 'points'
+  | 'instances'
+  | 'exports'
+  | 'idempotency'
+  | 'subscriptions'
+  | 'deliveries'
+  | 'protection_rules';
 
 /** Value of `points.expiryBucket` for points that retention may delete (AVAILABLE or DELETE_FAILED). */
 export const EXPIRY_BUCKET_ELIGIBLE = 'eligible';
@@ -136,8 +145,13 @@ export const instancesTable: TableDef<ProtectedInstance> = {
   primaryKey: 'instanceId',
   columns: {
     createdAt: int((i) => i.createdAt),
+    // Only instances a protection rule owns are in instances_by_rule (sparse), so reconciliation finds them.
+    ruleId: optStr((i) => i.ruleId ?? null),
   },
-  indexes: [{ name: 'instances_by_created', columns: ['createdAt'] }],
+  indexes: [
+    { name: 'instances_by_created', columns: ['createdAt'] },
+    { name: 'instances_by_rule', columns: ['ruleId', 'createdAt'] },
+  ],
   listSortKey: 'createdAt',
 };
 
@@ -189,6 +203,16 @@ export const deliveriesTable: TableDef<Delivery> = {
   listSortKey: 'createdAt',
 };
 
+export const protectionRulesTable: TableDef<ProtectionRule> = {
+  name: 'protection_rules',
+  primaryKey: 'id',
+  columns: {
+    createdAt: int((r) => r.createdAt),
+  },
+  indexes: [{ name: 'protection_rules_by_created', columns: ['createdAt'] }],
+  listSortKey: 'createdAt',
+};
+
 export const TABLES = {
   plans: plansTable,
   jobs: jobsTable,
@@ -198,6 +222,7 @@ export const TABLES = {
   idempotency: idempotencyTable,
   subscriptions: subscriptionsTable,
   deliveries: deliveriesTable,
+  protectionRules: protectionRulesTable,
 } as const;
 
 export const TABLE_LIST: readonly TableDef[] = Object.values(TABLES) as readonly TableDef[];

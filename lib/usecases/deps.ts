@@ -6,6 +6,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
+import type { TopicPublisher } from '../ports/topic-publisher.js';
 
 /** Everything a use case may touch, passed as a plain argument. Each entry point builds one. */
 export interface Deps {
@@ -18,6 +19,8 @@ export interface Deps {
   objectStore?: ObjectStore;
   /** Sends webhooks; absent where notifications are not delivered (the API, tests that do not need it). */
   notifier?: Notifier;
+  /** Publishes to MNS topics; absent where no MNS endpoint is configured. */
+  topics?: TopicPublisher;
   settings: Settings;
   log: Logger;
   /** Test seams; absent in production. */

@@ -12,6 +12,7 @@ import {
 } from './model.js';
 import type { KeyRing } from '../sts-keys.js';
 import { verifyAcsCredential, verifyMnsSignature, type Credentials } from './signature.js';
+import { createTopics, type PublishedMessage } from './topics.js';
 import { childText, MalformedXmlError, parseXml, toXml, type XmlElement, type XmlFields } from './xml.js';
 
 export interface MnsEmulatorOptions {
@@ -29,6 +30,8 @@ export interface MnsEmulator {
   /** `http://127.0.0.1:<port>`: both the MNS data API (XML) and the queue OpenAPI (JSON, 2022-01-19). */
   endpoint: string;
   accountId: string;
+  /** What was published to a topic, oldest first (empty for an unknown topic). */
+  topicMessages(topic: string): PublishedMessage[];
   close(): Promise<void>;
 }
 
@@ -116,6 +119,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions = {}): Promis
   };
   const accountId = options.accountId ?? '1234567890123456';
   const queues = new Map<string, EmulatedQueue>();
+  const topics = createTopics({ queues, endpoint: () => endpoint, accountId });
   let closing = false;
   let endpoint = '';
 
@@ -427,6 +431,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions = {}): Promis
     const [path = '/', rawQuery = ''] = url.split(/\?(.*)/s);
     const query = parseQuery(rawQuery);
     const parts = path.split('/').filter((p) => p !== '');
+    if (parts[0] === 'topics') return topics.handle(method, parts, body);
     if (parts[0] !== 'queues' || parts.length > 3 || (parts.length === 3 && parts[2] !== 'messages')) {
       throw new MnsFault('InvalidArgument', 404, `No such resource ${path}`);
     }
@@ -484,6 +489,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions = {}): Promis
   return {
     endpoint,
     accountId,
+    topicMessages: (topic) => topics.messages(topic),
     close: async () => {
       closing = true;
       for (const q of queues.values()) q.wake();

@@ -55,6 +55,7 @@ function fill(path: string): string {
     jobId: 'job-auth-1',
     subscriptionId: 'sub-auth-1',
     exportId: 'export-auth-1',
+    ruleId: 'rule-auth-1',
   };
   return path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = values[name];

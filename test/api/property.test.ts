@@ -23,6 +23,7 @@ const POINT_DISKS = ['d-prop00001', 'd-prop00002'];
 let h: Harness;
 let planId = '';
 let subscriptionId = '';
+let ruleId = '';
 
 /** Each route starts from the same small state, so the table dumps stay cheap. */
 beforeEach(async () => {
@@ -80,6 +81,11 @@ beforeEach(async () => {
   });
   expect(sub.status).toBe(201);
   subscriptionId = sub.body.id;
+  const rule = await h.call('POST', '/api/v1/protection-rules', {
+    body: { name: 'prop-rule', priority: 10, match: { tags: { env: 'prop' } }, plan: dailyPlan },
+  });
+  expect(rule.status).toBe(201);
+  ruleId = rule.body.id;
   // Exports: a finished one to delete, a running one to cancel.
   const exportParams = { backupId: POINT, diskId: POINT_DISKS[0], targetInstanceId: FREE, paths: ['/etc'] };
   await h.store.jobs.create(
@@ -482,6 +488,60 @@ const subscriptionBody = fc.oneof(
   anyJson,
 );
 
+// Priorities from a small range, so that some valid bodies meet a priority already taken (a refusal).
+const validRule = fc.record(
+  {
+    name: fc.constantFrom('prod-web', 'Fleet.db', 'ops:1'),
+    priority: fc.integer({ min: 1, max: 40 }),
+    match: fc.record(
+      {
+        tags: fc.constantFrom({ env: 'prod' }, { env: 'prod', app: 'web' }, { team: '' }),
+        zoneIds: fc.constantFrom(['cn-hangzhou-h'], ['cn-hangzhou-h', 'cn-hangzhou-i']),
+        osType: fc.constantFrom('linux', 'windows'),
+      },
+      { requiredKeys: ['tags'] },
+    ),
+    disks: fc.constant('all'),
+    plan: validPlan,
+    onUnmatch: fc.constantFrom('keep', 'remove'),
+  },
+  { requiredKeys: ['name', 'priority', 'match', 'plan'] },
+);
+const ruleJunk = fc.record(
+  {
+    name: text,
+    priority: fc.oneof(oddNumber, anyJson),
+    match: fc.oneof(
+      fc.record(
+        { tags: fc.oneof(fc.constant({}), fc.dictionary(text, text), anyJson) },
+        { requiredKeys: [] },
+      ),
+      anyJson,
+    ),
+    disks: fc.oneof(disks, anyJson),
+    plan: fc.oneof(plan, anyJson),
+    onUnmatch: fc.oneof(fc.constantFrom('keep', 'remove', 'drop'), text),
+    extra: anyJson,
+  },
+  { requiredKeys: [] },
+);
+const ruleBody = fc.oneof({ arbitrary: ruleJunk, weight: 3 }, { arbitrary: validRule, weight: 1 });
+const rulePatch = fc.oneof(
+  { arbitrary: ruleJunk, weight: 3 },
+  {
+    arbitrary: fc.record(
+      {
+        priority: fc.integer({ min: 1, max: 40 }),
+        name: fc.constantFrom('renamed-rule', 'Other.rule'),
+        onUnmatch: fc.constantFrom('keep', 'remove'),
+        plan: validPlan,
+      },
+      { requiredKeys: [] },
+    ),
+    weight: 1,
+  },
+);
+
 /** The input and the path parameters of every write operation, by operationId. */
 const CASES: Record<string, { input: fc.Arbitrary<Input>; params: () => Record<string, string> }> = {
   protectInstance: { input: withBody(protectBody), params: () => ({}) },
@@ -504,6 +564,9 @@ const CASES: Record<string, { input: fc.Arbitrary<Input>; params: () => Record<s
   exportBackup: { input: withBody(exportBody), params: () => ({ backupId: POINT }) },
   cancelExport: { input: withBody(emptyish), params: () => ({ exportId: 'export-prop-running' }) },
   deleteExport: { input: withQuery, params: () => ({ exportId: 'export-prop-done' }) },
+  createProtectionRule: { input: withBody(ruleBody), params: () => ({}) },
+  updateProtectionRule: { input: withBody(rulePatch), params: () => ({ ruleId }) },
+  deleteProtectionRule: { input: withQuery, params: () => ({ ruleId }) },
 };
 
 /** Every operation of the document that can change state. */
@@ -517,7 +580,7 @@ const WRITE_OPERATIONS = Object.entries(
 
 describe(`${RUNS} random inputs per write route: never a 5xx, a refusal changes nothing`, () => {
   it('covers every write operation of the OpenAPI document', () => {
-    expect(WRITE_OPERATIONS).toHaveLength(20);
+    expect(WRITE_OPERATIONS).toHaveLength(23);
     expect(WRITE_OPERATIONS.map((o) => o.operationId).sort()).toEqual(Object.keys(CASES).sort());
   });
 

@@ -32,8 +32,8 @@ describe('subscriptions API', () => {
     ],
     [
       'an unknown field',
-      { url: 'https://hooks.example.com/x', events: ['job.failed'], mnsTopic: 't' },
-      'mnsTopic',
+      { url: 'https://hooks.example.com/x', events: ['job.failed'], queue: 't' },
+      'queue',
       /unknown/,
     ],
   ])(

@@ -10,6 +10,7 @@ import {
   aPlan,
   aDelivery,
   aPoint,
+  aRule,
   aSubscription,
   anExport,
   anIdempotencyRecord,
@@ -810,6 +811,61 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expectOk(await store.subscriptions.create(aSubscription({ id: 'sub-x' })));
         expect(await store.subscriptions.delete('sub-x')).toEqual({ ok: true, value: undefined });
         expect(await store.subscriptions.get('sub-x')).toBeUndefined();
+      });
+    });
+
+    describe('protection rules and the instances a rule protects', () => {
+      it('lists rules newest first, updates them on their version, deletes them', async () => {
+        for (let n = 0; n < 3; n += 1) {
+          expectOk(await store.protectionRules.create(aRule({ id: seq('rule-', n), createdAt: T0 + n })));
+        }
+        expect(ids((await store.protectionRules.list()).items)).toEqual([
+          seq('rule-', 2),
+          seq('rule-', 1),
+          seq('rule-', 0),
+        ]);
+        const pages = await collect((p) => store.protectionRules.list(p), { limit: 2, order: 'asc' });
+        expect(pages.map(ids)).toEqual([[seq('rule-', 0), seq('rule-', 1)], [seq('rule-', 2)]]);
+        const first = (await store.protectionRules.get(seq('rule-', 0)))!;
+        const changed = { ...first, status: { ...first.status, matched: 7 } };
+        expectOk(await store.protectionRules.update(changed, 1));
+        expect(await store.protectionRules.update(changed, 1)).toMatchObject({
+          ok: false,
+          reason: 'conflict',
+        });
+        expect(await store.protectionRules.get(seq('rule-', 0))).toMatchObject({
+          status: { matched: 7 },
+          match: { tags: { env: 'prod' } },
+          version: 2,
+        });
+        expect(await store.protectionRules.delete(seq('rule-', 0), 2)).toEqual({
+          ok: true,
+          value: undefined,
+        });
+        expect(await store.protectionRules.get(seq('rule-', 0))).toBeUndefined();
+      });
+
+      it("lists a rule's instances only, in pages, and drops an instance from the list when the rule lets go", async () => {
+        await store.instances.createMany([
+          anInstance({ instanceId: 'i-r001', createdAt: T0 + 1, ruleId: 'rule-a', ruleRevision: 1 }),
+          anInstance({ instanceId: 'i-r002', createdAt: T0 + 2, ruleId: 'rule-b', ruleRevision: 1 }),
+          anInstance({ instanceId: 'i-r003', createdAt: T0 + 3, ruleId: 'rule-a', ruleRevision: 1 }),
+          anInstance({ instanceId: 'i-r004', createdAt: T0 + 4 }),
+          anInstance({ instanceId: 'i-r005', createdAt: T0 + 5, ruleId: 'rule-a', ruleRevision: 1 }),
+        ]);
+        const byId = (items: { instanceId: string }[]) => items.map((i) => i.instanceId);
+        const pages = await collect((p) => store.instances.listByRule('rule-a', p), {
+          limit: 2,
+          order: 'asc',
+        });
+        expect(pages.map(byId)).toEqual([['i-r001', 'i-r003'], ['i-r005']]);
+        expect(byId((await store.instances.listByRule('rule-b')).items)).toEqual(['i-r002']);
+        const row = (await store.instances.get('i-r003'))!;
+        const { ruleId: _r, ruleRevision: _v, ...byHand } = row;
+        expectOk(await store.instances.update(byHand, row.version));
+        expect(byId((await store.instances.listByRule('rule-a')).items)).toEqual(['i-r005', 'i-r001']);
+        expect((await store.instances.get('i-r003'))?.ruleId).toBeUndefined();
+        expect((await store.instances.list()).items).toHaveLength(5);
       });
     });
 

@@ -103,6 +103,9 @@ export class EcsAdapter implements Ecs {
   describeInstances(instanceIds?: string[]): Promise<EcsInstance[]> {
     return inventory.describeInstances(this.c, instanceIds);
   }
+  describeInstancesByTags(tags: Tag[], zoneId?: string): Promise<EcsInstance[]> {
+    return inventory.describeInstancesByTags(this.c, tags, zoneId);
+  }
   describeInstanceDisks(instanceId: string): Promise<EcsDisk[]> {
     return inventory.describeInstanceDisks(this.c, instanceId);
   }

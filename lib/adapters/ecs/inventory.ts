@@ -1,4 +1,4 @@
-import type { CreateDiskRequest, EcsDisk, EcsInstance } from '../../ports/ecs.js';
+import type { CreateDiskRequest, EcsDisk, EcsInstance, Tag } from '../../ports/ecs.js';
 import { BATCH_LIMITS, clientToken, isNotFound, required, tagParams, type EcsCaller } from './caller.js';
 import { list, obj, parseDisk, parseInstance, type Json } from './mappers.js';
 
@@ -10,6 +10,19 @@ export async function describeInstances(c: EcsCaller, instanceIds?: string[]): P
   if (instanceIds === undefined) return c.paged('DescribeInstances', c.region({}), parse);
   return c.batched(instanceIds, BATCH_LIMITS.instanceIds, (ids) =>
     c.paged('DescribeInstances', c.region({ InstanceIds: JSON.stringify(ids) }), parse),
+  );
+}
+
+/** Instances carrying every one of `tags` (Tag.N filters), 100 a page. */
+export async function describeInstancesByTags(
+  c: EcsCaller,
+  tags: Tag[],
+  zoneId?: string,
+): Promise<EcsInstance[]> {
+  const query = c.region(tagParams(tags));
+  if (zoneId !== undefined) query.ZoneId = zoneId;
+  return c.paged('DescribeInstances', query, (body) =>
+    list(obj(body.Instances), 'Instance').map((i) => parseInstance(i, c.regionId)),
   );
 }
 

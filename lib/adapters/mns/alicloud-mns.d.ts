@@ -115,6 +115,16 @@ declare module '@alicloud/mns' {
       receiptHandle: string,
       visibilityTimeout: number,
     ): Promise<MnsClient.MnsResponse<{ ReceiptHandle: string; NextVisibleTime: string }>>;
+    createTopic(
+      name: string,
+      params?: Record<string, string | number>,
+    ): Promise<MnsClient.MnsResponse<undefined>>;
+    publishMessage(
+      topic: string,
+      params: { MessageBody: string; MessageTag?: string },
+    ): Promise<MnsClient.MnsResponse<{ MessageId: string; MessageBodyMD5: string }>>;
+    /** The signed request the typed methods use (the SDK's `subscribe` is empty, so subscriptions go through it). */
+    put(resource: string, type: string, body: Buffer | string): Promise<MnsClient.MnsResponse<undefined>>;
   }
 
   export = MnsClient;

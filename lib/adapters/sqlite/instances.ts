@@ -1,6 +1,6 @@
 import type { ProtectedInstance } from '../../domain/model.js';
 import type { Page, PageRequest, ProtectedInstanceCollection } from '../../ports/store.js';
-import { SqliteCollection, where } from './collection.js';
+import { eq, SqliteCollection, where } from './collection.js';
 
 export class SqliteInstances
   extends SqliteCollection<ProtectedInstance>
@@ -8,5 +8,11 @@ export class SqliteInstances
 {
   async list(page?: PageRequest): Promise<Page<ProtectedInstance>> {
     return this.listWhere(where(), 'createdAt', page);
+  }
+
+  async listByRule(ruleId: string, page?: PageRequest): Promise<Page<ProtectedInstance>> {
+    const w = where();
+    eq(w, 'ruleId', ruleId);
+    return this.listWhere(w, 'createdAt', page);
   }
 }

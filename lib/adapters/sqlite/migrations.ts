@@ -117,4 +117,20 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_by_subscription ON deliveries (subscriptionId, createdAt, id);
 `,
   },
+  {
+    version: 5,
+    name: 'protection rules, and the rule that protects an instance',
+    sql: `
+CREATE TABLE protection_rules (
+  id TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  createdAt INTEGER NOT NULL
+) STRICT;
+CREATE INDEX protection_rules_by_created ON protection_rules (createdAt, id);
+
+ALTER TABLE instances ADD COLUMN ruleId TEXT;
+CREATE INDEX instances_by_rule ON instances (ruleId, createdAt, instanceId) WHERE ruleId IS NOT NULL;
+`,
+  },
 ];

@@ -21,6 +21,7 @@ import { SqliteInstances } from './instances.js';
 import { SqliteJobs } from './jobs.js';
 import { SqlitePlans } from './plans.js';
 import { SqlitePoints } from './points.js';
+import { SqliteProtectionRules } from './protection-rules.js';
 import { SqliteSubscriptions } from './subscriptions.js';
 
 export { listSql } from './collection.js';
@@ -90,6 +91,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   const idempotency = new SqliteIdempotency(sql);
   const subscriptions = new SqliteSubscriptions(db, sql, TABLES.subscriptions);
   const deliveries = new SqliteDeliveries(db, sql, TABLES.deliveries);
+  const protectionRules = new SqliteProtectionRules(db, sql, TABLES.protectionRules);
   return {
     db,
     plans,
@@ -100,6 +102,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     idempotency,
     subscriptions,
     deliveries,
+    protectionRules,
     async close() {
       if (db.open) db.close();
     },

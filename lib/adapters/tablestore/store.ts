@@ -8,6 +8,7 @@ import {
 } from '../../schema/tables.js';
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Delivery, Subscription } from '../../domain/notifications.js';
+import type { ProtectionRule } from '../../domain/protection-rule.js';
 import type {
   DeliveryCollection,
   ExportCollection,
@@ -23,6 +24,7 @@ import type {
   PointCollection,
   PointFilter,
   ProtectedInstanceCollection,
+  ProtectionRuleCollection,
   Store,
   SubscriptionCollection,
   WriteResult,
@@ -148,6 +150,10 @@ class TablestoreInstances
   list(page?: PageRequest): Promise<Page<ProtectedInstance>> {
     return this.listBy(['instances_by_created'], 'createdAt', {}, {}, page, () => true);
   }
+
+  listByRule(ruleId: string, page?: PageRequest): Promise<Page<ProtectedInstance>> {
+    return this.listBy(['instances_by_rule'], 'createdAt', { ruleId }, {}, page, (i) => i.ruleId === ruleId);
+  }
 }
 
 class TablestoreExports extends TablestoreCollection<ExportRecord> implements ExportCollection {
@@ -179,6 +185,15 @@ class TablestoreDeliveries extends TablestoreCollection<Delivery> implements Del
       page,
       (d) => d.subscriptionId === subscriptionId,
     );
+  }
+}
+
+class TablestoreProtectionRules
+  extends TablestoreCollection<ProtectionRule>
+  implements ProtectionRuleCollection
+{
+  list(page?: PageRequest): Promise<Page<ProtectionRule>> {
+    return this.listBy(['protection_rules_by_created'], 'createdAt', {}, {}, page, () => true);
   }
 }
 
@@ -265,6 +280,7 @@ export function createTablestoreStore(opts: TablestoreStoreOptions): TablestoreS
     idempotency: new TablestoreIdempotency(ctx),
     subscriptions: new TablestoreSubscriptions(ctx, TABLES.subscriptions),
     deliveries: new TablestoreDeliveries(ctx, TABLES.deliveries),
+    protectionRules: new TablestoreProtectionRules(ctx, TABLES.protectionRules),
     setCredentials: (credentials) => client.setCredentials(credentials),
     async close() {
       // The SDK keeps no per-client resources; sockets belong to Node's shared agent.

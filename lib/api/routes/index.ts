@@ -14,6 +14,7 @@ import { instanceRoutes } from './instances.js';
 import { jobRoutes } from './jobs.js';
 import { planRoutes } from './plans.js';
 import { protectedInstanceRoutes } from './protected-instances.js';
+import { protectionRuleRoutes } from './protection-rules.js';
 import { recoveryRoutes } from './recovery.js';
 import { subscriptionRoutes } from './subscriptions.js';
 
@@ -51,4 +52,5 @@ export const routes: Route[] = [
   ...recoveryRoutes,
   ...subscriptionRoutes,
   ...exportRoutes,
+  ...protectionRuleRoutes,
 ];

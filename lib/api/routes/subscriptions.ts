@@ -30,7 +30,7 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(t
 function toSubscriptionView(s: Subscription): z.output<typeof subscriptionView> {
   return {
     id: s.id,
-    url: s.target.url,
+    ...(s.target.kind === 'webhook' ? { url: s.target.url } : { mnsTopic: s.target.topic }),
     events: s.events,
     filter: s.filter,
     createdAt: new Date(s.createdAt).toISOString(),
@@ -59,7 +59,7 @@ export const subscriptionRoutes: Route[] = [
     method: 'POST',
     path: base,
     operationId: 'createSubscription',
-    summary: 'Subscribe a webhook to events; the answer holds its signing secret, shown only once',
+    summary: "Subscribe a webhook or an MNS topic to events; a webhook's signing secret is shown only here",
     tag: 'subscriptions',
     body: subscriptionBodySchema,
     bodyRequired: true,
@@ -67,7 +67,8 @@ export const subscriptionRoutes: Route[] = [
     handle: async ({ body }, { deps }) => {
       const sub = unwrap(
         await createSubscription(deps, {
-          url: body.url,
+          ...(body.url === undefined ? {} : { url: body.url }),
+          ...(body.mnsTopic === undefined ? {} : { mnsTopic: body.mnsTopic }),
           events: body.events,
           ...(body.filter === undefined ? {} : { filter: stripUndefined(body.filter) }),
         }),

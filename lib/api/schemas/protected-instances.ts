@@ -40,6 +40,7 @@ export const protectedInstanceView = named(
     disks: z.union([z.literal('all'), z.array(z.string())]),
     planId: z.string().nullable(),
     plan: planView.nullable(),
+    ruleId: z.string().nullable().describe('The protection rule that protects it; null: protected by hand'),
     createdAt: isoTime,
     updatedAt: isoTime,
     version: z.int(),

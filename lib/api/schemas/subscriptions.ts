@@ -1,21 +1,38 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../domain/notifications.js';
+import { EVENT_TYPES, MNS_TOPIC_PATTERN } from '../../domain/notifications.js';
 import { instanceIdSchema } from '../../domain/plan.js';
 import { isoTime, named, nullableIsoTime, opaqueId, pageOf, paging } from './common.js';
 
 const eventType = z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` });
 
 export const subscriptionBodySchema = named(
-  z.strictObject({
-    url: z.string().min(1).max(2048).describe('Webhook receiver (https in the cloud)'),
-    events: z
-      .array(eventType)
-      .min(1, 'must name at least one event type')
-      .max(EVENT_TYPES.length * 2),
-    filter: z
-      .strictObject({ instanceId: instanceIdSchema.optional(), planId: opaqueId.optional() })
-      .optional(),
-  }),
+  z
+    .strictObject({
+      url: z.string().min(1).max(2048).optional().describe('Webhook receiver (https in the cloud)'),
+      mnsTopic: z
+        .string()
+        .regex(MNS_TOPIC_PATTERN, {
+          error: 'must be an MNS topic name: a letter, then letters, digits and hyphens (at most 256)',
+        })
+        .optional()
+        .describe('MNS topic of this account to publish to, instead of a url'),
+      events: z
+        .array(eventType)
+        .min(1, 'must name at least one event type')
+        .max(EVENT_TYPES.length * 2),
+      filter: z
+        .strictObject({ instanceId: instanceIdSchema.optional(), planId: opaqueId.optional() })
+        .optional(),
+    })
+    .superRefine((body, ctx) => {
+      if ((body.url === undefined) === (body.mnsTopic === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [body.url === undefined ? 'url' : 'mnsTopic'],
+          message: 'give exactly one of url (a webhook) and mnsTopic (an MNS topic)',
+        });
+      }
+    }),
   'SubscriptionRequest',
 );
 
@@ -25,7 +42,8 @@ export const deliveryQuerySchema = z.strictObject({ ...paging });
 export const subscriptionView = named(
   z.object({
     id: z.string(),
-    url: z.string(),
+    url: z.string().optional(),
+    mnsTopic: z.string().optional(),
     events: z.array(eventType),
     filter: z.object({ instanceId: z.string().optional(), planId: z.string().optional() }),
     createdAt: isoTime,

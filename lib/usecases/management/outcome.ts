@@ -12,7 +12,14 @@ export type Refusal =
   | { ok: false; error: 'invalid'; issues: ValidationIssue[] };
 
 export type ResourceName =
-  'ECS instance' | 'protected instance' | 'plan' | 'job' | 'backup' | 'subscription' | 'export';
+  | 'ECS instance'
+  | 'protected instance'
+  | 'plan'
+  | 'job'
+  | 'backup'
+  | 'subscription'
+  | 'export'
+  | 'protection rule';
 
 export type Outcome<T> = { ok: true; value: T } | Refusal;
 

@@ -1,7 +1,7 @@
 import { nextAttempt, type Delivery, type DeliveryAttempt } from '../../domain/notifications.js';
 import type { Deps } from '../deps.js';
 import { encodeDeliveryMessage, type DeliveryMessage } from './delivery-message.js';
-import { webhookHeaders } from './signing.js';
+import { sendOnce } from './send.js';
 
 export type DeliveryOutcome =
   | { kind: 'delivered'; deliveryId: string; status: number }
@@ -39,20 +39,11 @@ export async function handleDeliveryMessage(deps: Deps, message: DeliveryMessage
     return finish(deps, delivery, { status: 'DEAD', reason: 'the subscription was deleted' }, null);
 
   const body = JSON.stringify(delivery.event);
-  const timestamp = Math.floor(now / 1000);
-  const answer = deps.notifier
-    ? await deps.notifier.postWebhook({
-        url: subscription.target.url,
-        headers: webhookHeaders(subscription.secret, delivery.id, timestamp, body),
-        body,
-        timeoutMs: deps.settings.WEBHOOK_TIMEOUT_SECONDS * 1000,
-        allowPrivate: deps.settings.WEBHOOK_ALLOW_PRIVATE === 'true',
-      })
-    : { ok: false as const, status: null, error: 'this function has no webhook client' };
+  const answer = await sendOnce(deps, subscription, delivery.id, body, now);
   const attempt: DeliveryAttempt = {
     at: now,
     status: answer.status,
-    error: answer.ok ? null : answer.error,
+    error: answer.ok ? null : (answer.error ?? 'failed'),
   };
   if (answer.ok) return finish(deps, delivery, { status: 'DELIVERED' }, attempt);
 

@@ -11,7 +11,9 @@ import { invalid, notFound, ok, type Outcome } from '../management/outcome.js';
 import { newWebhookSecret } from './signing.js';
 
 export interface SubscriptionRequest {
-  url: string;
+  /** Exactly one of `url` (a webhook) and `mnsTopic` (an MNS topic of this deployment's account). */
+  url?: string;
+  mnsTopic?: string;
   events: EventType[];
   filter?: { instanceId?: string; planId?: string };
 }
@@ -50,12 +52,28 @@ export async function createSubscription(
   deps: Deps,
   request: SubscriptionRequest,
 ): Promise<Outcome<Subscription>> {
-  const problem = await checkUrl(deps, request.url);
-  if (problem !== null) return invalid([{ path: 'url', message: problem }]);
+  let target: Subscription['target'];
+  if (request.mnsTopic !== undefined) {
+    // The API function checks this too: topics are published through the deployment's own MNS.
+    if (!deps.settings.MNS_ENDPOINT) {
+      return invalid([
+        {
+          path: 'mnsTopic',
+          message: 'topic delivery needs an MNS endpoint (MNS_ENDPOINT); none is configured',
+        },
+      ]);
+    }
+    target = { kind: 'mns-topic', topic: request.mnsTopic };
+  } else {
+    const url = request.url ?? '';
+    const problem = await checkUrl(deps, url);
+    if (problem !== null) return invalid([{ path: 'url', message: problem }]);
+    target = { kind: 'webhook', url };
+  }
   const now = deps.clock.now();
   const subscription: Subscription = {
     id: deps.ids.next('sub-'),
-    target: { kind: 'webhook', url: request.url },
+    target,
     events: [...new Set(request.events)],
     filter: request.filter ?? {},
     secret: newWebhookSecret(),

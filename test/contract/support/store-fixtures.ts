@@ -10,6 +10,7 @@ import type {
   Store,
   WriteResult,
 } from '../../../lib/ports/store.js';
+import { emptyRuleStatus, type ProtectionRule } from '../../../lib/domain/protection-rule.js';
 
 /** 2026-03-01T00:00:00Z: every fixture time is an offset from it, so runs are reproducible. */
 export const T0 = Date.UTC(2026, 2, 1);
@@ -206,6 +207,37 @@ export function aDelivery(overrides: Partial<Delivery> & { id: string; subscript
     attempts: [],
     nextAttemptAt: T0,
     deadReason: null,
+    createdAt: T0,
+    updatedAt: T0,
+    version: 1,
+    ...overrides,
+  };
+}
+
+export function aRule(overrides: Partial<ProtectionRule> & { id: string }): ProtectionRule {
+  return {
+    name: 'prod-rule',
+    priority: 10,
+    match: { tags: { env: 'prod' } },
+    disks: 'all',
+    plan: {
+      retention: { value: 7, unit: 'days' },
+      longTerm: [],
+      consistency: {
+        applicationConsistent: false,
+        fsFreeze: true,
+        windowsWriters: true,
+        timeoutSeconds: 30,
+        onPreScriptFailure: 'continue',
+        onAgentUnavailable: 'continue',
+      },
+      timeZone: 'UTC',
+      keepLatest: true,
+    },
+    onUnmatch: 'keep',
+    revision: 1,
+    state: 'ACTIVE',
+    status: emptyRuleStatus(),
     createdAt: T0,
     updatedAt: T0,
     version: 1,

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ECS_ACTIONS, MNS_ACTIONS, OTS_ACTIONS, VPC_ACTIONS } from '../../../infra/ram-policy.js';
+import {
+  ECS_ACTIONS,
+  MNS_ACTIONS,
+  MNS_TOPIC_ACTIONS,
+  OTS_ACTIONS,
+  VPC_ACTIONS,
+} from '../../../infra/ram-policy.js';
 import { desiredState, functionPolicy, sha256, type DeployConfig } from '../../../infra/deploy/desired.js';
 import { resolveApiToken } from '../../../infra/deploy/main.js';
 import { crc64, zipFolder } from '../../../infra/deploy/package.js';
@@ -167,6 +173,7 @@ describe('the desired deployment', () => {
         ...OTS_ACTIONS.map((a) => `ots:${a}`),
         ...MNS_ACTIONS.map((a) => `mns:${a}`),
         ...VPC_ACTIONS.map((a) => `vpc:${a}`),
+        ...MNS_TOPIC_ACTIONS.map((a) => `mns:${a}`),
         'kms:GetSecretValue',
       ].sort(),
     );

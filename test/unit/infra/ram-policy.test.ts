@@ -57,4 +57,15 @@ describe('RAM policy of the functions', () => {
     ]);
     expect(policy.Statement.flatMap((s) => s.Action)).not.toContain('ots:CreateTable');
   });
+
+  it('grants PublishMessage on topics, which the topic publisher calls and nothing else', () => {
+    const policy = ramPolicy({ tablestoreInstance: 'backup', region: 'cn-hangzhou', accountId: '123' });
+    const topics = policy.Statement[3];
+    expect(topics).toEqual({
+      Effect: 'Allow',
+      Action: ['mns:PublishMessage'],
+      Resource: ['acs:mns:cn-hangzhou:123:/topics/*/messages'],
+    });
+    expect(matches(sources('lib/adapters/mns'), /\.(publishMessage)\(/g)).toEqual(['publishMessage']);
+  });
 });

@@ -251,6 +251,15 @@ export class FakeEcs implements Ecs {
     return [...this.instances.values()].filter((i) => !ids || ids.includes(i.instanceId));
   }
 
+  async describeInstancesByTags(tags: Tag[], zoneId?: string): Promise<EcsInstance[]> {
+    this.enter('describeInstancesByTags');
+    return [...this.instances.values()].filter(
+      (i) =>
+        (zoneId === undefined || i.zoneId === zoneId) &&
+        tags.every((t) => i.tags.some((it) => it.key === t.key && it.value === t.value)),
+    );
+  }
+
   async describeInstanceDisks(instanceId: string): Promise<EcsDisk[]> {
     this.enter('describeInstanceDisks');
     return [...this.disks.values()].filter((d) => d.instanceId === instanceId);

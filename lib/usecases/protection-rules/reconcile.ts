@@ -1,0 +1,223 @@
+import type { Plan, ProtectedInstance } from '../../domain/model.js';
+import {
+  decideReconciliation,
+  ruleMatches,
+  type FleetInstance,
+  type ProtectionRule,
+  type ReconcileDecision,
+  type RuleAction,
+} from '../../domain/protection-rule.js';
+import type { EcsInstance } from '../../ports/ecs.js';
+import type { Deps } from '../deps.js';
+import { ensurePlan, protectByRule, rebindToRule, releaseFromRule, type ApplyOutcome } from './apply.js';
+import { allRules } from './rules.js';
+
+/**
+ * Tag-based protection, run by the scheduler function after each tick (every minute in the cloud,
+ * every SCHEDULER_TICK_SECONDS locally). One reconciliation reads ECS once per distinct tag filter
+ * (100 instances a call), reads the protected-instance rows and plans it needs, decides in the
+ * domain (`decideReconciliation`) and carries the actions out. It acts only on a complete reading:
+ * if any ECS listing fails, nothing changes this time, so an instance is never released because
+ * ECS did not answer.
+ */
+
+export interface FleetReading {
+  rules: ProtectionRule[];
+  matches: Map<string, FleetInstance[]>;
+  protections: Map<string, ProtectedInstance>;
+  plans: Map<string, Plan>;
+  /** DescribeInstances listings made (one per distinct tag filter and zone). */
+  listings: number;
+}
+
+export interface ReconcileReport {
+  rules: number;
+  matched: number;
+  protected: number;
+  rebound: number;
+  released: number;
+  updated: number;
+  raced: number;
+  failed: number;
+  /** Set when the reading failed and nothing was changed. */
+  error?: string;
+}
+
+/** Writes in flight at once; each action is a few store writes. */
+const CONCURRENCY = 8;
+const ROW_PAGE = 1000;
+
+function fleetInstance(i: EcsInstance): FleetInstance {
+  return { instanceId: i.instanceId, zoneId: i.zoneId, osType: i.osType, tags: i.tags };
+}
+
+/** Rules with the same tags and single zone share one listing. */
+function listingKey(rule: ProtectionRule): {
+  key: string;
+  tags: { key: string; value: string }[];
+  zone?: string;
+} {
+  const tags = Object.entries(rule.match.tags)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => ({ key, value }));
+  const zone = rule.match.zoneIds?.length === 1 ? rule.match.zoneIds[0] : undefined;
+  return { key: JSON.stringify([tags, zone ?? null]), tags, ...(zone === undefined ? {} : { zone }) };
+}
+
+async function ownedRows(deps: Deps, ruleId: string): Promise<ProtectedInstance[]> {
+  const out: ProtectedInstance[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.instances.listByRule(ruleId, { limit: ROW_PAGE, order: 'asc', cursor });
+    out.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/** Everything one decision needs, read without writing anything. */
+export async function readFleet(deps: Deps): Promise<FleetReading> {
+  const rules = await allRules(deps);
+  const active = rules.filter((r) => r.state === 'ACTIVE');
+  const listings = new Map<string, { tags: { key: string; value: string }[]; zone?: string }>();
+  for (const rule of active) {
+    const { key, ...filter } = listingKey(rule);
+    listings.set(key, filter);
+  }
+  const listed = new Map<string, EcsInstance[]>();
+  await Promise.all(
+    [...listings].map(async ([key, filter]) => {
+      listed.set(key, await deps.ecs.describeInstancesByTags(filter.tags, filter.zone));
+    }),
+  );
+  const matches = new Map<string, FleetInstance[]>();
+  for (const rule of active) {
+    const found = (listed.get(listingKey(rule).key) ?? []).map(fleetInstance);
+    matches.set(
+      rule.id,
+      found.filter((i) => ruleMatches(rule.match, i)),
+    );
+  }
+  const protections = new Map<string, ProtectedInstance>();
+  for (const rule of rules)
+    for (const row of await ownedRows(deps, rule.id)) protections.set(row.instanceId, row);
+  const matchedIds = [...new Set([...matches.values()].flatMap((list) => list.map((i) => i.instanceId)))];
+  const unknown = matchedIds.filter((id) => !protections.has(id));
+  for (const row of await deps.store.instances.getMany(unknown)) protections.set(row.instanceId, row);
+  const planIds = [...protections.values()].flatMap((r) =>
+    r.ruleId !== undefined && r.planId !== null ? [r.planId] : [],
+  );
+  const plans = new Map((await deps.store.plans.getMany(planIds)).map((p) => [p.id, p]));
+  return { rules, matches, protections, plans, listings: listings.size };
+}
+
+async function apply(deps: Deps, reading: FleetReading, action: RuleAction): Promise<ApplyOutcome> {
+  const rule = reading.rules.find((r) => r.id === action.ruleId);
+  const row = reading.protections.get(action.instanceId);
+  switch (action.kind) {
+    case 'protect':
+      return rule === undefined ? 'unchanged' : protectByRule(deps, rule, action.instanceId);
+    case 'keep':
+      if (rule === undefined || row === undefined) return 'unchanged';
+      return ensurePlan(deps, rule, row, row.planId === null ? undefined : reading.plans.get(row.planId));
+    case 'rebind':
+      return rule === undefined || row === undefined ? 'unchanged' : rebindToRule(deps, rule, row);
+    case 'release':
+      return row === undefined ? 'unchanged' : releaseFromRule(deps, row, action.removePlan);
+  }
+}
+
+async function inParallel<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(CONCURRENCY, items.length)) }, worker));
+}
+
+/** Writes each rule's status; removes a DELETING rule that holds no instance any more. */
+async function recordStatus(
+  deps: Deps,
+  reading: FleetReading,
+  decision: ReconcileDecision | null,
+  error: string | null,
+  now: number,
+): Promise<void> {
+  for (const rule of reading.rules) {
+    if (rule.state === 'DELETING') {
+      const holds = [...reading.protections.values()].some((r) => r.ruleId === rule.id);
+      if (!holds) await deps.store.protectionRules.delete(rule.id, rule.version);
+      continue;
+    }
+    const tally = decision?.status.get(rule.id);
+    const status =
+      tally === undefined
+        ? { ...rule.status, reconciledAt: now, error }
+        : { ...tally, reconciledAt: now, error };
+    // Losing to a request that changed the rule is fine: the next tick writes the status again.
+    await deps.store.protectionRules.update({ ...rule, status }, rule.version);
+  }
+}
+
+export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileReport> {
+  const now = deps.clock.now();
+  const report: ReconcileReport = {
+    rules: 0,
+    matched: 0,
+    protected: 0,
+    rebound: 0,
+    released: 0,
+    updated: 0,
+    raced: 0,
+    failed: 0,
+  };
+  let reading: FleetReading;
+  try {
+    reading = await readFleet(deps);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    deps.log.warn('protection rules not reconciled: reading failed; nothing changed', { error: message });
+    const rules = await allRules(deps);
+    await recordStatus(
+      deps,
+      {
+        rules: rules.filter((r) => r.state === 'ACTIVE'),
+        matches: new Map(),
+        protections: new Map(),
+        plans: new Map(),
+        listings: 0,
+      },
+      null,
+      `not reconciled: ${message}`,
+      now,
+    );
+    return { ...report, rules: rules.length, error: message };
+  }
+  report.rules = reading.rules.length;
+  const decision = decideReconciliation(reading);
+  report.matched = new Set([...reading.matches.values()].flatMap((l) => l.map((i) => i.instanceId))).size;
+  await inParallel(decision.actions, async (action) => {
+    try {
+      const outcome = await apply(deps, reading, action);
+      if (outcome === 'raced') report.raced += 1;
+      else if (outcome === 'changed') {
+        if (action.kind === 'protect') report.protected += 1;
+        else if (action.kind === 'rebind') report.rebound += 1;
+        else if (action.kind === 'release') report.released += 1;
+        else report.updated += 1;
+      }
+    } catch (err) {
+      report.failed += 1;
+      deps.log.error('a protection rule action failed; the next tick retries it', {
+        action,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  });
+  await recordStatus(deps, reading, decision, null, now);
+  return report;
+}
