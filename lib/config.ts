@@ -78,6 +78,8 @@ export const settingsSchema = z.object({
     .default(''),
   /** Attempts per ECS call (first included) on throttling, 5xx or no answer. */
   ECS_MAX_ATTEMPTS: int(5, 1, 20),
+  /** ECS requests one process keeps on the wire at once; more wait their turn (their timeouts not yet running). */
+  ECS_MAX_IN_FLIGHT: int(32, 1, 10_000),
   /** Local cloud: the ECS emulator's port (0 = any free port), region and access key pair. */
   ECS_EMULATOR_PORT: int(9090, 0, 65_535),
   ECS_EMULATOR_REGION: z.string().min(1).optional(),

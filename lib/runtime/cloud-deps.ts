@@ -152,6 +152,7 @@ export async function openEcs(
     rateLimits: ecsRateLimits(settings),
     defaultRatePerSecond: settings.ECS_DEFAULT_RATE_PER_SECOND,
     maxAttempts: settings.ECS_MAX_ATTEMPTS,
+    maxInFlight: settings.ECS_MAX_IN_FLIGHT,
     clock,
   });
 }

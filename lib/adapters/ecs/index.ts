@@ -38,6 +38,8 @@ export interface EcsAdapterOptions {
   burst?: number;
   /** Attempts per call including the first. Default 5. */
   maxAttempts?: number;
+  /** Requests on the wire at once per client; more wait their turn before their timeouts start. Default 32. */
+  maxInFlight?: number;
   /** Backoff: uniform in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. Defaults 100 ms and 5 s. */
   baseDelayMs?: number;
   maxDelayMs?: number;

@@ -2,6 +2,7 @@ import * as OpenApi from '@alicloud/openapi-client';
 import type { Clock } from '../../ports/clock.js';
 import { EcsAuthError, type EcsError } from '../../ports/ecs.js';
 import { backoffDelayMs, toEcsError } from './errors.js';
+import { InFlightLimit } from './in-flight.js';
 import { ActionRateLimiter, type Sleep } from './rate-limiter.js';
 
 export const ECS_API_VERSION = '2014-05-26';
@@ -27,6 +28,8 @@ export interface RpcClientOptions {
   burst?: number;
   /** Attempts per call, the first included. */
   maxAttempts?: number;
+  /** Requests on the wire at once; more wait their turn before their timeouts start. Default 32. */
+  maxInFlight?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   connectTimeoutMs?: number;
@@ -77,6 +80,7 @@ const OpenApiClientClass = cjsDefault<typeof OpenApi.default.default>(OpenApi);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_READ_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_IN_FLIGHT = 32;
 
 /**
  * The SDK's HTTP layer (httpx) hands `connectTimeout` to Node as the request's `timeout`, which is
@@ -101,6 +105,7 @@ export class EcsRpcClient {
   readonly protocol: 'http' | 'https';
   private readonly client: OpenApiClient;
   private readonly limiter: ActionRateLimiter;
+  private readonly inFlight: InFlightLimit;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -116,6 +121,7 @@ export class EcsRpcClient {
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.inFlight = new InFlightLimit(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.limiter = new ActionRateLimiter({
       rateLimits: options.rateLimits,
       defaultRatePerSecond: options.defaultRatePerSecond ?? 50,
@@ -178,7 +184,11 @@ export class EcsRpcClient {
       let error: EcsError;
       try {
         const request = new OpenApi.OpenApiRequest({ query: { ...query }, body: callOptions.body });
-        const response = (await this.client.callApi(params, request, {} as never)) as { body?: unknown };
+        const response = (await this.inFlight.run(() =>
+          this.client.callApi(params, request, {} as never),
+        )) as {
+          body?: unknown;
+        };
         this.options.onAttempt?.({ action, attempt, error: null, retryInMs: null });
         const body = response.body;
         return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
