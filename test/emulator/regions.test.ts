@@ -176,4 +176,41 @@ describe('ECS emulator: regions and CopySnapshot through the official SDK', () =
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('counts the snapshot quota per region: a copy uses the destination region quota, not the source one', async () => {
+    const own = await startHarness({ snapshotQuotaPerDisk: 1, snapshotBaseMs: 50 });
+    try {
+      const made = await own.ecs.createSnapshot(
+        new Ecs.CreateSnapshotRequest({ diskId: 'd-demodb01data', snapshotName: 'only-one' }),
+      );
+      const id = made.body?.snapshotId as string;
+      await waitFor(async () => {
+        const r = await own.ecs.describeSnapshots(
+          new Ecs.DescribeSnapshotsRequest({ regionId: REGION, snapshotIds: JSON.stringify([id]) }),
+        );
+        return r.body?.snapshots?.snapshot?.[0]?.status === 'accomplished' ? true : undefined;
+      });
+      const full = await ecsError(
+        own.ecs.createSnapshot(
+          new Ecs.CreateSnapshotRequest({ diskId: 'd-demodb01data', snapshotName: 'two' }),
+        ),
+      );
+      expect(full).toMatchObject({ code: 'QuotaExceed.Snapshot', statusCode: 403 });
+      const request = (name: string) =>
+        new Ecs.CopySnapshotRequest({
+          regionId: REGION,
+          snapshotId: id,
+          destinationRegionId: SHANGHAI,
+          destinationSnapshotName: name,
+        });
+      // The source region is full, the destination is not: the first copy goes through.
+      expect((await own.ecs.copySnapshot(request('copy-one'))).body?.snapshotId).toMatch(/^s-/);
+      expect(await ecsError(own.ecs.copySnapshot(request('copy-two')))).toMatchObject({
+        code: 'QuotaExceed.Snapshot',
+        statusCode: 403,
+      });
+    } finally {
+      await own.stop();
+    }
+  });
 });
