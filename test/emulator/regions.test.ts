@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEcsEmulator } from '../../local/ecs-emulator/index.js';
 import { Ecs, REGION, ecsError, startHarness, waitFor, type Harness } from './helpers.js';
 
 const SHANGHAI = 'cn-shanghai';
@@ -62,6 +63,17 @@ describe('ECS emulator: regions and CopySnapshot through the official SDK', () =
     expect(inHangzhou.body?.instances?.instance?.map((i) => i.instanceId)).not.toContain(instanceId);
     // The hangzhou snapshot is not visible from shanghai.
     expect(await snapshotIn(SHANGHAI, sourceId)).toBeUndefined();
+
+    // The admin methods over HTTP reach a region with ?region=.
+    const remote = await connectEcsEmulator({
+      url: h.emu.url,
+      regionId: REGION,
+      accessKeyId: h.emu.accessKeyId,
+      accessKeySecret: h.emu.accessKeySecret,
+    });
+    expect((await remote.admin.inRegion(SHANGHAI).stats()).instances).toBe(1);
+    expect((await remote.admin.stats()).instances).toBe(5);
+    await expect(remote.admin.inRegion('cn-nowhere').stats()).rejects.toThrow(/InvalidRegionId.NotFound/);
   });
 
   it('answers an unknown region with InvalidRegionId.NotFound', async () => {
