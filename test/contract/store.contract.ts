@@ -596,6 +596,32 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         );
         expect(ids((await store.points.expired(T0 + 2 * DAY, 10)).items)).toEqual(['bp-08', 'bp-03']);
       });
+
+      it("keeps a point's copies in other regions as written", async () => {
+        const p = await store.points.get('bp-02');
+        if (!p) throw new Error('fixture');
+        const copies: BackupPoint['copies'] = [
+          {
+            regionId: 'cn-shanghai',
+            jobId: 'job-1.copy.cn-shanghai',
+            snapshotIds: ['s-copy1', 's-copy2'],
+            status: 'available',
+            expireAt: T0 + 90 * DAY,
+            reason: null,
+          },
+          {
+            regionId: 'cn-beijing',
+            jobId: 'job-1.copy.cn-beijing',
+            snapshotIds: [],
+            status: 'failed',
+            expireAt: 0,
+            reason: 'copy failed',
+          },
+        ];
+        expectOk(await store.points.update({ ...p, copies }, p.version));
+        expect((await store.points.get('bp-02'))?.copies).toEqual(copies);
+        expect((await store.points.getMany(['bp-02']))[0]?.copies).toEqual(copies);
+      });
     });
 
     describe('instances and exports', () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEcsEmulator } from '../../local/ecs-emulator/index.js';
 import { Ecs, REGION, ecsError, startHarness, waitFor, type Harness } from './helpers.js';
 
 const SHANGHAI = 'cn-shanghai';
@@ -62,6 +63,17 @@ describe('ECS emulator: regions and CopySnapshot through the official SDK', () =
     expect(inHangzhou.body?.instances?.instance?.map((i) => i.instanceId)).not.toContain(instanceId);
     // The hangzhou snapshot is not visible from shanghai.
     expect(await snapshotIn(SHANGHAI, sourceId)).toBeUndefined();
+
+    // The admin methods over HTTP reach a region with ?region=.
+    const remote = await connectEcsEmulator({
+      url: h.emu.url,
+      regionId: REGION,
+      accessKeyId: h.emu.accessKeyId,
+      accessKeySecret: h.emu.accessKeySecret,
+    });
+    expect((await remote.admin.inRegion(SHANGHAI).stats()).instances).toBe(1);
+    expect((await remote.admin.stats()).instances).toBe(5);
+    await expect(remote.admin.inRegion('cn-nowhere').stats()).rejects.toThrow(/InvalidRegionId.NotFound/);
   });
 
   it('answers an unknown region with InvalidRegionId.NotFound', async () => {
@@ -174,6 +186,43 @@ describe('ECS emulator: regions and CopySnapshot through the official SDK', () =
     } finally {
       await second.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts the snapshot quota per region: a copy uses the destination region quota, not the source one', async () => {
+    const own = await startHarness({ snapshotQuotaPerDisk: 1, snapshotBaseMs: 50 });
+    try {
+      const made = await own.ecs.createSnapshot(
+        new Ecs.CreateSnapshotRequest({ diskId: 'd-demodb01data', snapshotName: 'only-one' }),
+      );
+      const id = made.body?.snapshotId as string;
+      await waitFor(async () => {
+        const r = await own.ecs.describeSnapshots(
+          new Ecs.DescribeSnapshotsRequest({ regionId: REGION, snapshotIds: JSON.stringify([id]) }),
+        );
+        return r.body?.snapshots?.snapshot?.[0]?.status === 'accomplished' ? true : undefined;
+      });
+      const full = await ecsError(
+        own.ecs.createSnapshot(
+          new Ecs.CreateSnapshotRequest({ diskId: 'd-demodb01data', snapshotName: 'two' }),
+        ),
+      );
+      expect(full).toMatchObject({ code: 'QuotaExceed.Snapshot', statusCode: 403 });
+      const request = (name: string) =>
+        new Ecs.CopySnapshotRequest({
+          regionId: REGION,
+          snapshotId: id,
+          destinationRegionId: SHANGHAI,
+          destinationSnapshotName: name,
+        });
+      // The source region is full, the destination is not: the first copy goes through.
+      expect((await own.ecs.copySnapshot(request('copy-one'))).body?.snapshotId).toMatch(/^s-/);
+      expect(await ecsError(own.ecs.copySnapshot(request('copy-two')))).toMatchObject({
+        code: 'QuotaExceed.Snapshot',
+        statusCode: 403,
+      });
+    } finally {
+      await own.stop();
     }
   });
 });

@@ -84,6 +84,8 @@ async function reapAbandoned(deps: Deps, now: number, kinds: JobKinds): Promise<
   const failed = [
     ...(await recentJobs(deps, { type: 'restore', status: 'FAILED', from: now - LOOKBACK_MS })),
     ...(await recentJobs(deps, { type: 'mount', status: 'FAILED', from: now - LOOKBACK_MS })),
+    // A copy job claims its backup too (lib/usecases/copy/): its copies in the target region are its holds.
+    ...(await recentJobs(deps, { type: 'copy', status: 'FAILED', from: now - LOOKBACK_MS })),
   ];
   const withPoint = failed.filter((j) => recoveryState(j).pointId);
   if (withPoint.length === 0) return 0;

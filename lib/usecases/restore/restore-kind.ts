@@ -5,7 +5,6 @@ import { windDown } from '../jobs/wind-down.js';
 import { checkRestore, refusalReason, type ResolvedRecovery } from './check.js';
 import { attachStep, createDiskStep, waitAttachStep, waitDiskStep } from './disk-steps.js';
 import { completeRecovery, createdDisk, pointClaim, stoppedInstance } from './held-resources.js';
-import { regional } from './from-copy.js';
 import { claimPoint } from './point-use.js';
 import {
   cancelRollback,
@@ -64,31 +63,28 @@ async function cloned(ctx: StepContext, job: Job, device: string | null): Promis
  * Failures and cancels clean up: the disk it created is deleted, an instance it stopped started
  * again, the point released.
  */
-export const restoreKind: JobKind = regional(
-  {
-    type: 'restore',
-    firstStep: 'start',
-    steps: {
-      start: startStep,
-      claim: claimStep((job) => (restoreParams(job).mode === 'clone-disk' ? 'create-disk' : 'stop-instance')),
-      'stop-instance': stopInstanceStep,
-      'wait-stopped': waitStoppedStep,
-      reset: resetStep,
-      'wait-reset': waitResetStep,
-      'start-instance': startInstanceStep,
-      'wait-started': waitStartedStep,
-      'create-disk': createDiskStep,
-      'wait-disk': waitDiskStep,
-      attach: attachStep,
-      'wait-attach': waitAttachStep(cloned),
-    },
-    cancel: {
-      reset: cancelRollback,
-      'wait-reset': cancelRollback,
-      'start-instance': cancelRollback,
-      'wait-started': cancelRollback,
-    },
-    holds: [createdDisk, stoppedInstance, pointClaim],
+export const restoreKind: JobKind = {
+  type: 'restore',
+  firstStep: 'start',
+  steps: {
+    start: startStep,
+    claim: claimStep((job) => (restoreParams(job).mode === 'clone-disk' ? 'create-disk' : 'stop-instance')),
+    'stop-instance': stopInstanceStep,
+    'wait-stopped': waitStoppedStep,
+    reset: resetStep,
+    'wait-reset': waitResetStep,
+    'start-instance': startInstanceStep,
+    'wait-started': waitStartedStep,
+    'create-disk': createDiskStep,
+    'wait-disk': waitDiskStep,
+    attach: attachStep,
+    'wait-attach': waitAttachStep(cloned),
   },
-  (job) => restoreParams(job).regionId,
-);
+  cancel: {
+    reset: cancelRollback,
+    'wait-reset': cancelRollback,
+    'start-instance': cancelRollback,
+    'wait-started': cancelRollback,
+  },
+  holds: [createdDisk, stoppedInstance, pointClaim],
+};

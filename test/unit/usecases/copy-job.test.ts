@@ -4,6 +4,7 @@ import { requestCancel } from '../../../lib/usecases/cancel-job.js';
 import { copyJobId } from '../../../lib/usecases/copy/state.js';
 import { enforceCopyRetention } from '../../../lib/usecases/copy/copy-retention.js';
 import { requestRestore } from '../../../lib/usecases/restore/requests.js';
+import { sweepRecovery } from '../../../lib/usecases/mount/expiry.js';
 import { harness, jobOf, startBackup, type Harness } from './harness.js';
 
 let h: Harness;
@@ -234,5 +235,34 @@ describe('copy job', () => {
       error: 'conflict',
       detail: expect.stringMatching(/copies available in: cn-other/),
     });
+  });
+
+  it('a copy job dead-lettered with its copies made is cleaned up by the sweep of abandoned jobs', async () => {
+    h = harness();
+    const { instanceId } = h.ecs.addInstance();
+    const backup = await startBackup(h, instanceId, { copies: COPIES });
+    await h.drain({ until: async () => (await jobOf(h, backup.id)).status === 'COMPLETE' });
+    const pointId = ((await jobOf(h, backup.id)).state as { pointId: string }).pointId;
+    const other = h.ecs.forRegion(OTHER);
+    other.describesToComplete = 1000;
+    const copyId = copyJobId(backup.id, OTHER);
+    await h.drain({ until: async () => (await jobOf(h, copyId)).step === 'poll' });
+    // Every read in the target region breaks the worker: the job is dead-lettered, its clean-up too.
+    other.failNext('describeSnapshots', new TypeError('worker bug'), 20);
+    other.failNext('findSnapshotsByTag', new TypeError('worker bug'), 20);
+
+    const done = await finished(copyId);
+    expect(done.status).toBe('FAILED');
+    expect(other.snapshots.size).toBe(2);
+    expect((await h.deps.store.points.get(pointId))!.inUseBy).toEqual([copyId]);
+    other.clearFailures();
+
+    await sweepRecovery(h.deps, h.clock.now());
+
+    expect(other.snapshots.size).toBe(0);
+    const point = (await h.deps.store.points.get(pointId))!;
+    expect(point.inUseBy).toEqual([]);
+    expect(point.copies?.[0]).toMatchObject({ status: 'failed' });
+    expect(point.status).toBe('AVAILABLE');
   });
 });
