@@ -2,8 +2,20 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ECS_ACTIONS, MNS_ACTIONS, OTS_ACTIONS } from '../../../infra/ram-policy.js';
-import { desiredState, functionPolicy, sha256, type DeployConfig } from '../../../infra/deploy/desired.js';
+import {
+  ECS_ACTIONS,
+  MNS_ACTIONS,
+  OSS_BUCKET_ACTIONS,
+  OSS_OBJECT_ACTIONS,
+  OTS_ACTIONS,
+} from '../../../infra/ram-policy.js';
+import {
+  desiredState,
+  functionEnvironment,
+  functionPolicy,
+  sha256,
+  type DeployConfig,
+} from '../../../infra/deploy/desired.js';
 import { resolveApiToken } from '../../../infra/deploy/main.js';
 import { crc64, zipFolder } from '../../../infra/deploy/package.js';
 import {
@@ -166,9 +178,16 @@ describe('the desired deployment', () => {
         ...ECS_ACTIONS.map((a) => `ecs:${a}`),
         ...OTS_ACTIONS.map((a) => `ots:${a}`),
         ...MNS_ACTIONS.map((a) => `mns:${a}`),
+        ...[...OSS_OBJECT_ACTIONS, ...OSS_BUCKET_ACTIONS].map((a) => `oss:${a}`),
         'kms:GetSecretValue',
       ].sort(),
     );
+    expect(functionPolicy(config).Statement).toContainEqual(
+      expect.objectContaining({
+        Resource: [`acs:oss:*:${config.accountId}:${config.exportsBucket}/exports/*`],
+      }),
+    );
+    expect(functionEnvironment(config)).toMatchObject({ OSS_BUCKET: config.exportsBucket });
   });
 
   it('expires exported files with a lifecycle rule on the exports prefix', () => {
