@@ -62,6 +62,19 @@ export const MNS_ACTIONS = [
 
 /** MNS topic operations of `lib/adapters/mns/topic-publisher.ts` (notifications to a topic). */
 export const MNS_TOPIC_ACTIONS = ['PublishMessage'] as const;
+/**
+ * OSS object operations of `lib/adapters/oss`, as RAM names them (OSS API reference, each
+ * operation's "Permissions"): PutObject also covers InitiateMultipartUpload, UploadPart,
+ * CompleteMultipartUpload and the guest's signed PUTs; GetObject the signed downloads; DeleteObject
+ * DeleteMultipleObjects. Granted on the exports prefix only.
+ */
+export const OSS_OBJECT_ACTIONS = ['AbortMultipartUpload', 'DeleteObject', 'GetObject', 'PutObject'] as const;
+
+/** OSS bucket operations of `lib/adapters/oss`: listing what an export left, by its prefix. */
+export const OSS_BUCKET_ACTIONS = ['ListMultipartUploads', 'ListObjects'] as const;
+
+/** Where exports live in the bucket; the lifecycle rule in `infra/deploy/desired.ts` expires this prefix. */
+export const EXPORTS_PREFIX = 'exports/';
 
 export interface RamPolicyOptions {
   /** Region of the deployment, e.g. cn-hangzhou; `*` when omitted. */
@@ -71,11 +84,18 @@ export interface RamPolicyOptions {
   tablestoreInstance: string;
   /** Prefix of our Tablestore table names. */
   tablePrefix?: string;
+  /** The exports bucket (OSS); no OSS grant without one. */
+  exportsBucket?: string;
 }
 
 export interface RamPolicyDocument {
   Version: '1';
-  Statement: { Effect: 'Allow'; Action: string[]; Resource: string[] }[];
+  Statement: {
+    Effect: 'Allow';
+    Action: string[];
+    Resource: string[];
+    Condition?: Record<string, Record<string, string[]>>;
+  }[];
 }
 
 export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
@@ -119,8 +139,26 @@ export function ramPolicy(options: RamPolicyOptions): RamPolicyDocument {
         Action: MNS_TOPIC_ACTIONS.map((a) => `mns:${a}`),
         Resource: [`acs:mns:${region}:${account}:/topics/*/messages`],
       },
+      ...(options.exportsBucket ? ossStatements(options.exportsBucket, account) : []),
     ],
   };
+}
+
+/** Objects under the exports prefix; listing the bucket only by that prefix (`oss:Prefix`). */
+function ossStatements(bucket: string, account: string): RamPolicyDocument['Statement'] {
+  return [
+    {
+      Effect: 'Allow',
+      Action: OSS_OBJECT_ACTIONS.map((a) => `oss:${a}`),
+      Resource: [`acs:oss:*:${account}:${bucket}/${EXPORTS_PREFIX}*`],
+    },
+    {
+      Effect: 'Allow',
+      Action: OSS_BUCKET_ACTIONS.map((a) => `oss:${a}`),
+      Resource: [`acs:oss:*:${account}:${bucket}`],
+      Condition: { StringLike: { 'oss:Prefix': [`${EXPORTS_PREFIX}*`] } },
+    },
+  ];
 }
 
 /** `npx tsx infra/ram-policy.ts` prints the policy for TABLESTORE_INSTANCE, ECS_REGION and ACCOUNT_ID. */

@@ -104,6 +104,12 @@ export const settingsSchema = z.object({
   /** Limits of one export: files, and bytes of file content. */
   EXPORT_MAX_FILES: int(10_000, 1, 1_000_000),
   EXPORT_MAX_BYTES: int(100 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+  /** Deployed: the exports bucket (OSS). Without it a deployed function has no object store. */
+  OSS_BUCKET: z.string().min(3).optional(),
+  /** `https://oss-cn-hangzhou.aliyuncs.com`; default: the public endpoint of ECS_REGION. */
+  OSS_ENDPOINT: z.string().optional(),
+  /** `true`: OSS_ENDPOINT serves the bucket itself (a bound domain, or the local OSS emulator). */
+  OSS_CNAME: z.enum(['true', 'false']).default('false'),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -7,7 +7,7 @@ import {
   physicalTableName,
 } from '../../lib/schema/tables.js';
 import { FUNCTIONS, type FunctionName } from '../build.js';
-import { ramPolicy } from '../ram-policy.js';
+import { EXPORTS_PREFIX, ramPolicy } from '../ram-policy.js';
 import type { Resource } from './plan.js';
 
 export interface DeployConfig {
@@ -81,6 +81,8 @@ export function functionEnvironment(config: DeployConfig): Record<string, string
     TABLESTORE_ENDPOINT: `https://${config.tablestoreInstance}.${config.region}.ots.aliyuncs.com`,
     TABLESTORE_INSTANCE: config.tablestoreInstance,
     MNS_ENDPOINT: `https://${config.accountId}.mns.${config.region}.aliyuncs.com`,
+    OSS_BUCKET: config.exportsBucket,
+    OSS_ENDPOINT: `https://oss-${config.region}.aliyuncs.com`,
     JOB_QUEUE: 'ecs-backup-jobs',
     DEAD_LETTER_QUEUE: 'ecs-backup-jobs-dlq',
     ...DEFAULT_SETTINGS,
@@ -97,8 +99,8 @@ export function trustPolicy(): Record<string, unknown> {
 }
 
 /**
- * The functions' permission policy: the adapters' actions (ram-policy.ts) plus reading the API
- * token. No OSS grant until a function writes exports there (least privilege).
+ * The functions' permission policy: the adapters' actions (ram-policy.ts), the exports prefix of
+ * the bucket, and reading the API token.
  */
 export function functionPolicy(config: DeployConfig): Record<string, unknown> {
   const base = ramPolicy({
@@ -106,6 +108,7 @@ export function functionPolicy(config: DeployConfig): Record<string, unknown> {
     accountId: config.accountId,
     tablestoreInstance: config.tablestoreInstance,
     ...(config.tablePrefix !== undefined ? { tablePrefix: config.tablePrefix } : {}),
+    exportsBucket: config.exportsBucket,
   });
   return {
     ...base,
@@ -166,7 +169,7 @@ function storage(config: DeployConfig): Resource[] {
       lifecycle: [
         {
           id: 'expire-exports',
-          prefix: 'exports/',
+          prefix: EXPORTS_PREFIX,
           status: 'Enabled',
           expirationDays: config.exportsExpireDays,
         },

@@ -3,6 +3,7 @@ import { ecsRateLimits, type Settings } from '../config.js';
 import { RandomIds, SystemClock } from '../adapters/system.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { Ecs } from '../ports/ecs.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue, QueueSettings } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
 import type { TopicPublisher } from '../ports/topic-publisher.js';
@@ -53,14 +54,21 @@ export async function buildCloudDeps(settings: Settings, options: CloudDepsOptio
   }
   const clock = options.clock ?? new SystemClock();
   const credentials = options.credentials ?? (() => credentialsFromEnvironment(process.env));
-  const [store, queues, ecs] = await Promise.all([
+  const [store, queues, ecs, objectStore] = await Promise.all([
     openTablestore(settings, credentials),
     openMnsQueues(settings, credentials),
     openEcs(settings, clock, credentials),
+    openOss(settings, clock, credentials),
   ]);
   const topics = mnsTopics(settings, credentials);
+  const deps = assembleDeps(
+    settings,
+    { store, ...queues, ecs, clock, ...(topics ? { topics } : {}) },
+    options,
+  );
+  if (objectStore) deps.objectStore = objectStore;
   return {
-    deps: assembleDeps(settings, { store, ...queues, ecs, clock, ...(topics ? { topics } : {}) }, options),
+    deps,
     close: () => Promise.resolve(),
   };
 }
@@ -137,6 +145,23 @@ export async function openMnsQueues(
     settings: DEAD_LETTER_QUEUE_SETTINGS,
   });
   return { jobQueue, deadLetterQueue };
+}
+
+/** The exports bucket, when one is configured (exports answer that none is, otherwise). */
+export async function openOss(
+  settings: Settings,
+  clock: Clock,
+  credentials: () => FcCredentials,
+): Promise<ObjectStore | undefined> {
+  if (!settings.OSS_BUCKET) return undefined;
+  const { createOssObjectStore } = await import('../adapters/oss/index.js');
+  return createOssObjectStore({
+    bucket: settings.OSS_BUCKET,
+    endpoint: settings.OSS_ENDPOINT ?? `https://oss-${settings.ECS_REGION}.aliyuncs.com`,
+    cname: settings.OSS_CNAME === 'true',
+    credentials,
+    clock,
+  });
 }
 
 export async function openEcs(

@@ -11,6 +11,7 @@ import type { FcCredentials, FcHttpResponse } from '../../lib/runtime/fc.js';
 import { startEcsEmulator, type EcsEmulator, type EcsEmulatorOptions } from '../ecs-emulator/index.js';
 import { startHttpBridge } from '../http-bridge.js';
 import { startMnsEmulator, type MnsEmulator } from '../mns-emulator/index.js';
+import { startOssEmulator, type OssEmulator } from '../oss-emulator/index.js';
 import { KeyRing } from '../sts-keys.js';
 import { startTablestoreEmulator, type TablestoreEmulator } from '../tablestore-emulator/index.js';
 import { timerEvent } from '../runtime/timers.js';
@@ -46,6 +47,8 @@ export interface CloudMode {
   ecs: EcsEmulator;
   tablestore: TablestoreEmulator;
   mns: MnsEmulator;
+  /** The exports bucket. */
+  oss: OssEmulator;
   /** The job queue and dead-letter queue as an operator's tools see them (not the functions' access). */
   jobQueue: Queue;
   deadLetterQueue: Queue;
@@ -107,6 +110,8 @@ export async function startCloudMode(options: CloudModeOptions): Promise<CloudMo
     cleanups.push(() => tablestore.close());
     const mns = await startMnsEmulator({ ...admin, keys: ring });
     cleanups.push(() => mns.close());
+    const oss = await startOssEmulator({ ...admin, keys: ring });
+    cleanups.push(() => oss.close());
     await provisionTables(
       new TablestoreClient({ endpoint: tablestore.endpoint, instanceName: TABLESTORE_INSTANCE, ...admin }),
       { dryRun: false },
@@ -120,6 +125,9 @@ export async function startCloudMode(options: CloudModeOptions): Promise<CloudMo
       TABLESTORE_ENDPOINT: tablestore.endpoint,
       TABLESTORE_INSTANCE,
       MNS_ENDPOINT: mns.endpoint,
+      OSS_BUCKET: oss.bucket,
+      OSS_ENDPOINT: oss.endpoint,
+      OSS_CNAME: 'true',
       ECS_ENDPOINT: ecs.url,
       ECS_REGION: ecs.regionId,
       API_TOKEN: apiToken,
@@ -181,6 +189,7 @@ export async function startCloudMode(options: CloudModeOptions): Promise<CloudMo
       ecs,
       tablestore,
       mns,
+      oss,
       jobQueue,
       deadLetterQueue,
       env,

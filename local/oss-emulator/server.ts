@@ -3,9 +3,12 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { childText, escapeXml, MalformedXmlError, parseXml } from '../mns-emulator/xml.js';
 import { Bucket, md5Etag, OssFault, type StoredObject } from './model.js';
+import type { KeyRing } from '../sts-keys.js';
 import { verifyOssRequest, type OssKey } from './signature.js';
 
 export interface OssEmulatorOptions extends Partial<OssKey> {
+  /** STS-style sets accepted besides the key pair (cloud mode's rotating function credentials). */
+  keys?: KeyRing;
   bucket?: string;
   /** Loopback by default. */
   host?: string;
@@ -277,7 +280,8 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       // The path is the key alone: the bucket is the one this endpoint serves.
       const objectKey = decodeURIComponent(url.pathname.slice(1));
       const resource = `/${bucket.name}/${objectKey}`;
-      verifyOssRequest(req.method ?? 'GET', resource, url.searchParams, req.headers, key, Date.now());
+      const keyOf = (id: string) => (id === key.accessKeyId ? key : options.keys?.find(id));
+      verifyOssRequest(req.method ?? 'GET', resource, url.searchParams, req.headers, keyOf, Date.now());
       if (objectKey === '') await bucketRequest(req, res, url.searchParams);
       else await objectRequest(req, res, objectKey, url.searchParams);
     };

@@ -87,15 +87,19 @@ export function verifyOssRequest(
   resource: string,
   query: URLSearchParams,
   headers: IncomingHttpHeaders,
-  key: OssKey,
+  keys: OssKey | ((accessKeyId: string) => OssKey | undefined),
   nowMs: number,
 ): void {
+  const keyOf = (id: string): OssKey => {
+    const found = typeof keys === 'function' ? keys(id) : keys.accessKeyId === id ? keys : undefined;
+    if (!found) throw new OssFault('InvalidAccessKeyId', 403, `The OSS Access Key Id ${id} does not exist.`);
+    return found;
+  };
   const canonical = canonicalResource(resource, query);
   const auth = /^OSS ([^:\s]+):(\S+)$/.exec(header(headers, 'authorization'));
   if (auth) {
     const [, keyId, signature] = auth as unknown as [string, string, string];
-    if (keyId !== key.accessKeyId)
-      throw new OssFault('InvalidAccessKeyId', 403, `The OSS Access Key Id ${keyId} does not exist.`);
+    const key = keyOf(keyId);
     const date = header(headers, 'x-oss-date') || header(headers, 'date');
     if (!sameSignature(key.accessKeySecret, stringToSign(method, headers, date, canonical), signature)) {
       throw new OssFault(
@@ -111,8 +115,7 @@ export function verifyOssRequest(
   const signature = query.get('Signature');
   if (!keyId || !expires || !signature)
     throw new OssFault('AccessDenied', 403, 'You have no right to access this object.');
-  if (keyId !== key.accessKeyId)
-    throw new OssFault('InvalidAccessKeyId', 403, `The OSS Access Key Id ${keyId} does not exist.`);
+  const key = keyOf(keyId);
   if (!/^\d+$/.test(expires) || Number(expires) * 1000 < nowMs) {
     throw new OssFault('AccessDenied', 403, 'Request has expired.');
   }

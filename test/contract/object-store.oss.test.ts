@@ -15,7 +15,14 @@ objectStoreContract('OSS (ali-oss against the OSS emulator)', async () => {
   };
   return {
     // A small part size so the 900 KB stream really goes up in several parts.
-    store: createOssObjectStore({ ...options, partSize: 200 * 1024, clock: new SystemClock() }),
+    store: createOssObjectStore({
+      bucket: emu.bucket,
+      endpoint: emu.endpoint,
+      cname: true,
+      credentials: () => ({ accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret }),
+      partSize: 200 * 1024,
+      clock: new SystemClock(),
+    }),
     async leaveUnfinishedUpload(key) {
       const sdk = new OSS(options);
       const { uploadId } = await sdk.initMultipartUpload(key);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTablestoreStore } from '../../lib/adapters/tablestore/index.js';
 import { newJob } from '../../lib/domain/job.js';
@@ -147,6 +148,47 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     const done = await terminal(run.body.id);
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
     state.runNowPointId = done.backupId ?? undefined;
+  });
+
+  it('export: the worker bundle uploads through OSS signed URLs; file and archive download from the OSS emulator', async () => {
+    const { instanceId, diskIds } = await cloud.ecs.admin.addInstance({
+      osType: 'linux',
+      status: 'Running',
+      disks: [{ type: 'system', category: 'cloud_essd', sizeGiB: 40, files: { 'etc/hostname': 'cloud\n' } }],
+    });
+    await cloud.ecs.admin.updateInstance({
+      instanceId,
+      mounts: [{ device: '/dev/vda1', mountPoint: '/', fsType: 'ext4', diskId: diskIds[0]! }],
+    });
+    expect((await api('POST', '/protected-instances', { instanceId, disks: 'all' })).status).toBe(201);
+    const backup = await api<{ id: string }>('POST', `/protected-instances/${instanceId}/backups`, {});
+    expect(backup.status, JSON.stringify(backup.body)).toBe(202);
+    const backed = await terminal(backup.body.id);
+    expect(backed.status, backed.reason ?? '').toBe('COMPLETE');
+    const started = await api<{ export: { id: string } }>('POST', `/backups/${backed.backupId}/exports`, {
+      paths: ['/etc'],
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const id = started.body.export.id;
+    const done = await terminal(id, 90_000);
+    expect(done.status, done.reason ?? '').toBe('COMPLETE');
+    expect(
+      [...cloud.oss.state.objects.keys()].filter((k) => k.startsWith(`exports/${id}/blobs/`)),
+    ).toHaveLength(1);
+    const download = async (query: string) => {
+      const answer = await fetch(`${cloud.apiUrl}/api/v1/exports/${id}/download${query}`, {
+        headers: { authorization: `Bearer ${cloud.apiToken}` },
+        redirect: 'manual',
+      });
+      expect(answer.status).toBe(302);
+      const location = answer.headers.get('location')!;
+      expect(location.startsWith(cloud.oss.endpoint)).toBe(true);
+      return Buffer.from(await (await fetch(location)).arrayBuffer());
+    };
+    expect((await download('?path=/etc/hostname')).toString()).toBe('cloud\n');
+    const archive = gunzipSync(await download(''));
+    expect(archive.includes(Buffer.from('cloud\n'))).toBe(true);
+    expect(archive.subarray(0, 512).toString('latin1')).toMatch(/^etc\//);
   });
 
   it('cancel: a backup waiting on a slow snapshot ends CANCELED and its snapshot group is deleted', async () => {

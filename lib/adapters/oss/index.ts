@@ -17,9 +17,8 @@ export interface OssObjectStoreOptions {
   endpoint?: string;
   /** The endpoint serves this one bucket (a bound domain, or the local emulator). */
   cname?: boolean;
-  accessKeyId: string;
-  accessKeySecret: string;
-  stsToken?: string;
+  /** Read per request: FC's STS credentials rotate. */
+  credentials: () => { accessKeyId: string; accessKeySecret: string; securityToken?: string };
   /** Multipart part size; OSS needs at least 100 KB for every part but the last. */
   partSize?: number;
   /** For turning an absolute expiry into the SDK's seconds-from-now. */
@@ -41,24 +40,32 @@ function isNotFound(err: unknown): boolean {
  * uploads one part at a time, so memory stays at one part whatever the object's size.
  */
 export class OssObjectStore implements ObjectStore {
-  private readonly client: OSS;
+  private cached: { client: OSS; keyId: string; token: string | undefined } | null = null;
   private readonly partSize: number;
   private readonly clock: Clock;
 
-  constructor(options: OssObjectStoreOptions) {
-    this.client = new OSS({
-      bucket: options.bucket,
-      accessKeyId: options.accessKeyId,
-      accessKeySecret: options.accessKeySecret,
-      ...(options.stsToken ? { stsToken: options.stsToken } : {}),
-      ...(options.endpoint
-        ? { endpoint: options.endpoint }
-        : { region: options.region ?? 'oss-cn-hangzhou' }),
-      secure: options.endpoint ? options.endpoint.startsWith('https:') : true,
-      cname: options.cname ?? false,
-    });
+  constructor(private readonly options: OssObjectStoreOptions) {
     this.partSize = Math.max(100 * 1024, options.partSize ?? DEFAULT_PART_SIZE);
     this.clock = options.clock;
+  }
+
+  /** A client for the credentials of this moment; a new one once they rotate. */
+  private get client(): OSS {
+    const c = this.options.credentials();
+    if (this.cached?.keyId === c.accessKeyId && this.cached.token === c.securityToken)
+      return this.cached.client;
+    const o = this.options;
+    const client = new OSS({
+      bucket: o.bucket,
+      accessKeyId: c.accessKeyId,
+      accessKeySecret: c.accessKeySecret,
+      ...(c.securityToken ? { stsToken: c.securityToken } : {}),
+      ...(o.endpoint ? { endpoint: o.endpoint } : { region: o.region ?? 'oss-cn-hangzhou' }),
+      secure: o.endpoint ? o.endpoint.startsWith('https:') : true,
+      cname: o.cname ?? false,
+    });
+    this.cached = { client, keyId: c.accessKeyId, token: c.securityToken };
+    return client;
   }
 
   async put(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {

@@ -6,10 +6,18 @@ import {
   ECS_ACTIONS,
   MNS_ACTIONS,
   MNS_TOPIC_ACTIONS,
+  OSS_BUCKET_ACTIONS,
+  OSS_OBJECT_ACTIONS,
   OTS_ACTIONS,
   VPC_ACTIONS,
 } from '../../../infra/ram-policy.js';
-import { desiredState, functionPolicy, sha256, type DeployConfig } from '../../../infra/deploy/desired.js';
+import {
+  desiredState,
+  functionEnvironment,
+  functionPolicy,
+  sha256,
+  type DeployConfig,
+} from '../../../infra/deploy/desired.js';
 import { resolveApiToken } from '../../../infra/deploy/main.js';
 import { crc64, zipFolder } from '../../../infra/deploy/package.js';
 import {
@@ -174,9 +182,16 @@ describe('the desired deployment', () => {
         ...MNS_ACTIONS.map((a) => `mns:${a}`),
         ...VPC_ACTIONS.map((a) => `vpc:${a}`),
         ...MNS_TOPIC_ACTIONS.map((a) => `mns:${a}`),
+        ...[...OSS_OBJECT_ACTIONS, ...OSS_BUCKET_ACTIONS].map((a) => `oss:${a}`),
         'kms:GetSecretValue',
       ].sort(),
     );
+    expect(functionPolicy(config).Statement).toContainEqual(
+      expect.objectContaining({
+        Resource: [`acs:oss:*:${config.accountId}:${config.exportsBucket}/exports/*`],
+      }),
+    );
+    expect(functionEnvironment(config)).toMatchObject({ OSS_BUCKET: config.exportsBucket });
   });
 
   it('expires exported files with a lifecycle rule on the exports prefix', () => {

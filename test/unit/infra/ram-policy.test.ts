@@ -1,7 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ECS_ACTIONS, MNS_ACTIONS, OTS_ACTIONS, VPC_ACTIONS, ramPolicy } from '../../../infra/ram-policy.js';
+import {
+  ECS_ACTIONS,
+  MNS_ACTIONS,
+  OSS_BUCKET_ACTIONS,
+  OSS_OBJECT_ACTIONS,
+  OTS_ACTIONS,
+  VPC_ACTIONS,
+  ramPolicy,
+} from '../../../infra/ram-policy.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -43,6 +51,41 @@ describe('RAM policy of the functions', () => {
       .filter((a, i, all) => all.indexOf(a) === i)
       .sort();
     expect(used).toEqual([...MNS_ACTIONS].sort());
+  });
+
+  it('grants exactly the OSS actions the object store adapter calls, on the exports prefix of the bucket', () => {
+    // ali-oss method -> the RAM action that authorizes it (OSS API reference, "Permissions").
+    const ramAction: Record<string, string> = {
+      put: 'PutObject',
+      initMultipartUpload: 'PutObject',
+      uploadPart: 'PutObject',
+      completeMultipartUpload: 'PutObject',
+      abortMultipartUpload: 'AbortMultipartUpload',
+      get: 'GetObject',
+      getStream: 'GetObject',
+      deleteMulti: 'DeleteObject',
+      list: 'ListObjects',
+      listUploads: 'ListMultipartUploads',
+    };
+    const text = sources('lib/adapters/oss');
+    const calls = matches(text, /this\.client\.([a-zA-Z]+)\(/g);
+    expect(calls.filter((c) => c !== 'signatureUrl' && !(c in ramAction))).toEqual([]);
+    const signed = matches(text, /SignedMethod = '(GET|PUT)'/g).concat(['GET', 'PUT']);
+    const needed = new Set([
+      ...calls.filter((c) => c in ramAction).map((c) => ramAction[c]!),
+      ...signed.map((m) => (m === 'PUT' ? 'PutObject' : 'GetObject')),
+    ]);
+    expect([...needed].sort()).toEqual([...OSS_OBJECT_ACTIONS, ...OSS_BUCKET_ACTIONS].sort());
+
+    const policy = ramPolicy({ tablestoreInstance: 'b', accountId: '123', exportsBucket: 'ecsb-exports' });
+    const oss = policy.Statement.filter((st) => st.Action.some((a) => a.startsWith('oss:')));
+    expect(oss.map((st) => [st.Resource, st.Condition ?? null])).toEqual([
+      [['acs:oss:*:123:ecsb-exports/exports/*'], null],
+      [['acs:oss:*:123:ecsb-exports'], { StringLike: { 'oss:Prefix': ['exports/*'] } }],
+    ]);
+    expect(ramPolicy({ tablestoreInstance: 'b' }).Statement.flatMap((st) => st.Action)).not.toContain(
+      'oss:GetObject',
+    );
   });
 
   it('scopes Tablestore and MNS grants to our tables and queues', () => {

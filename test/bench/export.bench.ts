@@ -1,0 +1,256 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createFsObjectStore, type FsObjectStore } from '../../lib/adapters/fs-object-store/index.js';
+import { serveSignedObject } from '../../lib/adapters/fs-object-store/serve.js';
+import { openEmbeddedQueue } from '../../lib/adapters/embedded-queue/index.js';
+import { openSqliteStore } from '../../lib/adapters/sqlite/index.js';
+import { RandomIds, SystemClock } from '../../lib/adapters/system.js';
+import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
+import { loadSettings } from '../../lib/config.js';
+import { newJob } from '../../lib/domain/job.js';
+import { readExportOutput, renderLinuxExportScript, renderWorkList } from '../../lib/guest/render-export.js';
+import { exportKeys } from '../../lib/usecases/export/state.js';
+import { createHandler } from '../../functions/api/index.js';
+import { startHttpBridge } from '../../local/http-bridge.js';
+
+/**
+ * Export throughput and browse latency. `npm run bench -- export`.
+ *
+ * Throughput: a tree of mixed files (EXPORT_BENCH_MB, default 1024: 64 MB files, 1 MB files and
+ * EXPORT_BENCH_FILES small ones in one directory) is exported by the real guest script, through
+ * signed URLs, into the local object store over loopback HTTP; then `tar c | curl -T` sends the same
+ * tree to the same store in the same run. The ratio is their throughputs (target ≥ 0.8). The disk
+ * steps of the job (create, attach, detach, delete) are ECS's and not measured here.
+ *
+ * Browse: the manifest of that export behind the API (HTTP bridge, auth, router), pages of 100 of
+ * its 10,000-entry directory at random cursors; p99 of BROWSE_REQUESTS sequential requests.
+ */
+
+interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  pass?: boolean;
+}
+
+const MB = 1024 * 1024;
+const TOTAL_MB = Number(process.env.EXPORT_BENCH_MB ?? 1024);
+const SMALL_FILES = Number(process.env.EXPORT_BENCH_FILES ?? 10_000);
+const SMALL_BYTES = 4096;
+const BROWSE_REQUESTS = 500;
+const TOKEN = 'bench-token-0123456789abcdef';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** The mixed tree: a tenth of the bytes in 1 MB files, the small files, the rest in 64 MB files. */
+async function makeTree(disk: string): Promise<{ files: number; bytes: number }> {
+  await fs.mkdir(path.join(disk, 'data/many'), { recursive: true });
+  await fs.mkdir(path.join(disk, 'data/medium'), { recursive: true });
+  await fs.mkdir(path.join(disk, 'data/big'), { recursive: true });
+  let files = 0;
+  let bytes = 0;
+  const write = async (rel: string, size: number) => {
+    await fs.writeFile(path.join(disk, rel), randomBytes(size));
+    files += 1;
+    bytes += size;
+  };
+  for (let i = 0; i < SMALL_FILES; i += 1)
+    await write(`data/many/f${String(i).padStart(5, '0')}.bin`, SMALL_BYTES);
+  const rest = TOTAL_MB * MB - bytes;
+  const medium = Math.floor(rest / 10 / MB);
+  for (let i = 0; i < medium; i += 1) await write(`data/medium/m${i}.bin`, MB);
+  let left = TOTAL_MB * MB - bytes;
+  for (let i = 0; left > 0; i += 1) {
+    const size = Math.min(64 * MB, left);
+    await write(`data/big/b${i}.bin`, size);
+    left -= size;
+  }
+  return { files, bytes };
+}
+
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+export default async function exportBench(): Promise<BenchRow[]> {
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'ecsb-export-bench-'));
+  const holder: { store?: FsObjectStore } = {};
+  const server = http.createServer((req, res) => {
+    void serveSignedObject(holder.store!, '/objects', req, res, Date.now()).then((served) => {
+      if (!served) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const store = createFsObjectStore({
+    root: path.join(dir, 'objects'),
+    baseUrl: `http://127.0.0.1:${port}/objects`,
+    secret: 'bench',
+  });
+  holder.store = store;
+  let bridge: Awaited<ReturnType<typeof startHttpBridge>> | undefined;
+  try {
+    const disk = path.join(dir, 'disk');
+    const tree = await makeTree(disk);
+    console.log(
+      `  profile: ${(tree.bytes / MB).toFixed(0)} MB in ${tree.files} files (${SMALL_FILES} of 4 KB in one directory), load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    // `mount` puts the prepared tree at the mount point, as the guest sandbox binds a disk.
+    const bin = path.join(dir, 'bin');
+    await fs.mkdir(bin);
+    await fs.writeFile(
+      path.join(bin, 'mount'),
+      `#!/bin/bash\n[ "$2" = ext4 ] || exit 32\ntarget="\${!#}"\nrmdir "$target" && ln -s "${disk}" "$target"\n`,
+      { mode: 0o755 },
+    );
+    await fs.writeFile(path.join(bin, 'umount'), `#!/bin/bash\nrm -f "\${!#}"\n`, { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+
+    const id = 'export-bench';
+    const keys = exportKeys(id);
+    const later = Date.now() + 3600_000;
+    const uploads: string[] = [];
+    for (let i = 0; i < tree.files; i += 1) uploads.push(await store.signedUrl(keys.blob(i), later, 'PUT'));
+    await store.put(keys.work, renderWorkList(['/data'], uploads));
+    const script = renderLinuxExportScript({
+      devices: ['/dev/vdb'],
+      workUrl: await store.signedUrl(keys.work, later),
+      manifestUrl: await store.signedUrl(keys.manifest, later, 'PUT'),
+      cancelUrl: await store.signedUrl(keys.cancel, later),
+      mountBase: path.join(dir, 'mnt'),
+      maxFiles: tree.files,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    });
+    await fs.mkdir(path.join(dir, 'mnt'));
+    let started = performance.now();
+    const exported = await run('/bin/bash', ['-c', script], env);
+    const exportSeconds = (performance.now() - started) / 1000;
+    const summary = readExportOutput(exported.out);
+    if (exported.code !== 0 || Number(summary.files) !== tree.files) {
+      throw new Error(`the export script failed (${exported.code}): ${exported.out.slice(-500)}`);
+    }
+
+    const tarUrl = await store.signedUrl('bench/tar/all.tar', later, 'PUT');
+    started = performance.now();
+    const tarred = await run(
+      '/bin/bash',
+      ['-c', `tar c -C "${disk}" . | curl -fsS -H 'Content-Type:' -T - -o /dev/null '${tarUrl}'`],
+      env,
+    );
+    const tarSeconds = (performance.now() - started) / 1000;
+    if (tarred.code !== 0) throw new Error(`tar | curl failed: ${tarred.out}`);
+    const exportMBs = tree.bytes / MB / exportSeconds;
+    const tarMBs = tree.bytes / MB / tarSeconds;
+    console.log(
+      `  export ${exportSeconds.toFixed(1)} s (${exportMBs.toFixed(1)} MB/s), tar | curl ${tarSeconds.toFixed(1)} s (${tarMBs.toFixed(1)} MB/s)`,
+    );
+
+    // Browse, behind the API as deployed.
+    const file = path.join(dir, 'state.db');
+    const db = openSqliteStore(file, { synchronous: 'NORMAL' });
+    const clock = new SystemClock();
+    const now = clock.now();
+    const job = newJob(
+      {
+        id,
+        type: 'export',
+        instanceId: 'i-bench',
+        params: { backupId: 'bp-bench', diskId: 'd-bench', targetInstanceId: 'i-bench', paths: ['/data'] },
+      },
+      now,
+    );
+    await db.jobs.create({
+      ...job,
+      status: 'COMPLETE',
+      finishedAt: now,
+      state: { exportExpiresAt: now + 86_400_000 },
+    });
+    const handler = createHandler({
+      store: db,
+      jobQueue: openEmbeddedQueue(file, 'ecs-backup-jobs', {
+        visibilityTimeoutSeconds: 60,
+        maxReceiveCount: 5,
+      }),
+      deadLetterQueue: openEmbeddedQueue(file, 'ecs-backup-jobs-dlq', {
+        visibilityTimeoutSeconds: 60,
+        maxReceiveCount: 1000,
+      }),
+      // Browsing never calls ECS.
+      ecs: createEcsAdapter({
+        endpoint: '127.0.0.1:9',
+        regionId: 'cn-hangzhou',
+        credentials: { accessKeyId: 'none', accessKeySecret: 'none' },
+      }),
+      objectStore: store,
+      clock,
+      ids: new RandomIds(),
+      settings: loadSettings({ API_TOKEN: TOKEN, DATA_DIR: dir }),
+      log: { info: () => undefined, warn: () => undefined, error: (m, f) => console.error(m, f) },
+    });
+    bridge = await startHttpBridge({ handler });
+    const browse = async (cursor: string | null) => {
+      const q = `path=/data/many&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const t = performance.now();
+      const r = await fetch(`${bridge!.url}/api/v1/exports/${id}/files?${q}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const body = (await r.json()) as { items?: unknown[]; nextCursor?: string | null };
+      const ms = performance.now() - t;
+      if (r.status !== 200 || !body.items?.length) throw new Error(`browse answered ${r.status}`);
+      return { ms, next: body.nextCursor ?? null };
+    };
+    // Walk once to learn the cursors (the first page also parses the manifest), then time random pages.
+    const cursors: (string | null)[] = [null];
+    for (let c = (await browse(null)).next; c; c = (await browse(c)).next) cursors.push(c);
+    const ms: number[] = [];
+    for (let i = 0; i < BROWSE_REQUESTS; i += 1) {
+      ms.push((await browse(cursors[Math.floor(Math.random() * cursors.length)]!)).ms);
+    }
+    const p99 = percentile(ms, 99);
+    console.log(
+      `  browse: ${cursors.length} pages of 100, p50 ${percentile(ms, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+    );
+    db.close?.();
+    return [
+      {
+        name: `export throughput vs tar | curl, ${(tree.bytes / MB).toFixed(0)} MB mixed (ratio)`,
+        value: Number((exportMBs / tarMBs).toFixed(2)),
+        unit: 'ratio',
+        target: '≥ 0.8',
+        pass: exportMBs / tarMBs >= 0.8,
+      },
+      { name: 'export throughput (MB/s)', value: Number(exportMBs.toFixed(1)), unit: 'MB/s' },
+      {
+        name: `browse a ${SMALL_FILES}-entry directory, page of 100, p99`,
+        value: Number(p99.toFixed(2)),
+        unit: 'ms',
+        target: '≤ 20 ms',
+        pass: p99 <= 20,
+      },
+    ];
+  } finally {
+    await bridge?.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
