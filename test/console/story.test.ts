@@ -188,6 +188,19 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(1);
+    // Times: shown in the operator's zone (Asia/Shanghai, UTC+8), the UTC instant on hover.
+    const created = page.locator('tbody tr time').first();
+    const utc = (await created.getAttribute('datetime'))!;
+    expect(await created.getAttribute('title')).toBe(`${utc.replace('.000Z', 'Z')} UTC`);
+    const wall = new Date(Date.parse(utc) + 8 * 3_600_000).toISOString().slice(11, 19);
+    expect(await created.textContent()).toContain(wall);
+    // The time filter, in the operator's wall time: nothing after an hour from now, the restore since an hour ago.
+    await page.getByLabel('Created from').fill(wallIn(3600));
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No jobs match.').waitFor();
+    await page.getByLabel('Created from').fill(wallIn(-3600));
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
 
     // Export Records before any export: the empty state in words.
     await nav('Export Records');
@@ -270,7 +283,9 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(2);
     expect(await record.textContent()).toContain('3 files');
 
-    await record.getByRole('button', { name: 'Browse' }).click();
+    // With the keyboard alone: focus Browse, Enter.
+    await record.getByRole('button', { name: 'Browse' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'var/' }).click();
     await page.getByRole('button', { name: 'www/' }).click();
     await page.getByRole('button', { name: 'Download /var/www/index.html' }).waitFor();
@@ -334,10 +349,20 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(await record.getByRole('button', { name: 'Browse' }).count()).toBe(0);
     expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
     await capture('14-export-deleted');
+    // Export Records with rows on a phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await capture('15-phone-export-records');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     expect(browser.problems).toEqual([]);
     expect(browser.urls.filter((u) => u.includes(cloud.apiToken))).toEqual([]);
-    for (const name of ['12-export-browse', '13-export-running', '14-export-deleted'])
+    for (const name of [
+      '12-export-browse',
+      '13-export-running',
+      '14-export-deleted',
+      '15-phone-export-records',
+    ])
       expect([name, scans[name]]).toEqual([name, []]);
   });
 });
