@@ -365,4 +365,34 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     ])
       expect([name, scans[name]]).toEqual([name, []]);
   });
+
+  it('every list is paged: the instance list walks Next and Previous, and search narrows the page shown', async () => {
+    const { page } = browser;
+    // More instances than one page holds (20).
+    await cloud.emulator.admin.bulkSeed({ instances: 20, snapshots: 0 });
+    await page.goto(`${cloud.apiUrl}/console#/add`);
+    if (await page.getByLabel('API token').isVisible()) {
+      await page.getByLabel('API token').fill(cloud.apiToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(20);
+    const firstOf = async () => (await rows.first().locator('strong').textContent())!;
+    const first = await firstOf();
+    const pager = page.getByRole('navigation', { name: 'instances pages' });
+    expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(firstOf).not.toBe(first);
+    const second = await rows.count();
+    expect(second).toBeGreaterThan(0);
+    expect(second).toBeLessThanOrEqual(20);
+    await capture('16-wizard-second-page');
+    await pager.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(firstOf).toBe(first);
+    await page.getByLabel('Search by id, name, zone or OS').fill(first);
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByLabel('Search by id, name, zone or OS').fill('no-such-instance');
+    await page.getByText('No instance on this page matches').waitFor();
+    expect(scans['16-wizard-second-page']).toEqual([]);
+  });
 });
