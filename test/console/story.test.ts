@@ -355,6 +355,25 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     await capture('15-phone-export-records');
     await page.setViewportSize({ width: 1280, height: 800 });
 
+    // The backup itself: a new expiry, then deleted; being the instance's only good one, it asks twice.
+    await nav('Protected ECS Instances');
+    await page.locator('tr', { hasText: source }).getByRole('button', { name: 'Backups' }).click();
+    await page.getByRole('button', { name: 'Change expiry' }).click();
+    await page.getByLabel('Expires at (ISO 8601 with offset)').fill('2030-01-01T00:00:00Z');
+    await page.locator('form.panel').getByRole('button', { name: 'Change expiry' }).click();
+    await page.getByText(`Backup ${point.id} now expires at 2030-01-01T00:00:00Z.`).waitFor();
+    await page.locator('div.backups').getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete backup' }).click();
+    await dialog.getByText(`is the only good backup of instance ${source}`).waitFor();
+    expect((await cloud.api.get<{ status: string }>(`/backups/${point.id}`)).body.status).toBe('AVAILABLE');
+    await capture('17-delete-last-good-backup');
+    await dialog.getByRole('button', { name: 'Delete the last good backup' }).click();
+    await page.getByText(`Backup ${point.id} is being deleted.`).waitFor();
+    await expect
+      .poll(async () => (await cloud.api.get<{ status: string }>(`/backups/${point.id}`)).body.status)
+      .toMatch(/^DELET/);
+
     expect(browser.problems).toEqual([]);
     expect(browser.urls.filter((u) => u.includes(cloud.apiToken))).toEqual([]);
     for (const name of [
@@ -362,6 +381,7 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
       '13-export-running',
       '14-export-deleted',
       '15-phone-export-records',
+      '17-delete-last-good-backup',
     ])
       expect([name, scans[name]]).toEqual([name, []]);
   });
