@@ -152,6 +152,15 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(await page.locator('figure.timeline g.mark.keep').count()).toBe(2);
     expect(await page.locator('figure.timeline g.mark title').first().textContent()).toMatch(/keep — /);
     await capture('06-plans-retention-preview');
+    // Modify: the wizard's form, filled with the plan; the change reaches the plan.
+    await page.getByRole('button', { name: 'Modify' }).click();
+    expect(await page.locator('#modify-name').inputValue()).toBe('web-plan');
+    await page.locator('#modify-retention').fill('2');
+    await page.locator('#modify-retention-unit').selectOption('weeks');
+    await page.getByRole('button', { name: 'Save plan' }).click();
+    await page.getByText('Plan web-plan changed.').waitFor();
+    const plans = await cloud.api.get<{ items: { retention: unknown }[] }>(`/plans?instanceId=${instanceId}`);
+    expect(plans.body.items.map((p) => p.retention)).toEqual([{ value: 2, unit: 'weeks' }]);
 
     // Protected instances: the last backup, then restore and mount from its backups.
     await nav('Protected ECS Instances');
