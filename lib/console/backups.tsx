@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, query, type Page } from './api.js';
 import type { Backup, Job } from './types.js';
 import { described, ErrorText, Field, Time, useAction } from './ui.js';
+import { DeleteBackup } from './backup-delete.js';
 import { PagedTable, usePaged } from './list.js';
 
 type Action = { kind: 'restore' | 'mount' | 'expiry' | 'export'; backup: Backup } | null;
@@ -13,17 +14,15 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
     instanceId,
   );
   const [action, setAction] = useState<Action>(null);
-  const [run, state] = useAction();
-  const remove = (b: Backup) =>
-    run(async () => {
-      await api('DELETE', `/backups/${b.id}`);
-      onJob(`Backup ${b.id} is being deleted.`);
-      await paged.reload(true);
-    });
+  const [deleting, setDeleting] = useState<Backup | null>(null);
+  const closed = (message?: string) => {
+    if (!message) return;
+    onJob(message);
+    void paged.reload(true);
+  };
   return (
     <div class="backups">
       <h3>Backups of {instanceId}</h3>
-      <ErrorText error={state.error} />
       <PagedTable
         paged={paged}
         what="backups"
@@ -77,7 +76,7 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
                 type="button"
                 class="danger"
                 disabled={b.status !== 'AVAILABLE'}
-                onClick={() => void remove(b)}
+                onClick={() => setDeleting(b)}
               >
                 Delete
               </button>
@@ -91,10 +90,16 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
           instanceId={instanceId}
           onClose={(message) => {
             setAction(null);
-            if (message) {
-              onJob(message);
-              void paged.reload(true);
-            }
+            closed(message);
+          }}
+        />
+      ) : null}
+      {deleting ? (
+        <DeleteBackup
+          backup={deleting}
+          onClose={(message) => {
+            setDeleting(null);
+            closed(message);
           }}
         />
       ) : null}

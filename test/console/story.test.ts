@@ -152,6 +152,15 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(await page.locator('figure.timeline g.mark.keep').count()).toBe(2);
     expect(await page.locator('figure.timeline g.mark title').first().textContent()).toMatch(/keep — /);
     await capture('06-plans-retention-preview');
+    // Modify: the wizard's form, filled with the plan; the change reaches the plan.
+    await page.getByRole('button', { name: 'Modify' }).click();
+    expect(await page.locator('#modify-name').inputValue()).toBe('web-plan');
+    await page.locator('#modify-retention').fill('2');
+    await page.locator('#modify-retention-unit').selectOption('weeks');
+    await page.getByRole('button', { name: 'Save plan' }).click();
+    await page.getByText('Plan web-plan changed.').waitFor();
+    const plans = await cloud.api.get<{ items: { retention: unknown }[] }>(`/plans?instanceId=${instanceId}`);
+    expect(plans.body.items.map((p) => p.retention)).toEqual([{ value: 2, unit: 'weeks' }]);
 
     // Protected instances: the last backup, then restore and mount from its backups.
     await nav('Protected ECS Instances');
@@ -188,6 +197,19 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(1);
+    // Times: shown in the operator's zone (Asia/Shanghai, UTC+8), the UTC instant on hover.
+    const created = page.locator('tbody tr time').first();
+    const utc = (await created.getAttribute('datetime'))!;
+    expect(await created.getAttribute('title')).toBe(`${utc.replace('.000Z', 'Z')} UTC`);
+    const wall = new Date(Date.parse(utc) + 8 * 3_600_000).toISOString().slice(11, 19);
+    expect(await created.textContent()).toContain(wall);
+    // The time filter, in the operator's wall time: nothing after an hour from now, the restore since an hour ago.
+    await page.getByLabel('Created from').fill(wallIn(3600));
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No jobs match.').waitFor();
+    await page.getByLabel('Created from').fill(wallIn(-3600));
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
 
     // Export Records before any export: the empty state in words.
     await nav('Export Records');
@@ -270,7 +292,9 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(2);
     expect(await record.textContent()).toContain('3 files');
 
-    await record.getByRole('button', { name: 'Browse' }).click();
+    // With the keyboard alone: focus Browse, Enter.
+    await record.getByRole('button', { name: 'Browse' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'var/' }).click();
     await page.getByRole('button', { name: 'www/' }).click();
     await page.getByRole('button', { name: 'Download /var/www/index.html' }).waitFor();
@@ -334,10 +358,70 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     expect(await record.getByRole('button', { name: 'Browse' }).count()).toBe(0);
     expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
     await capture('14-export-deleted');
+    // Export Records with rows on a phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await capture('15-phone-export-records');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // The backup itself: a new expiry, then deleted; being the instance's only good one, it asks twice.
+    await nav('Protected ECS Instances');
+    await page.locator('tr', { hasText: source }).getByRole('button', { name: 'Backups' }).click();
+    await page.getByRole('button', { name: 'Change expiry' }).click();
+    await page.getByLabel('Expires at (ISO 8601 with offset)').fill('2030-01-01T00:00:00Z');
+    await page.locator('form.panel').getByRole('button', { name: 'Change expiry' }).click();
+    await page.getByText(`Backup ${point.id} now expires at 2030-01-01T00:00:00Z.`).waitFor();
+    await page.locator('div.backups').getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete backup' }).click();
+    await dialog.getByText(`is the only good backup of instance ${source}`).waitFor();
+    expect((await cloud.api.get<{ status: string }>(`/backups/${point.id}`)).body.status).toBe('AVAILABLE');
+    await capture('17-delete-last-good-backup');
+    await dialog.getByRole('button', { name: 'Delete the last good backup' }).click();
+    await page.getByText(`Backup ${point.id} is being deleted.`).waitFor();
+    await expect
+      .poll(async () => (await cloud.api.get<{ status: string }>(`/backups/${point.id}`)).body.status)
+      .toMatch(/^DELET/);
 
     expect(browser.problems).toEqual([]);
     expect(browser.urls.filter((u) => u.includes(cloud.apiToken))).toEqual([]);
-    for (const name of ['12-export-browse', '13-export-running', '14-export-deleted'])
+    for (const name of [
+      '12-export-browse',
+      '13-export-running',
+      '14-export-deleted',
+      '15-phone-export-records',
+      '17-delete-last-good-backup',
+    ])
       expect([name, scans[name]]).toEqual([name, []]);
+  });
+
+  it('every list is paged: the instance list walks Next and Previous, and search narrows the page shown', async () => {
+    const { page } = browser;
+    // More instances than one page holds (20).
+    await cloud.emulator.admin.bulkSeed({ instances: 20, snapshots: 0 });
+    await page.goto(`${cloud.apiUrl}/console#/add`);
+    if (await page.getByLabel('API token').isVisible()) {
+      await page.getByLabel('API token').fill(cloud.apiToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(20);
+    const firstOf = async () => (await rows.first().locator('strong').textContent())!;
+    const first = await firstOf();
+    const pager = page.getByRole('navigation', { name: 'instances pages' });
+    expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(firstOf).not.toBe(first);
+    const second = await rows.count();
+    expect(second).toBeGreaterThan(0);
+    expect(second).toBeLessThanOrEqual(20);
+    await capture('16-wizard-second-page');
+    await pager.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(firstOf).toBe(first);
+    await page.getByLabel('Search by id, name, zone or OS').fill(first);
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByLabel('Search by id, name, zone or OS').fill('no-such-instance');
+    await page.getByText('No instance on this page matches').waitFor();
+    expect(scans['16-wizard-second-page']).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliChild } from './cli-support.js';
+import { cli, cliChild, cliOnTty, seen } from './cli-support.js';
 import {
   addLinuxInstance,
   E2E_TIMEOUT_MS,
@@ -153,5 +153,30 @@ describe('ecs-backup exports on the local cloud', { timeout: 2 * E2E_TIMEOUT_MS 
     expect(await cloud.deps.objectStore!.list(`exports/${exportId}/`)).toEqual([]);
     const listed = await cli(['exports', 'ls', '--status', 'CANCELED'], { env });
     expect(json<{ items: { id: string }[] }>(listed.stdout).items.map((e) => e.id)).toEqual([exportId]);
+  });
+
+  it('Ctrl-C during create --wait on a terminal asks; yes cancels the export (exit 1)', async () => {
+    const disksBefore = (await cloud.emulator.admin.stats()).disks;
+    await cloud.emulator.admin.setAsyncOperationMs({ ms: 600_000 });
+    try {
+      const tty = cliOnTty(['exports', 'create', backupId, '--path', '/etc', '--wait'], { env });
+      await seen(tty, /\| RUNNING \| wait-disk/);
+      tty.write('\x03');
+      await seen(tty, /Cancel job export-\S+\? \[y\/N\]/);
+      tty.write('y\r');
+      await seen(tty, 'cancel requested for job');
+      await cloud.emulator.admin.setAsyncOperationMs({ ms: 100 });
+      await cloud.emulator.admin.completeOperations();
+      const code = await tty.exited;
+      expect(code, tty.output()).toBe(1);
+      expect(tty.output()).toMatch(/status\s+CANCELED/);
+      expect(tty.output()).toMatch(/type\s+export/);
+    } finally {
+      await cloud.emulator.admin.setAsyncOperationMs({ ms: 100 });
+    }
+    await until(
+      'the temporary disk deleted',
+      async () => (await cloud.emulator.admin.stats()).disks === disksBefore,
+    );
   });
 });
