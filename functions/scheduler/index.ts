@@ -1,6 +1,8 @@
 import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
 import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
+import { decodeQueueBody } from '../../lib/runtime/queue-body.js';
+import { recoverCrashedDeliveries, type CrashReport } from '../../lib/usecases/jobs/crashed-deliveries.js';
 import { schedulerTick, type TickReport } from '../../lib/usecases/scheduler-tick.js';
 import { timerEventSchema } from '../shared/events.js';
 import { fcFunction } from '../shared/middlewares.js';
@@ -10,18 +12,36 @@ function budgetMs(context: FcContext): number {
   return (context.function?.timeout ?? 60) * 1000 * 0.8;
 }
 
+export interface SchedulerReport extends TickReport {
+  /** Job messages whose worker invocation crashed, read back from the dead-letter queue. */
+  crashedDeliveries: CrashReport;
+}
+
 /**
  * Timer trigger, every minute. The time comes from the clock, not from `triggerTime`: FC truncates
- * that to the minute and a retried event carries the old one.
+ * that to the minute and a retried event carries the old one. Deployed, each tick also takes back
+ * the job messages EventBridge dead-lettered after their invocations crashed
+ * (`crashed-deliveries.ts`); the local cloud has no EventBridge, and its worker's crashes are
+ * redelivered by the queue itself.
  */
-export function createHandler(deps: Deps): FcFunction<TickReport> {
+export function createHandler(
+  deps: Deps,
+  options: { recoverCrashedDeliveries?: boolean } = {},
+): FcFunction<SchedulerReport> {
   return fcFunction(
     'scheduler',
     timerEventSchema,
-    (_event: unknown, context: FcContext) =>
-      schedulerTick(deps, deps.clock.now(), { budgetMs: budgetMs(context) }),
+    async (_event: unknown, context: FcContext) => {
+      const tick = await schedulerTick(deps, deps.clock.now(), { budgetMs: budgetMs(context) });
+      const crashedDeliveries = options.recoverCrashedDeliveries
+        ? await recoverCrashedDeliveries(deps, { decodeBody: decodeQueueBody })
+        : { resent: 0, failed: 0 };
+      return { ...tick, crashedDeliveries };
+    },
     deps.log,
   );
 }
 
-export const handler: FcFunction<TickReport> = coldStart(createHandler);
+export const handler: FcFunction<SchedulerReport> = coldStart((deps) =>
+  createHandler(deps, { recoverCrashedDeliveries: true }),
+);
