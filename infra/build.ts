@@ -1,10 +1,10 @@
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { englishZodOnly, patchTablestore } from './build-patches.js';
+import { lazyTablestoreProto } from './tablestore-proto.js';
 import { buildConsole } from './console.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,14 +36,25 @@ const LAZY_PACKAGES = ['ali-oss'];
 export interface BuiltFunction {
   name: FunctionName;
   dir: string;
+  /** The entry module FC loads (`index.handler`). */
   bundle: string;
+  /** The entry and the chunks it imports on demand, absolute paths. */
+  files: string[];
+  /** All of `files`, raw. */
   bytes: number;
   /** What a cold start loads: the bundle and every chunk but the ones loaded on first use. */
   gzipBytes: number;
   /** Chunks loaded on first use only (the OSS SDK, on the first export call). */
   lazyGzipBytes: number;
+  /** The entry module alone: what every cold start reads and compiles. */
+  entryBytes: number;
+  entryGzipBytes: number;
   /** Every input file the bundle holds, repository-relative. */
   inputs: string[];
+  /** ... and those of the entry module alone, which every cold start loads. */
+  entryInputs: string[];
+  /** Module → the chunk its `import()` loads (repository-relative module, absolute chunk path). */
+  onDemand: Record<string, string>;
   /** What the bundle still imports at run time (Node built-ins only). */
   externals: string[];
 }
@@ -52,6 +63,10 @@ export interface BuiltFunction {
  * `npm run build`: one ES-module bundle per function (esbuild), with its source map and the guest
  * scripts beside it, no native module and no node_modules. FC's nodejs20 runtime loads `.mjs`
  * files as ES modules, so the handler is `index.handler`.
+ *
+ * What a function reaches only through `import()` (the ECS and KMS clients, the API's OpenAPI
+ * document, ...) is split into `chunks/`, read and compiled on the first call that needs it: a
+ * cold start parses only the entry module, not every SDK the function might use.
  */
 export async function buildFunctions(
   outRoot = path.join(REPO, 'dist', 'functions'),
@@ -63,14 +78,11 @@ export async function buildFunctions(
     mkdirSync(dir, { recursive: true });
     const result = await esbuild.build({
       absWorkingDir: REPO,
-      entryPoints: [path.join(REPO, 'functions', name, 'index.ts')],
+      entryPoints: { index: path.join(REPO, 'functions', name, 'index.ts') },
       outdir: dir,
-      entryNames: 'index',
-      // What is imported on demand (the OSS SDK, for exports) goes into a chunk beside the bundle,
-      // loaded on first use, so a cold start parses only what every invocation needs.
+      outExtension: { '.js': '.mjs' },
       splitting: true,
       chunkNames: 'chunks/[name]-[hash]',
-      outExtension: { '.js': '.mjs' },
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -84,10 +96,10 @@ export async function buildFunctions(
       metafile: true,
       logLevel: 'warning',
       legalComments: 'none',
-      plugins: [preferModernMns(), patchTablestore(), englishZodOnly()],
+      plugins: [preferModernMns(), patchTablestore(), lazyTablestoreProto(), englishZodOnly()],
       // ali-oss's HTTP client loads proxy-agent only when a proxy is configured; FC sets none.
       external: ['proxy-agent'],
-      // CommonJS packages inside an ES module bundle call require() for Node built-ins.
+      // CommonJS packages inside an ES module bundle call require() for Node built-ins (in every chunk).
       banner: {
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
@@ -96,6 +108,8 @@ export async function buildFunctions(
     if (name === 'api') await buildConsole(path.join(dir, 'console'));
     for (const script of GUEST_SCRIPTS)
       copyFileSync(path.join(REPO, 'lib', 'guest', script), path.join(dir, script));
+    // Beside the packages, not in them: what each output holds (esbuild's analyzer reads it).
+    writeFileSync(path.join(outRoot, `${name}.meta.json`), JSON.stringify(result.metafile));
     const bundle = path.join(dir, 'index.mjs');
     const inputs = Object.keys(result.metafile.inputs);
     const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
@@ -107,21 +121,44 @@ export async function buildFunctions(
       Object.keys(o.inputs).some((i) => LAZY_PACKAGES.some((p) => i.includes(`node_modules/${p}/`)));
     const forbidden = inputs.filter((i) => FORBIDDEN_IN_BUNDLES.some((f) => i.includes(f)));
     if (forbidden.length > 0) throw new Error(`the ${name} bundle must not contain ${forbidden.join(', ')}`);
+    const files = outputs.map(([file]) => path.join(REPO, file)).sort();
+    const sizes = files.map((f) => {
+      const data = readFileSync(f);
+      return { file: f, bytes: data.length, gzipBytes: gzipSync(data).length };
+    });
+    const entry = sizes.find((s) => s.file === bundle)!;
+    const entryOutput = outputs.find(([file]) => path.join(REPO, file) === bundle)?.[1];
     built.push({
       name,
       dir,
       bundle,
-      bytes: statSync(bundle).size,
+      files,
+      bytes: sizes.reduce((n, s) => n + s.bytes, 0),
       gzipBytes: outputs.filter(([, o]) => !isLazy(o)).reduce((n, [f]) => n + gz(f), 0),
       lazyGzipBytes: outputs.filter(([, o]) => isLazy(o)).reduce((n, [f]) => n + gz(f), 0),
+      entryBytes: entry.bytes,
+      entryGzipBytes: entry.gzipBytes,
       inputs,
+      entryInputs: Object.keys(entryOutput?.inputs ?? {}),
+      onDemand: Object.fromEntries(
+        outputs
+          .filter(([file, o]) => o.entryPoint !== undefined && path.join(REPO, file) !== bundle)
+          .map(([file, o]) => [o.entryPoint!, path.join(REPO, file)]),
+      ),
       externals,
     });
   }
   writeFileSync(
     path.join(outRoot, 'manifest.json'),
     `${JSON.stringify(
-      built.map(({ name, bytes, gzipBytes, lazyGzipBytes }) => ({ name, bytes, gzipBytes, lazyGzipBytes })),
+      built.map(({ name, bytes, gzipBytes, lazyGzipBytes, entryBytes, entryGzipBytes }) => ({
+        name,
+        bytes,
+        gzipBytes,
+        lazyGzipBytes,
+        entryBytes,
+        entryGzipBytes,
+      })),
       null,
       2,
     )}\n`,
@@ -148,7 +185,8 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   const built = await buildFunctions();
   for (const b of built) {
     console.log(
-      `${b.name.padEnd(10)} ${path.relative(REPO, b.bundle)}  ${(b.bytes / 1024).toFixed(0)} KB, ${(b.gzipBytes / 1024).toFixed(0)} KB gzipped`,
+      `${b.name.padEnd(10)} ${path.relative(REPO, b.bundle)}  ${(b.bytes / 1024).toFixed(0)} KB, ${(b.gzipBytes / 1024).toFixed(0)} KB gzipped ` +
+        `(entry ${(b.entryBytes / 1024).toFixed(0)} KB, ${b.files.length - 1} chunks)`,
     );
   }
 }

@@ -3,7 +3,6 @@ import { buildCloudDeps } from './cloud-deps.js';
 import { InvocationCredentials } from './credentials.js';
 import type { Deps } from './deps.js';
 import type { FcContext } from './fc.js';
-import { readSecret } from './secret.js';
 
 export type FcFunction<R> = (event: Buffer, context: FcContext) => Promise<R>;
 
@@ -42,6 +41,8 @@ async function settingsFor(env: Record<string, string | undefined>, credentials:
   const secret = env.API_TOKEN_SECRET;
   if (!secret || env.API_TOKEN) return loadSettings(env);
   const region = env.ECS_REGION ?? 'cn-hangzhou';
+  // Loaded here only: the KMS client is the OpenAPI SDK, which no other function needs at cold start.
+  const { readSecret } = await import('./secret.js');
   const token = await readSecret({
     name: secret,
     endpoint: env.KMS_ENDPOINT ?? `kms.${region}.aliyuncs.com`,

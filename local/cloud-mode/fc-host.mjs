@@ -11,6 +11,11 @@ import { pathToFileURL } from 'node:url';
 
 const root = process.env.FC_BUNDLES_DIR;
 if (!root) throw new Error('FC_BUNDLES_DIR is not set');
+/**
+ * Tests: an invocation whose event holds this text dies the way a killed instance does (timeout,
+ * out of memory): the function never answers and FC reports the invocation failed.
+ */
+const crashOn = process.env.FC_HOST_CRASH_ON;
 const instances = new Map();
 
 function load(fn) {
@@ -26,8 +31,27 @@ function load(fn) {
   return instance;
 }
 
+/** The event's text, or an MNS message body inside it (sent base64-encoded), contains `text`. */
+function mentions(eventText, text) {
+  if (eventText.includes(text)) return true;
+  try {
+    const parsed = JSON.parse(eventText);
+    return (Array.isArray(parsed) ? parsed : [parsed]).some(
+      (e) =>
+        typeof e?.data?.messageBody === 'string' &&
+        Buffer.from(e.data.messageBody, 'base64').toString('utf8').includes(text),
+    );
+  } catch {
+    return false;
+  }
+}
+
 process.on('message', (message) => {
   const { id, fn, event, context } = message;
+  if (crashOn && mentions(Buffer.from(event, 'base64').toString('utf8'), crashOn)) {
+    process.send({ id, ok: false, error: 'Error: the function instance was killed (out of memory)' });
+    return;
+  }
   load(fn)
     .then(async ({ handler, coldStartMs }) => {
       const result = await handler(Buffer.from(event, 'base64'), context);

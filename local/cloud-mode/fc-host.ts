@@ -38,10 +38,17 @@ export async function startFcHost(options: {
   env: Record<string, string>;
   /** Echo the functions' log lines (cloud mode on a terminal). */
   echo?: (line: string) => void;
+  /** Tests: an invocation whose event contains this text fails as a killed instance's would. */
+  crashOn?: string;
 }): Promise<FcHost> {
   const script = fileURLToPath(new URL('./fc-host.mjs', import.meta.url));
   const child: ChildProcess = fork(script, [], {
-    env: { PATH: process.env.PATH ?? '', ...options.env, FC_BUNDLES_DIR: options.bundlesDir },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...options.env,
+      FC_BUNDLES_DIR: options.bundlesDir,
+      ...(options.crashOn ? { FC_HOST_CRASH_ON: options.crashOn } : {}),
+    },
     execArgv: ['--enable-source-maps'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -36,6 +36,8 @@ export interface CloudModeOptions {
   timers?: { schedulerEveryMs: number; retentionEveryMs: number } | false;
   /** The MNS trigger's retry waits (EventBridge: 10-20 s). */
   retryDelayMs?: (attempt: number) => number;
+  /** Tests: an invocation whose event contains this text fails as a killed function instance's would. */
+  crashOn?: string;
   echo?: (line: string) => void;
   onError?: (err: unknown) => void;
 }
@@ -133,7 +135,12 @@ export async function startCloudMode(options: CloudModeOptions): Promise<CloudMo
       API_TOKEN: apiToken,
       ...options.settings,
     };
-    const host = await startFcHost({ bundlesDir, env, ...(options.echo ? { echo: options.echo } : {}) });
+    const host = await startFcHost({
+      bundlesDir,
+      env,
+      ...(options.echo ? { echo: options.echo } : {}),
+      ...(options.crashOn ? { crashOn: options.crashOn } : {}),
+    });
     cleanups.push(() => host.close());
     const context = () => ({ credentials: current });
 

@@ -236,8 +236,8 @@ describe('parsing ECS answers', () => {
 });
 
 describe('presignRpcGetUrl', () => {
-  it('signs exactly as the Alibaba Cloud RPC v1.0 spec says (independent HMAC-SHA1 check)', () => {
-    const url = presignRpcGetUrl({
+  it('signs exactly as the Alibaba Cloud RPC v1.0 spec says (independent HMAC-SHA1 check)', async () => {
+    const url = await presignRpcGetUrl({
       host: 'ecs.cn-hangzhou.aliyuncs.com',
       protocol: 'https',
       action: 'CreateSnapshotGroup',

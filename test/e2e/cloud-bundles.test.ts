@@ -17,6 +17,9 @@ import { E2E_TIMEOUT_MS, isoIn, until } from './support.js';
  * EventBridge MNS CloudEvent arrays with bodies as sent), on the Tablestore, MNS and ECS emulators,
  * signing with STS-style credentials that rotate during the run.
  */
+/** A job whose every worker invocation dies without answering (a killed instance). */
+const CRASHING_JOB = 'job-crashes-its-worker';
+
 describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_TIMEOUT_MS * 2 }, () => {
   let dir: string;
   let cloud: CloudMode;
@@ -77,6 +80,7 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
       // EventBridge waits 10-20 s between pushes; a shorter wait keeps the test quick while still
       // letting a push that failed on a slow moment (a loaded machine) succeed on retry.
       retryDelayMs: (attempt) => 500 * attempt,
+      crashOn: CRASHING_JOB,
     });
   }, 120_000);
   afterAll(async () => {
@@ -258,6 +262,44 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     expect(failed.status).toBe('FAILED');
     expect(failed.reason).toMatch(/failed 3 times/);
     expect(JSON.parse(dead.body)).toMatchObject({ jobId });
+  });
+
+  it('a job whose worker invocation crashes: sent again on its own, then FAILED with the reason', async () => {
+    const store = createTablestoreStore({
+      endpoint: cloud.tablestore.endpoint,
+      instanceName: cloud.env.TABLESTORE_INSTANCE!,
+      credentials: () => cloud.credentials(),
+    });
+    const jobId = `${CRASHING_JOB}-${Date.now()}`;
+    await store.jobs.create(
+      newJob(
+        { id: jobId, type: 'backup', instanceId: state.instanceId!, params: { disks: 'all' } },
+        Date.now(),
+      ),
+    );
+    const deadLettered = () => cloud.triggerStats().deadLettered;
+    const before = deadLettered();
+    await cloud.jobQueue.send(JSON.stringify({ v: 1, jobId }));
+    // EventBridge pushes it 4 times, then dead-letters the event; the tick sends it again alone.
+    await until(
+      'the crashed event in the dead-letter queue',
+      async () => deadLettered() > before || undefined,
+    );
+    const first = (await cloud.tickScheduler()) as { crashedDeliveries: { resent: number; failed: number } };
+    expect(first.crashedDeliveries).toEqual({ resent: 1, failed: 0 });
+    // Read from the store: any invocation naming this job dies, the API's too.
+    expect((await store.jobs.get(jobId))?.status).toBe('QUEUED');
+    // Crashed again on its own: the next tick fails the job.
+    await until('the second crashed event', async () => deadLettered() > before + 1 || undefined);
+    const second = (await cloud.tickScheduler()) as { crashedDeliveries: { resent: number; failed: number } };
+    expect(second.crashedDeliveries).toEqual({ resent: 0, failed: 1 });
+    const failed = await until('the job to fail', async () => {
+      const j = await store.jobs.get(jobId);
+      return j?.status === 'FAILED' ? j : undefined;
+    });
+    expect(failed.reason).toMatch(
+      /stopped without answering \(timeout or out of memory\) on each of the last 8/,
+    );
   });
 
   it('npm run smoke judges the bundles healthy with its harmless events', async () => {

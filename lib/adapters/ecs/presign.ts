@@ -1,8 +1,6 @@
-import * as OpenApiUtilModule from '@alicloud/openapi-util';
+import type * as OpenApiUtilModule from '@alicloud/openapi-util';
 import type { EcsCredentials } from './rpc-client.js';
 import { cjsDefault, ECS_API_VERSION } from './rpc-client.js';
-
-const OpenApiUtil = cjsDefault<typeof OpenApiUtilModule.default.default>(OpenApiUtilModule);
 
 export interface PresignInput {
   host: string;
@@ -30,9 +28,13 @@ export function rpcTimestamp(epochMs: number): string {
  * A complete, signed classic-RPC (signature v1.0, HMAC-SHA1) GET request URL. Whoever holds it can
  * send it once (the nonce) within the timestamp window, without any key: this is how a guest script
  * starts the snapshot group while its file systems are frozen, with no RAM role or SDK on the instance.
- * The signature itself comes from the SDK's own util, so it matches what the SDK sends.
+ * The signature itself comes from the SDK's own util, so it matches what the SDK sends; that util
+ * is imported here, on a backup's guest step, rather than at every function's cold start.
  */
-export function presignRpcGetUrl(input: PresignInput): string {
+export async function presignRpcGetUrl(input: PresignInput): Promise<string> {
+  const OpenApiUtil = cjsDefault<typeof OpenApiUtilModule.default.default>(
+    await import('@alicloud/openapi-util'),
+  );
   const query: Record<string, string> = {
     ...input.params,
     Action: input.action,

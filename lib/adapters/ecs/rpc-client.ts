@@ -1,4 +1,4 @@
-import * as OpenApi from '@alicloud/openapi-client';
+import type * as OpenApi from '@alicloud/openapi-client';
 import type { Clock } from '../../ports/clock.js';
 import { EcsAuthError, type EcsError } from '../../ports/ecs.js';
 import { backoffDelayMs, toEcsError } from './errors.js';
@@ -76,7 +76,30 @@ export function cjsDefault<T>(mod: { default: unknown }): T {
   return (typeof d === 'function' ? d : d?.default) as T;
 }
 
-const OpenApiClientClass = cjsDefault<typeof OpenApi.default.default>(OpenApi);
+/**
+ * Node's ESM loader finds the SDK's named exports (`Config`, `Params`, ...); a bundle's chunk for a
+ * CommonJS module exports only `default`, the `exports` object itself.
+ */
+function cjsNamespace(mod: typeof OpenApi): typeof OpenApi {
+  return typeof (mod as Partial<typeof OpenApi>).Config === 'function'
+    ? mod
+    : (mod.default as unknown as typeof OpenApi);
+}
+
+/**
+ * The SDK module, imported on the first call: requiring it (with its credentials, XML and HTTP
+ * packages) is the largest part of a function's cold start, and most invocations of the API,
+ * scheduler and retention functions never call ECS.
+ */
+let sdk: Promise<typeof OpenApi> | undefined;
+function loadSdk(): Promise<typeof OpenApi> {
+  // A failed load is not kept: the next call tries again.
+  sdk ??= import('@alicloud/openapi-client').then(cjsNamespace, (err: unknown) => {
+    sdk = undefined;
+    throw err;
+  });
+  return sdk;
+}
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_READ_TIMEOUT_MS = 15_000;
@@ -103,7 +126,9 @@ export const defaultSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(r
 export class EcsRpcClient {
   readonly endpoint: string;
   readonly protocol: 'http' | 'https';
-  private readonly client: OpenApiClient;
+  /** Built on the first call, with the SDK. */
+  private client: Promise<OpenApiClient> | undefined;
+  private readonly sdkClient: () => Promise<OpenApiClient>;
   private readonly limiter: ActionRateLimiter;
   private readonly inFlight: InFlightLimit;
   private readonly maxAttempts: number;
@@ -140,18 +165,22 @@ export class EcsRpcClient {
         };
       },
     };
-    this.client = new OpenApiClientClass(
-      new OpenApi.Config({
-        endpoint: host,
-        protocol,
-        signatureAlgorithm: options.signatureAlgorithm === 'v2' ? 'v2' : undefined,
-        connectTimeout: sdkConnectTimeoutMs(options.connectTimeoutMs, options.readTimeoutMs),
-        readTimeout: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
-        // The SDK only needs getCredential() from a credential object; a provider that asks our
-        // source on every request lets STS credentials rotate without rebuilding the client.
-        credential: credentialProvider as unknown as OpenApi.Config['credential'],
-      }),
-    );
+    this.sdkClient = async () => {
+      const OpenApiSdk = await loadSdk();
+      const OpenApiClientClass = cjsDefault<typeof OpenApi.default.default>(OpenApiSdk);
+      return new OpenApiClientClass(
+        new OpenApiSdk.Config({
+          endpoint: host,
+          protocol,
+          signatureAlgorithm: options.signatureAlgorithm === 'v2' ? 'v2' : undefined,
+          connectTimeout: sdkConnectTimeoutMs(options.connectTimeoutMs, options.readTimeoutMs),
+          readTimeout: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+          // The SDK only needs getCredential() from a credential object; a provider that asks our
+          // source on every request lets STS credentials rotate without rebuilding the client.
+          credential: credentialProvider as unknown as OpenApi.Config['credential'],
+        }),
+      );
+    };
   }
 
   async credentials(): Promise<EcsCredentials> {
@@ -168,7 +197,13 @@ export class EcsRpcClient {
   }
 
   async call(action: string, query: Query, callOptions: CallOptions = {}): Promise<Record<string, unknown>> {
-    const params = new OpenApi.Params({
+    const OpenApiSdk = await loadSdk();
+    this.client ??= this.sdkClient().catch((err: unknown) => {
+      this.client = undefined;
+      throw err;
+    });
+    const client = await this.client;
+    const params = new OpenApiSdk.Params({
       action,
       version: this.options.apiVersion ?? ECS_API_VERSION,
       protocol: this.protocol.toUpperCase(),
@@ -183,10 +218,8 @@ export class EcsRpcClient {
       await this.limiter.acquire(action);
       let error: EcsError;
       try {
-        const request = new OpenApi.OpenApiRequest({ query: { ...query }, body: callOptions.body });
-        const response = (await this.inFlight.run(() =>
-          this.client.callApi(params, request, {} as never),
-        )) as {
+        const request = new OpenApiSdk.OpenApiRequest({ query: { ...query }, body: callOptions.body });
+        const response = (await this.inFlight.run(() => client.callApi(params, request, {} as never))) as {
           body?: unknown;
         };
         this.options.onAttempt?.({ action, attempt, error: null, retryInMs: null });

@@ -13,18 +13,12 @@ import {
   type ReceiveOptions,
   type SendOptions,
 } from '../../ports/queue.js';
-import { newMnsClient, rotatingMnsClient, type MnsConnection, type MnsCredentials } from './client.js';
+import type { MnsConnection, MnsCredentials } from './client.js';
 import { decodeMnsBody, encodeMnsBody } from './codec.js';
 import { expectSuccess, mnsErrorCode, translateMnsError } from './errors.js';
 
 export { decodeMnsBody, encodeMnsBody } from './codec.js';
-export {
-  accountIdOf,
-  newMnsClient,
-  rotatingMnsClient,
-  type MnsConnection,
-  type MnsCredentials,
-} from './client.js';
+export type { MnsConnection, MnsCredentials } from './client.js';
 
 export type MnsQueueOptions = (
   | MnsConnection
@@ -44,17 +38,29 @@ export type MnsQueueOptions = (
   maxMessageBytes?: number;
 };
 
-/** A `Queue` on Alibaba Cloud MNS through the official `@alicloud/mns` SDK. */
+/**
+ * A `Queue` on Alibaba Cloud MNS through the official `@alicloud/mns` SDK. The SDK (with its XML
+ * and HTTP packages) is imported on the first call, not at a function's cold start: an API read,
+ * a scheduler tick with nothing due or a retention run sends nothing.
+ */
 export function createMnsQueue(options: MnsQueueOptions): Queue {
   checkSettings(options.name, options.settings);
-  let client: () => MnsClient;
-  if ('credentials' in options) {
-    client = rotatingMnsClient(options, options.credentials);
-  } else {
+  let client: Promise<() => MnsClient> | undefined;
+  const load = async (): Promise<() => MnsClient> => {
+    const { newMnsClient, rotatingMnsClient } = await import('./client.js');
+    if ('credentials' in options) return rotatingMnsClient(options, options.credentials);
     const fixed = newMnsClient(options);
-    client = () => fixed;
-  }
-  return new MnsQueue(client, options.name, options.settings, options.maxMessageBytes);
+    return () => fixed;
+  };
+  const clientNow = async (): Promise<MnsClient> => {
+    // A failed load is not kept: the next call tries again.
+    client ??= load().catch((err: unknown) => {
+      client = undefined;
+      throw err;
+    });
+    return (await client)();
+  };
+  return new MnsQueue(clientNow, options.name, options.settings, options.maxMessageBytes);
 }
 
 // Handles go into the query string unescaped by the SDK; anything that could end the
@@ -65,16 +71,11 @@ class MnsQueue implements Queue {
   private closed = false;
 
   constructor(
-    private readonly clientNow: () => MnsClient,
+    private readonly client: () => Promise<MnsClient>,
     readonly name: string,
     private readonly settings: QueueSettings,
     private readonly maxMessageBytes: number = MAX_BODY_BYTES,
   ) {}
-
-  /** The client for the credentials valid now. */
-  private get client(): MnsClient {
-    return this.clientNow();
-  }
 
   private ensureOpen(): void {
     if (this.closed) throw new QueueError(`queue ${this.name} is closed`);
@@ -85,7 +86,8 @@ class MnsQueue implements Queue {
     checkSend(body, options);
     const MessageBody = encodeMnsBody(body, this.maxMessageBytes);
     try {
-      const res = await this.client.sendMessage(this.name, {
+      const client = await this.client();
+      const res = await client.sendMessage(this.name, {
         MessageBody,
         DelaySeconds: options?.delaySeconds ?? 0,
       });
@@ -127,8 +129,9 @@ class MnsQueue implements Queue {
     const timeouts = { readTimeout: (waitSeconds + 10) * 1000, connectTimeout: (waitSeconds + 10) * 1000 };
     const path = `/queues/${this.name}/messages`;
     try {
+      const client = await this.client();
       if (max === 1) {
-        const res = await this.client.get<MnsClient.MnsMessage | undefined>(
+        const res = await client.get<MnsClient.MnsMessage | undefined>(
           `${path}?waitseconds=${waitSeconds}`,
           'Message',
           timeouts,
@@ -136,7 +139,7 @@ class MnsQueue implements Queue {
         expectSuccess(res, 'ReceiveMessage', this.name);
         return res.body === undefined ? [] : [res.body];
       }
-      const res = await this.client.get<{ Message?: MnsClient.MnsMessage[] } | undefined>(
+      const res = await client.get<{ Message?: MnsClient.MnsMessage[] } | undefined>(
         `${path}?numOfMessages=${max}&waitseconds=${waitSeconds}`,
         'Messages',
         timeouts,
@@ -154,7 +157,8 @@ class MnsQueue implements Queue {
   private async deadLetter(encodedBody: string, receiptHandle: string): Promise<void> {
     const target = this.settings.deadLetterQueue as string;
     try {
-      const res = await this.client.sendMessage(target, { MessageBody: encodedBody });
+      const client = await this.client();
+      const res = await client.sendMessage(target, { MessageBody: encodedBody });
       expectSuccess(res, 'SendMessage', target);
     } catch (err) {
       throw translateMnsError(err, 'SendMessage (dead-letter)', target);
@@ -171,7 +175,8 @@ class MnsQueue implements Queue {
     this.ensureOpen();
     if (typeof receiptHandle !== 'string' || !SAFE_HANDLE.test(receiptHandle)) throw new QueueReceiptError();
     try {
-      const res = await this.client.deleteMessage(this.name, receiptHandle);
+      const client = await this.client();
+      const res = await client.deleteMessage(this.name, receiptHandle);
       expectSuccess(res, 'DeleteMessage', this.name);
     } catch (err) {
       throw translateMnsError(err, 'DeleteMessage', this.name, { receipt: true });
@@ -183,11 +188,8 @@ class MnsQueue implements Queue {
     checkVisibilityTimeout(visibilityTimeoutSeconds);
     if (typeof receiptHandle !== 'string' || !SAFE_HANDLE.test(receiptHandle)) throw new QueueReceiptError();
     try {
-      const res = await this.client.changeMessageVisibility(
-        this.name,
-        receiptHandle,
-        visibilityTimeoutSeconds,
-      );
+      const client = await this.client();
+      const res = await client.changeMessageVisibility(this.name, receiptHandle, visibilityTimeoutSeconds);
       expectSuccess(res, 'ChangeMessageVisibility', this.name);
       return res.body.ReceiptHandle;
     } catch (err) {

@@ -143,9 +143,11 @@ describe('timer functions', () => {
       skipped: 0,
       resumed: 0,
       redispatched: 0,
-      truncated: false,
       // No protection rule: reconciliation reads the store and no ECS at all.
       rules: { rules: 0, matched: 0, protected: 0, rebound: 0, released: 0, updated: 0, raced: 0, failed: 0 },
+      truncated: false,
+      // The local cloud has no EventBridge to dead-letter crashed invocations.
+      crashedDeliveries: { resent: 0, failed: 0 },
     });
   });
 
