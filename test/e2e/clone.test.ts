@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../lib/domain/model.js';
 import { TAG_MANAGED_BY, MANAGED_BY_VALUE } from '../../lib/usecases/backup/ownership.js';
 import type { CloneState } from '../../lib/usecases/clone/state.js';
+import { cli } from './cli-support.js';
 import { finished, planBody, pointOf, protect, startTestCloud, until, type TestCloud } from './support.js';
 
 /**
@@ -154,5 +155,31 @@ describe('clone-instance on the local cloud', () => {
     expect(ours.map((i) => i.instanceId)).toEqual([st.newInstanceId]);
     expect(ours[0]!.tags).toContainEqual({ key: 'env', value: 'e2e' });
     expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+
+    // The command-line tool starts the same job; with --keep-image the image stays and is named.
+    const env = { ECS_BACKUP_ENDPOINT: `${cloud.apiUrl}/api/v1`, ECS_BACKUP_TOKEN: cloud.apiToken };
+    const run2 = await cli(
+      [
+        'backups',
+        'restore',
+        point.id,
+        '--mode',
+        'clone-instance',
+        '--name',
+        'shop-cli',
+        '--keep-image',
+        '--wait',
+      ],
+      { env },
+    );
+    expect(run2.code, run2.stderr).toBe(0);
+    const byCli = JSON.parse(run2.stdout) as { type: string; status: string; state: CloneState };
+    expect(byCli).toMatchObject({ type: 'clone', status: 'COMPLETE' });
+    expect(await cloud.deps.ecs.describeImages([byCli.state.imageId!])).toMatchObject([
+      { status: 'Available' },
+    ]);
+    expect((await cloud.deps.ecs.describeInstanceAttribute(byCli.state.newInstanceId!))?.instanceName).toBe(
+      'shop-cli',
+    );
   });
 });
