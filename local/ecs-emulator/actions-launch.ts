@@ -135,14 +135,17 @@ const runInstances: Handler = (ctx) => {
           diskId: d.diskId,
           dynamic: false,
         }))
-      : disks.map((d, i) => ({
-          device: i === 0 ? '/dev/vda1' : `${ctx.state.guestDevice(d.device)}1`,
-          mountPoint: i === 0 ? '/' : `/mnt/data${i}`,
-          fsType: i === 0 ? 'ext4' : 'xfs',
-          options: 'rw,relatime',
-          diskId: d.diskId,
-          dynamic: false,
-        }));
+      : // As a seeded Linux instance: the system disk is `/`; data disks wait for a guest to mount them.
+        [
+          {
+            device: '/dev/vda1',
+            mountPoint: '/',
+            fsType: 'ext4',
+            options: 'rw,relatime',
+            diskId: disks[0]?.diskId ?? null,
+            dynamic: false,
+          },
+        ];
   const inst: InstanceRecord = {
     instanceId,
     instanceName: launch.name ?? instanceId,

@@ -301,16 +301,43 @@ const diskOfPoint = fc.oneof(fc.constantFrom(...POINT_DISKS, 'd-prop00003', 'd-n
 const restoreBody = either(
   fc.record(
     {
-      mode: fc.oneof(fc.constantFrom('rollback-disk', 'rollback-instance', 'clone-disk', 'replace'), text),
+      mode: fc.oneof(
+        fc.constantFrom('rollback-disk', 'rollback-instance', 'clone-disk', 'clone-instance', 'replace'),
+        text,
+      ),
       diskId: diskOfPoint,
       targetInstanceId: fc.oneof(instanceId, anyJson),
       stopInstance: fc.oneof(fc.boolean(), anyJson),
       regionId: fc.oneof(fc.constantFrom('cn-shanghai', 'cn-hangzhou', 'cn-nowhere', 'Shanghai'), anyJson),
+      instanceType: fc.oneof(
+        fc.constantFrom('ecs.g7.large', 'ecs.c7.large', 'ecs.nope.large'),
+        text,
+        anyJson,
+      ),
+      vSwitchId: fc.oneof(fc.constantFrom('vsw-hemulator00000000', 'vsw-nowhere0001'), text, anyJson),
+      securityGroupIds: fc.oneof(
+        fc.array(fc.constantFrom('sg-emulator000000000001', 'sg-x'), { maxLength: 7 }),
+        anyJson,
+      ),
+      password: fc.oneof(text, anyJson),
+      tags: fc.oneof(fc.array(fc.record({ key: text, value: text }), { maxLength: 3 }), anyJson),
+      keepImage: fc.oneof(fc.boolean(), anyJson),
       extra: anyJson,
     },
     { requiredKeys: [] },
   ),
   fc.oneof(
+    fc.record(
+      {
+        mode: fc.constant('clone-instance'),
+        instanceType: fc.constantFrom('ecs.g7.large', 'ecs.c7.large', 'ecs.r7.large'),
+        vSwitchId: fc.constantFrom('vsw-hemulator00000000', 'vsw-iemulator00000000', 'vsw-nowhere0001'),
+        securityGroupIds: fc.constant(['sg-emulator000000000001']),
+        instanceName: fc.constantFrom('clone-prop', '9bad'),
+        keepImage: fc.boolean(),
+      },
+      { requiredKeys: ['mode'] },
+    ),
     fc.record(
       {
         mode: fc.constant('clone-disk'),

@@ -5,6 +5,8 @@
  */
 import { listMounts, requestMount, requestUnmount } from '../../usecases/mount/mounts.js';
 import { requestRestore } from '../../usecases/restore/requests.js';
+import { requestClone } from '../../usecases/clone/requests.js';
+import { CLONE_INSTANCE, cloneRequest } from '../schemas/clone.js';
 import { accepted, API_PREFIX, ok } from '../answers.js';
 import { boundPage } from '../cursor.js';
 import { unwrap } from '../outcomes.js';
@@ -20,9 +22,10 @@ export const recoveryRoutes: Route[] = [
     method: 'POST',
     path: `${API_PREFIX}/backups/{backupId}/restore`,
     operationId: 'restoreBackup',
-    summary: 'Restore from a backup: roll back a disk or the whole instance, or clone a disk to an instance',
+    summary:
+      'Restore from a backup: roll back a disk or the whole instance, clone a disk to an instance, or clone the whole instance',
     description:
-      'A rollback needs the instance Stopped (409 otherwise) unless `stopInstance` is true; the backup is in use (not deletable) while the job runs.',
+      'A rollback needs the instance Stopped (409 otherwise) unless `stopInstance` is true; the backup is in use (not deletable) while the job runs. `clone-instance` launches a new instance from an image of the backup (a `clone` job; the new instance id is `state.newInstanceId`); its type must be sold in the zone of its vSwitch (checked with DescribeAvailableResource). There is no password field.',
     tag: 'backups',
     params: backupPathSchema,
     body: restoreBodySchema,
@@ -30,6 +33,10 @@ export const recoveryRoutes: Route[] = [
     responses: { 202: { description: 'Restore job started', schema: jobView } },
     problems: [404, 409],
     handle: async ({ params, body }, { deps }) => {
+      if (body.mode === CLONE_INSTANCE) {
+        const clone = unwrap(await requestClone(deps, params.backupId, cloneRequest(body)));
+        return accepted(clone.id, toJobView({ job: clone, point: null }));
+      }
       const job = unwrap(
         await requestRestore(deps, params.backupId, {
           mode: body.mode,

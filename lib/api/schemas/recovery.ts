@@ -2,15 +2,18 @@ import { z } from 'zod';
 import { REGION_ID_PATTERN } from '../../domain/copies.js';
 import { diskIdSchema, instanceIdSchema } from '../../domain/plan.js';
 import { MAX_MOUNT_TTL_HOURS, RESTORE_MODES } from '../../usecases/restore/state.js';
+import { CLONE_FIELDS, CLONE_INSTANCE, cloneFields } from './clone.js';
 import { isoTime, named, pageOf } from './common.js';
 import { jobPathSchema } from './jobs.js';
 
 const ROLLBACK = new Set(['rollback-disk', 'rollback-instance']);
+const MODES = [...RESTORE_MODES, CLONE_INSTANCE] as const;
 
 export const restoreBodySchema = named(
   z
     .strictObject({
-      mode: z.enum(RESTORE_MODES, { error: `must be one of ${RESTORE_MODES.join(', ')}` }),
+      mode: z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }),
+      ...cloneFields,
       diskId: diskIdSchema.optional().describe('The disk of the backup to roll back or clone'),
       targetInstanceId: instanceIdSchema
         .optional()
@@ -30,6 +33,19 @@ export const restoreBodySchema = named(
         ctx.addIssue({ code: 'custom', path: [path], message: `required when mode is ${body.mode}` });
       const refuses = (path: string, why: string) =>
         ctx.addIssue({ code: 'custom', path: [path], message: why });
+      if (body.mode === CLONE_INSTANCE) {
+        for (const path of ['diskId', 'targetInstanceId', 'stopInstance'] as const) {
+          if (body[path] !== undefined)
+            refuses(
+              path,
+              'clone-instance launches a new instance from every disk of the backup; leave it out',
+            );
+        }
+        return;
+      }
+      for (const path of CLONE_FIELDS) {
+        if (body[path] !== undefined) refuses(path, 'only clone-instance takes it');
+      }
       if (body.mode !== 'rollback-instance' && body.diskId === undefined) needs('diskId');
       if (body.mode === 'rollback-instance' && body.diskId !== undefined) {
         refuses('diskId', 'rollback-instance restores every disk of the backup; leave diskId out');
@@ -50,7 +66,7 @@ export const restoreBodySchema = named(
       }
     }),
   'RestoreRequest',
-  'rollback-disk {diskId, stopInstance?}, rollback-instance {stopInstance?} (the instance must be Stopped unless stopInstance), clone-disk {diskId, targetInstanceId}',
+  'rollback-disk {diskId, stopInstance?}, rollback-instance {stopInstance?} (the instance must be Stopped unless stopInstance), clone-disk {diskId, targetInstanceId}, clone-instance {instanceType?, vSwitchId?, securityGroupIds?, instanceName?, hostname?, keyPairName?, tags?, keepImage?} (defaults from the instance as backed up; there is no password field)',
 );
 
 const ttlMessage = `must be a whole number of hours 1-${MAX_MOUNT_TTL_HOURS}`;

@@ -140,33 +140,41 @@ export function registerBackups(program: Command): void {
   addWait(
     backups
       .command('restore')
-      .description('roll back a disk or the instance, or clone a disk to an instance')
+      .description('roll back a disk or the instance, clone a disk to an instance, or clone the instance')
       .argument('<backupId>')
       .addOption(
         new Option('--mode <mode>', 'what to restore')
-          .choices(['rollback-disk', 'rollback-instance', 'clone-disk'])
+          .choices(['rollback-disk', 'rollback-instance', 'clone-disk', 'clone-instance'])
           .makeOptionMandatory(),
       )
       .option('--disk <diskId>', 'the disk of the backup (rollback-disk, clone-disk)')
       .option('--target <instanceId>', 'clone-disk: the instance that receives the disk')
-      .option('--stop-instance', 'stop a running instance for the rollback and start it again'),
-  ).action(
-    async (
-      backupId: string,
-      o: { mode: string; disk?: string; target?: string; stopInstance?: boolean; wait?: boolean },
-      cmd: Command,
-    ) => {
-      const ctx = context(cmd);
-      const body = {
-        mode: o.mode,
-        ...(o.disk ? { diskId: o.disk } : {}),
-        ...(o.target ? { targetInstanceId: o.target } : {}),
-        ...(o.stopInstance ? { stopInstance: true } : {}),
-      };
-      const job = await ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body);
-      await finishJob(ctx, job, o.wait === true, `restore of ${backupId} started`);
-    },
-  );
+      .option('--stop-instance', 'stop a running instance for the rollback and start it again')
+      .option('--instance-type <type>', 'clone-instance: default the backed-up instance type')
+      .option('--vswitch <vSwitchId>', "clone-instance: default the backed-up instance's")
+      .option('--security-group <sgId...>', "clone-instance: up to 5; default the backed-up instance's")
+      .option('--name <instanceName>', 'clone-instance: the new instance name')
+      .option('--hostname <hostname>', 'clone-instance: the new host name')
+      .option('--key-pair <name>', 'clone-instance: the key pair to log in with (there is no password)')
+      .option('--keep-image', 'clone-instance: keep the image the clone is launched from'),
+  ).action(async (backupId: string, o: RestoreOptions, cmd: Command) => {
+    const ctx = context(cmd);
+    const body = {
+      mode: o.mode,
+      ...(o.disk ? { diskId: o.disk } : {}),
+      ...(o.target ? { targetInstanceId: o.target } : {}),
+      ...(o.stopInstance ? { stopInstance: true } : {}),
+      ...(o.instanceType ? { instanceType: o.instanceType } : {}),
+      ...(o.vswitch ? { vSwitchId: o.vswitch } : {}),
+      ...(o.securityGroup ? { securityGroupIds: o.securityGroup } : {}),
+      ...(o.name ? { instanceName: o.name } : {}),
+      ...(o.hostname ? { hostname: o.hostname } : {}),
+      ...(o.keyPair ? { keyPairName: o.keyPair } : {}),
+      ...(o.keepImage ? { keepImage: true } : {}),
+    };
+    const job = await ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body);
+    await finishJob(ctx, job, o.wait === true, `restore of ${backupId} started`);
+  });
 
   addWait(
     backups
@@ -211,4 +219,19 @@ export function registerBackups(program: Command): void {
     const job = await ctx.client.post<JobView>(`/mounts/${enc(jobId)}/unmount`);
     await finishJob(ctx, job, o.wait === true, 'unmount started');
   });
+}
+
+interface RestoreOptions {
+  mode: string;
+  disk?: string;
+  target?: string;
+  stopInstance?: boolean;
+  instanceType?: string;
+  vswitch?: string;
+  securityGroup?: string[];
+  name?: string;
+  hostname?: string;
+  keyPair?: string;
+  keepImage?: boolean;
+  wait?: boolean;
 }

@@ -56,6 +56,17 @@ export async function cloneParamsFor(
   if (!instanceType) issues.push({ path: 'instanceType', message: why });
   if (!vSwitchId) issues.push({ path: 'vSwitchId', message: why });
   if (securityGroupIds.length === 0) issues.push({ path: 'securityGroupIds', message: why });
+  const host = request.hostname;
+  if (
+    host &&
+    source?.osType === 'windows' &&
+    (host.length > 15 || host.includes('.') || /^\d+$/.test(host))
+  ) {
+    issues.push({
+      path: 'hostname',
+      message: 'a Windows host name is 2-15 letters, digits and hyphens, not all digits',
+    });
+  }
   if (issues.length > 0 || !instanceType || !vSwitchId) return invalid(issues);
   return ok({
     backupId: point.id,
