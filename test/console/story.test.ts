@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   E2E_TIMEOUT_MS,
   addLinuxInstance,
+  addWindowsInstance,
+  backupNow,
   finished,
   planBody,
   pointOf,
@@ -391,6 +393,103 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
       '14-export-deleted',
       '15-phone-export-records',
       '17-delete-last-good-backup',
+    ])
+      expect([name, scans[name]]).toEqual([name, []]);
+  });
+
+  it('a Windows plan: writers by default in the wizard, Cancel of a running job, plan Delete keeps backups', async () => {
+    const { page } = browser;
+    const { instanceId: win } = await addWindowsInstance(cloud);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${cloud.apiUrl}/console#/add`);
+    if (await page.getByLabel('API token').isVisible()) {
+      await page.getByLabel('API token').fill(cloud.apiToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    await page.evaluate(() => ((globalThis as { marker?: number }).marker = 3));
+
+    // The wizard on a Windows instance: VSS writers instead of the Linux freeze and scripts.
+    await page.getByRole('radio', { name: `Choose ${win}` }).check();
+    await page.getByText('Application-consistent backup').click();
+    const writers = page.getByLabel('Contain writers by default');
+    const explained = page.getByTestId('consistency-explained');
+    expect(await writers.isChecked()).toBe(true);
+    expect(await explained.textContent()).toBe(
+      'Application-consistent through VSS, with the default writers (SQL Server and others) included.',
+    );
+    expect(await page.getByLabel('File system freeze and thaw').count()).toBe(0);
+    await capture('18-wizard-windows-writers');
+    await writers.uncheck();
+    await expect
+      .poll(() => explained.textContent())
+      .toBe('File-system-consistent through VSS, without application writers.');
+    await page.getByLabel('Plan name').fill('win-plan');
+    await page.getByRole('button', { name: 'Protect on schedule' }).click();
+    await page.getByText(`Protected ${win} with plan win-plan.`).waitFor();
+    const made = await cloud.api.get<{ items: { id: string; consistency: unknown }[] }>(
+      `/plans?instanceId=${win}`,
+    );
+    expect(made.body.items.map((p) => p.consistency)).toEqual([
+      expect.objectContaining({ applicationConsistent: true, windowsWriters: false }),
+    ]);
+    const planId = made.body.items[0]!.id;
+    // One finished backup, so there is something the plan's deletion must keep.
+    const first = await finished(cloud, await backupNow(cloud, win));
+    expect(first.status, first.reason ?? '').toBe('COMPLETE');
+    const point = await pointOf(cloud, first);
+
+    // Cancel: Run Now while snapshots are slow; the job ends CANCELED on screen, without a reload.
+    await cloud.emulator.admin.setSnapshotSpeed({ baseMs: 120_000 });
+    try {
+      await nav('Protection Plans');
+      const planRow = page.locator('tr', { hasText: 'win-plan' });
+      await planRow.getByRole('button', { name: 'Run Now' }).click();
+      await page.getByText('Plan win-plan is running now.').waitFor();
+      await nav('Jobs');
+      const running = page.locator(`tr[data-type="backup"][data-status="RUNNING"]`, { hasText: win });
+      await running.waitFor({ timeout: E2E_TIMEOUT_MS });
+      const jobId = (await running.getAttribute('data-job'))!;
+      await capture('19-jobs-running-cancel');
+      await running.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByText(`Cancel of ${jobId} requested.`).waitFor();
+      await page
+        .locator(`tr[data-job="${jobId}"][data-status="CANCELED"]`)
+        .waitFor({ timeout: E2E_TIMEOUT_MS });
+      expect(
+        await page.locator(`tr[data-job="${jobId}"]`).getByRole('button', { name: 'Cancel' }).count(),
+      ).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(3);
+      await capture('20-jobs-canceled');
+    } finally {
+      await cloud.emulator.admin.setSnapshotSpeed({ baseMs: 300 });
+    }
+
+    // Delete the plan: the dialog says the backups are kept, and they are.
+    await nav('Protection Plans');
+    await page.locator('tr', { hasText: 'win-plan' }).getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('The backups it made are kept until they expire.');
+    await capture('21-plan-delete-confirm');
+    await dialog.getByRole('button', { name: 'Delete plan' }).click();
+    await page.getByText('Plan win-plan deleted; its backups are kept.').waitFor();
+    await expect.poll(() => page.locator('tr', { hasText: 'win-plan' }).count()).toBe(0);
+    expect((await cloud.api.get(`/plans/${planId}`)).status).toBe(404);
+    await nav('Protected ECS Instances');
+    const protectedRow = page.locator('tr', { hasText: win });
+    expect(await protectedRow.locator('td').nth(1).textContent()).toBe('no plan');
+    await protectedRow.getByRole('button', { name: 'Backups' }).click();
+    const kept = page.locator('div.backups tbody tr', { hasText: point.id });
+    await kept.waitFor();
+    expect(await kept.textContent()).toContain('AVAILABLE');
+    await capture('22-backups-kept-after-plan-delete');
+
+    expect(browser.problems).toEqual([]);
+    for (const name of [
+      '18-wizard-windows-writers',
+      '19-jobs-running-cancel',
+      '20-jobs-canceled',
+      '21-plan-delete-confirm',
+      '22-backups-kept-after-plan-delete',
     ])
       expect([name, scans[name]]).toEqual([name, []]);
   });
