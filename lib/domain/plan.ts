@@ -6,11 +6,14 @@
 import { z } from 'zod';
 import { isValidTimeZone } from './calendar.js';
 import { MAX_COPIES, REGION_ID_PATTERN } from './copies.js';
-import { ValidationError } from './errors.js';
 import { lockRequestSchema } from './lock.js';
-import type { ValidationIssue } from './errors.js';
 import type { DiskSelection, Plan } from './model.js';
+import { generatePlanName } from './plan-name.js';
 import { firstOccurrenceAtOrAfter, startAtProblem } from './schedule.js';
+import { parseWith } from './validation.js';
+
+export { generatePlanName } from './plan-name.js';
+export { formatPath, parseWith, toValidationIssues } from './validation.js';
 
 /** Structurally the `IdSource` port; declared here so the domain imports nothing outside itself. */
 export interface IdSource {
@@ -182,82 +185,12 @@ export type PlanSpec = z.output<typeof planSpecSchema>;
 export type PlanSpecInput = z.input<typeof planSpecSchema>;
 export type PlanPatch = z.output<typeof planPatchSchema>;
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-/** zod issues as field + reason, one per unknown field, `required` for a missing one. */
-export function toValidationIssues(
-  error: z.ZodError,
-  prefix: readonly PropertyKey[] = [],
-): ValidationIssue[] {
-  const out: ValidationIssue[] = [];
-  for (const issue of error.issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: 'unknown field' });
-    } else {
-      out.push({ path: formatPath(path), message: issue.message });
-    }
-  }
-  return out;
-}
-
-/** Parses with `schema`, or throws a ValidationError listing every problem. */
-export function parseWith<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  prefix: readonly PropertyKey[] = [],
-): z.output<S> {
-  const result = schema.safeParse(input, {
-    error: (iss) => (iss.input === undefined && iss.code === 'invalid_type' ? 'required' : undefined),
-  });
-  if (!result.success) throw new ValidationError(toValidationIssues(result.error, prefix));
-  return result.data;
-}
-
 export function parsePlanSpec(input: unknown): PlanSpec {
   return parseWith(planSpecSchema, input);
 }
 
 export function parsePlanPatch(input: unknown): PlanPatch {
   return parseWith(planPatchSchema, input);
-}
-
-// prettier-ignore
-const ADJECTIVES = [
-  'amber', 'azure', 'bold', 'brave', 'bright', 'calm', 'clear', 'coral', 'crisp', 'dawn', 'deep', 'eager',
-  'fair', 'firm', 'fleet', 'gentle', 'golden', 'grand', 'green', 'hardy', 'ivory', 'jade', 'keen', 'kind',
-  'lively', 'lucid', 'mellow', 'misty', 'noble', 'olive', 'pearl', 'polar', 'proud', 'quick', 'quiet',
-  'rapid', 'rosy', 'ruby', 'sage', 'silver', 'solid', 'steady', 'sunny', 'swift', 'tidy', 'true', 'vivid',
-  'warm', 'wise', 'zesty',
-];
-// prettier-ignore
-const NOUNS = [
-  'anchor', 'aspen', 'badger', 'beacon', 'birch', 'brook', 'canyon', 'cedar', 'comet', 'crane', 'delta',
-  'dune', 'eagle', 'ember', 'falcon', 'fern', 'fjord', 'glacier', 'grove', 'harbor', 'heron', 'island',
-  'lagoon', 'lark', 'maple', 'meadow', 'mesa', 'otter', 'owl', 'pine', 'prairie', 'quail', 'raven', 'reef',
-  'ridge', 'river', 'robin', 'summit', 'spruce', 'tern', 'thicket', 'tundra', 'valley', 'willow', 'wren',
-  'yarrow', 'zephyr', 'lynx', 'orca', 'marten',
-];
-
-function pick<T>(list: readonly T[], random: () => number): T {
-  const i = Math.min(list.length - 1, Math.max(0, Math.floor(random() * list.length)));
-  return list[i] as T;
-}
-
-/**
- * `plan-amber-falcon-4821`: readable in a list, 50 × 50 × 9000 (22.5 M) combinations, and valid as an
- * ECS name (starts with a letter, only letters, digits and hyphens, well under 128 characters).
- */
-export function generatePlanName(random: () => number): string {
-  const n = 1000 + Math.min(8999, Math.max(0, Math.floor(random() * 9000)));
-  return `plan-${pick(ADJECTIVES, random)}-${pick(NOUNS, random)}-${n}`;
 }
 
 export type NewPlanSpec = PlanSpecInput & { instanceId: string; disks: DiskSelection };
