@@ -74,13 +74,11 @@ describe('npm run build', () => {
         [
           'index.mjs',
           'index.mjs.map',
-          // What the function imports only on demand (ECS, MNS and KMS clients, the Tablestore SDK).
+          // What the function imports only on demand (ECS, MNS, KMS and OSS clients, the Tablestore SDK).
           'chunks',
           'linux-backup.sh',
           'windows-backup.ps1',
           'linux-export.sh',
-          // Chunks the bundle imports: the adapters, and the OSS SDK loaded on the first export call.
-          'chunks',
           // The API function serves the operator console from beside its bundle.
           ...(b.name === 'api' ? ['console'] : []),
         ].sort(),
