@@ -51,17 +51,24 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     backupId?: string | null;
   };
   const job = async (id: string) => (await api<JobView>('GET', `/jobs/${id}`)).body;
-  const terminal = (id: string, timeoutMs = 60_000) =>
-    until(
-      `job ${id} to end`,
-      async () => {
-        const j = await job(id);
-        return ['COMPLETE', 'PARTIAL_COMPLETE', 'FAILED', 'CANCELED', 'SKIPPED'].includes(j.status)
-          ? j
-          : undefined;
-      },
-      timeoutMs,
-    );
+  const terminal = async (id: string, timeoutMs = 60_000) => {
+    let last: JobView | undefined;
+    try {
+      return await until(
+        `job ${id} to end`,
+        async () => {
+          const j = (last = await job(id));
+          return ['COMPLETE', 'PARTIAL_COMPLETE', 'FAILED', 'CANCELED', 'SKIPPED'].includes(j.status)
+            ? j
+            : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      // Where the job stood when the wait gave up.
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(last)}`, { cause: err });
+    }
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ecs-backup-cloud-mode-'));
@@ -174,7 +181,8 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     const id = started.body.export.id;
-    const done = await terminal(id, 90_000);
+    // Generous: the whole suite runs beside it on two cores.
+    const done = await terminal(id, 180_000);
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
     expect(
       [...cloud.oss.state.objects.keys()].filter((k) => k.startsWith(`exports/${id}/blobs/`)),
