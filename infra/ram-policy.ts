@@ -32,6 +32,7 @@ export const ECS_ACTIONS = [
   'DescribeSnapshots',
   'DetachDisk',
   'InstallCloudAssistant',
+  'ListTagResources',
   'ResetDisk',
   'RunCommand',
   'RunInstances',

@@ -10,6 +10,7 @@ import { launchActions } from './actions-launch.js';
 import { copyActions } from './actions-copy.js';
 import { snapshotActions } from './actions-snapshots.js';
 import { tagActions } from './actions-tags.js';
+import { tagFilterCapActions } from './actions-tag-filter-cap.js';
 import { createAdmin } from './admin.js';
 import { Assistant } from './assistant.js';
 import { Authenticator, ENVELOPE_PARAMS } from './auth.js';
@@ -145,6 +146,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     ...imageActions,
     ...launchActions,
     ...networkActions,
+    ...tagFilterCapActions,
   };
   const admin = createAdmin({ state, faults, assistant, calls, regions });
 

@@ -1,28 +1,65 @@
 import type { CreateDiskRequest, EcsDisk, EcsInstance, Tag } from '../../ports/ecs.js';
 import { BATCH_LIMITS, clientToken, isNotFound, required, tagParams, type EcsCaller } from './caller.js';
 import { list, obj, parseDisk, parseInstance, type Json } from './mappers.js';
+import {
+  TAG_FILTER_CAP,
+  TagFilterCapReached,
+  knownOverCap,
+  listInstanceIdsByTags,
+  rememberOverCap,
+} from './tag-listing.js';
 
 /** Instances and disks: what exists, and the disk and power operations restore and mount need. */
 
 export async function describeInstances(c: EcsCaller, instanceIds?: string[]): Promise<EcsInstance[]> {
-  const parse = (body: Json) =>
-    list(obj(body.Instances), 'Instance').map((i) => parseInstance(i, c.regionId));
+  const parse = (body: Json) => parseInstances(c, body);
   if (instanceIds === undefined) return c.paged('DescribeInstances', c.region({}), parse);
   return c.batched(instanceIds, BATCH_LIMITS.instanceIds, (ids) =>
     c.paged('DescribeInstances', c.region({ InstanceIds: JSON.stringify(ids) }), parse),
   );
 }
 
-/** Instances carrying every one of `tags` (Tag.N filters), 100 a page. */
+/**
+ * Instances carrying every one of `tags`: DescribeInstances with `Tag.N` filters, 100 a page. Past
+ * the documented tag-filter cap (see tag-listing.ts) the ids come from ListTagResources and the
+ * details from DescribeInstances by InstanceIds, 100 a call. The tag-filtered call carries no
+ * ZoneId: the cap counts instances with the tags in every zone, so a zoned answer below the cap
+ * could still be cut short without saying so; the zone is applied to what comes back instead.
+ */
 export async function describeInstancesByTags(
   c: EcsCaller,
   tags: Tag[],
   zoneId?: string,
 ): Promise<EcsInstance[]> {
-  const query = c.region(tagParams(tags));
-  if (zoneId !== undefined) query.ZoneId = zoneId;
-  return c.paged('DescribeInstances', query, (body) =>
-    list(obj(body.Instances), 'Instance').map((i) => parseInstance(i, c.regionId)),
+  const key = JSON.stringify(tags.map((t) => [t.key, t.value]));
+  const inZone = (i: EcsInstance) => zoneId === undefined || i.zoneId === zoneId;
+  if (!knownOverCap(c, key)) {
+    try {
+      let seen = 0;
+      const found = await c.paged('DescribeInstances', c.region(tagParams(tags)), (body) => {
+        const page = parseInstances(c, body);
+        seen += page.length;
+        // TotalCount says it on the first page; the running count covers an answer without it.
+        if (Number(body.TotalCount) >= TAG_FILTER_CAP || seen >= TAG_FILTER_CAP)
+          throw new TagFilterCapReached();
+        return page;
+      });
+      return found.filter(inZone);
+    } catch (err) {
+      if (!(err instanceof TagFilterCapReached)) throw err;
+    }
+  }
+  const ids = await listInstanceIdsByTags(c, tags);
+  rememberOverCap(c, key, ids.length >= TAG_FILTER_CAP);
+  const query: Record<string, string> = zoneId === undefined ? {} : { ZoneId: zoneId };
+  const found = await c.batched(ids, BATCH_LIMITS.instanceIds, (batch) =>
+    c.paged('DescribeInstances', c.region({ ...query, InstanceIds: JSON.stringify(batch) }), (body) =>
+      parseInstances(c, body),
+    ),
+  );
+  // ListTagResources and DescribeInstances are two reads: keep only what still carries the tags.
+  return found.filter(
+    (i) => inZone(i) && tags.every((t) => i.tags.some((x) => x.key === t.key && x.value === t.value)),
   );
 }
 
@@ -77,6 +114,10 @@ export async function startInstance(c: EcsCaller, instanceId: string): Promise<v
 
 export async function stopInstance(c: EcsCaller, instanceId: string): Promise<void> {
   await c.rpc.call('StopInstance', { InstanceId: instanceId });
+}
+
+function parseInstances(c: EcsCaller, body: Json): EcsInstance[] {
+  return list(obj(body.Instances), 'Instance').map((i) => parseInstance(i, c.regionId));
 }
 
 function parseDisks(body: Json): EcsDisk[] {

@@ -1,0 +1,152 @@
+import * as EcsModels from '@alicloud/ecs20140526';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
+import { startEcsEmulator, type EcsEmulator } from '../../local/ecs-emulator/index.js';
+import { ecsSdkClient, type EcsSdkClient } from '../support/ecs-sdk.js';
+
+/**
+ * Past the tag-filter cap of DescribeInstances (1,000 instances with the tags), the adapter lists
+ * ids with ListTagResources and reads details by InstanceIds. Checked against the emulator, which
+ * caps the filter as ECS documents it, through the adapter and the official typed SDK.
+ */
+
+let emu: EcsEmulator;
+let dir: string;
+let sdk: EcsSdkClient;
+let prodH: string[] = [];
+let prodI: string[] = [];
+
+const newAdapter = () =>
+  createEcsAdapter({
+    endpoint: emu.url,
+    regionId: emu.regionId,
+    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
+    defaultRatePerSecond: 100_000,
+    burst: 1000,
+  });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-tagcap-'));
+  emu = await startEcsEmulator({ dataDir: dir, seed: { zones: ['cn-hangzhou-h', 'cn-hangzhou-i'] } });
+  sdk = ecsSdkClient(emu);
+  const seed = (instances: number, zoneId: string, tags: Record<string, string>) =>
+    emu.admin.bulkSeed({ instances, snapshots: 0, disksPerInstance: 1, zoneId, tags });
+  prodH = (await seed(1100, 'cn-hangzhou-h', { env: 'prod' })).instanceIds;
+  await seed(150, 'cn-hangzhou-h', { env: 'dev' });
+  prodI = (await seed(100, 'cn-hangzhou-i', { env: 'prod' })).instanceIds;
+}, 120_000);
+
+afterAll(async () => {
+  await emu?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await emu.admin.clearCalls();
+});
+
+const sorted = (ids: string[]) => [...ids].sort();
+const calls = async () => (await emu.admin.stats()).callsByAction;
+
+describe('tag filter beyond the DescribeInstances cap', () => {
+  it('the official SDK sees the cap: a tag filter matching 1,200 pages through 1,000 and TotalCount 1,000', async () => {
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    const totals: number[] = [];
+    do {
+      const res = await sdk.describeInstances(
+        new EcsModels.DescribeInstancesRequest({
+          regionId: emu.regionId,
+          tag: [new EcsModels.DescribeInstancesRequestTag({ key: 'env', value: 'prod' })],
+          maxResults: 100,
+          ...(nextToken === undefined ? {} : { nextToken }),
+        }),
+      );
+      totals.push(res.body?.totalCount ?? -1);
+      seen.push(...(res.body?.instances?.instance ?? []).map((i) => i.instanceId ?? ''));
+      nextToken = res.body?.nextToken || undefined;
+    } while (nextToken !== undefined);
+    expect(new Set(totals)).toEqual(new Set([1000]));
+    expect(new Set(seen).size).toBe(1000);
+    const prod = new Set([...prodH, ...prodI]);
+    expect(seen.every((id) => prod.has(id))).toBe(true);
+  });
+
+  it('the official SDK lists every tagged instance with ListTagResources, 50 rows a page', async () => {
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const res = await sdk.listTagResources(
+        new EcsModels.ListTagResourcesRequest({
+          regionId: emu.regionId,
+          resourceType: 'instance',
+          tag: [new EcsModels.ListTagResourcesRequestTag({ key: 'env', value: 'prod' })],
+          ...(nextToken === undefined ? {} : { nextToken }),
+        }),
+      );
+      const rows = res.body?.tagResources?.tagResource ?? [];
+      expect(rows.length).toBeLessThanOrEqual(50);
+      expect(rows.every((r) => r.tagKey === 'env' && r.tagValue === 'prod')).toBe(true);
+      ids.push(...rows.map((r) => r.resourceId ?? ''));
+      nextToken = res.body?.nextToken || undefined;
+      pages += 1;
+    } while (nextToken !== undefined);
+    expect(pages).toBe(24);
+    expect(sorted(ids)).toEqual(sorted([...prodH, ...prodI]));
+  });
+
+  it('the adapter finds all 1,200: one capped call, then ListTagResources and DescribeInstances by ids', async () => {
+    const fresh = newAdapter();
+    const found = await fresh.describeInstancesByTags([{ key: 'env', value: 'prod' }]);
+    expect(sorted(found.map((i) => i.instanceId))).toEqual(sorted([...prodH, ...prodI]));
+    expect(found.every((i) => i.tags.some((t) => t.key === 'env' && t.value === 'prod'))).toBe(true);
+    let byAction = await calls();
+    expect(byAction.ListTagResources).toBe(24);
+    expect(byAction.DescribeInstances).toBe(1 + 12);
+
+    // The next read skips the filter it knows is capped: ⌈1200/50⌉ + ⌈1200/100⌉ calls.
+    await emu.admin.clearCalls();
+    expect((await fresh.describeInstancesByTags([{ key: 'env', value: 'prod' }])).length).toBe(1200);
+    byAction = await calls();
+    expect(byAction.ListTagResources).toBe(24);
+    expect(byAction.DescribeInstances).toBe(12);
+  });
+
+  it('narrows to one zone past the cap, where a zoned filter alone would not say it was cut', async () => {
+    const zoned = await newAdapter().describeInstancesByTags(
+      [{ key: 'env', value: 'prod' }],
+      'cn-hangzhou-i',
+    );
+    expect(sorted(zoned.map((i) => i.instanceId))).toEqual(sorted(prodI));
+    expect(zoned.every((i) => i.zoneId === 'cn-hangzhou-i')).toBe(true);
+  });
+
+  it('returns to the plain filter once the tagged set falls below the cap', async () => {
+    const fresh = newAdapter();
+    const tag = [{ key: 'env', value: 'prod' }];
+    expect((await fresh.describeInstancesByTags(tag)).length).toBe(1200);
+    const dropped = prodH.slice(0, 201);
+    for (let i = 0; i < dropped.length; i += 50) {
+      await sdk.untagResources(
+        new EcsModels.UntagResourcesRequest({
+          regionId: emu.regionId,
+          resourceType: 'instance',
+          resourceId: dropped.slice(i, i + 50),
+          tagKey: ['env'],
+        }),
+      );
+    }
+    const left = sorted([...prodH.slice(201), ...prodI]);
+    // Still remembered as over the cap: the fallback reads 999 and forgets it.
+    expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(left);
+    await emu.admin.clearCalls();
+    expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(left);
+    const byAction = await calls();
+    expect(byAction.ListTagResources ?? 0).toBe(0);
+    expect(byAction.DescribeInstances).toBe(10);
+  });
+});
