@@ -14,10 +14,8 @@ import {
   routeRequest,
   validateRequest,
 } from './middleware.js';
-import { Router } from './router.js';
-import { routes } from './routes/index.js';
-
-export const router = new Router(routes);
+import { LazyRouter } from './lazy-router.js';
+import { routeLoaders } from './routes/lazy.js';
 
 /**
  * The API as one FC HTTP handler. Order matters: errors are mapped outermost; auth runs before a
@@ -28,6 +26,8 @@ export function createApiHandler(
   consoleFiles: ConsoleFiles | null = null,
 ): (event: Buffer, context: FcContext) => Promise<FcHttpResponse> {
   // FC passes no getRemainingTimeInMillis, and the function's own timeout bounds a request anyway.
+  // Per handler, so each instance (and each test's handler) loads the routes it serves itself.
+  const router = new LazyRouter(routeLoaders);
   const api = middy<ApiEvent, FcHttpResponse, Error, FcContext>({ timeoutEarlyInMillis: 0 })
     .use(problemResponses())
     .use(decodeHttpEvent())

@@ -13,7 +13,8 @@ import { decodeFcHttpEvent, parseJsonBody } from './http.js';
 import type { IdempotencyClaim } from './idempotency.js';
 import { claimIdempotencyKey, rememberAnswer, requestHash, validateIdempotencyKey } from './idempotency.js';
 import { HttpProblem, validationProblem } from './problem.js';
-import type { RouteMatch, Router } from './router.js';
+import type { RouteMatcher } from './lazy-router.js';
+import type { RouteMatch } from './router.js';
 import { validateInput } from './validate.js';
 
 /** What the middlewares learn about a request, filled in layer by layer. */
@@ -112,11 +113,11 @@ export function injectDeps(load: () => Promise<Deps>): ApiMiddleware {
   };
 }
 
-export function routeRequest(router: Router): ApiMiddleware {
+export function routeRequest(router: RouteMatcher): ApiMiddleware {
   return {
-    before: function routeRequestBefore(request) {
+    before: async function routeRequestBefore(request) {
       const http = request.event.request!;
-      request.event.match = router.match(http.method, http.path);
+      request.event.match = await router.match(http.method, http.path);
     },
   };
 }

@@ -11,6 +11,7 @@ import { credentialsFromEnvironment } from './credentials.js';
 import type { Deps, Logger } from './deps.js';
 import type { FcCredentials } from './fc.js';
 import { createJsonLogger } from './logger.js';
+import { lazyObjectStore } from './lazy-object-store.js';
 
 export interface CloudDepsOptions {
   clock?: Clock;
@@ -153,14 +154,18 @@ export async function openOss(
   clock: Clock,
   credentials: () => FcCredentials,
 ): Promise<ObjectStore | undefined> {
-  if (!settings.OSS_BUCKET) return undefined;
-  const { createOssObjectStore } = await import('../adapters/oss/index.js');
-  return createOssObjectStore({
-    bucket: settings.OSS_BUCKET,
-    endpoint: settings.OSS_ENDPOINT ?? `https://oss-${settings.ECS_REGION}.aliyuncs.com`,
-    cname: settings.OSS_CNAME === 'true',
-    credentials,
-    clock,
+  const bucket = settings.OSS_BUCKET;
+  if (!bucket) return undefined;
+  // Opened on the first export call, not at cold start (the OSS SDK is the largest code a function has).
+  return lazyObjectStore(async () => {
+    const { createOssObjectStore } = await import('../adapters/oss/index.js');
+    return createOssObjectStore({
+      bucket,
+      endpoint: settings.OSS_ENDPOINT ?? `https://oss-${settings.ECS_REGION}.aliyuncs.com`,
+      cname: settings.OSS_CNAME === 'true',
+      credentials,
+      clock,
+    });
   });
 }
 

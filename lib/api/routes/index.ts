@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { API_PREFIX, ok } from '../answers.js';
 import { openApiDocument } from '../openapi.js';
 import { defineRoute, type Route } from '../router.js';
-import { healthView } from '../schemas/common.js';
 import { backupRoutes } from './backups.js';
 import { exportRoutes } from './exports.js';
+import { healthRoute } from './health.js';
 import { instanceRoutes } from './instances.js';
 import { jobRoutes } from './jobs.js';
 import { planRoutes } from './plans.js';
@@ -21,16 +21,7 @@ import { subscriptionRoutes } from './subscriptions.js';
 const openApiDoc = z.record(z.string(), z.unknown());
 
 const metaRoutes: Route[] = [
-  defineRoute({
-    method: 'GET',
-    path: '/healthz',
-    operationId: 'getHealth',
-    summary: 'Liveness check (no credential needed)',
-    tag: 'meta',
-    public: true,
-    responses: { 200: { description: 'The function is up', schema: healthView } },
-    handle: async () => ok({ status: 'ok' }),
-  }),
+  healthRoute,
   defineRoute({
     method: 'GET',
     path: `${API_PREFIX}/openapi.json`,
