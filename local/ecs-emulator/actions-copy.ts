@@ -1,6 +1,6 @@
 import { checkDescription, checkName } from './actions-snapshots.js';
 import type { Handler } from './context.js';
-import { EcsApiError, invalidParameter, notFound } from './errors.js';
+import { EcsApiError, notFound } from './errors.js';
 import { validateTagsForWrite } from './params.js';
 import type { SnapshotRecord } from './records.js';
 import { newId } from './state.js';
@@ -12,6 +12,9 @@ import { newId } from './state.js';
  * documents it: a copy of an encrypted snapshot stays encrypted; `Encrypted=true` encrypts the copy
  * of an unencrypted one (with `KMSKeyId`, a key of the destination region, or the service key).
  * A copy belongs to no disk of its region: it can make disks there but roll back none.
+ * Error codes and statuses as the CopySnapshot API reference lists them (a same-region copy is
+ * `InvalidOperation.NotSupportCopyInSameRegion`, a key without encryption
+ * `InvalidEncrypted.NotMatchKmsKeyId`, both 403).
  */
 const copySnapshot: Handler = (ctx) => {
   const p = ctx.params;
@@ -31,7 +34,11 @@ const copySnapshot: Handler = (ctx) => {
   if (!source) throw notFound('InvalidSnapshotId.NotFound', `SnapshotId ${snapshotId}`);
   const target = ctx.regions.require(destinationRegion);
   if (destinationRegion === sourceRegion) {
-    throw invalidParameter('DestinationRegionId', 'must differ from the source region');
+    throw new EcsApiError(
+      'InvalidOperation.NotSupportCopyInSameRegion',
+      'Copying snapshot in the same region is not supported.',
+      403,
+    );
   }
   if (ctx.state.snapshotView(source, ctx.now).status !== 'accomplished') {
     throw new EcsApiError(
@@ -43,9 +50,9 @@ const copySnapshot: Handler = (ctx) => {
   const encrypted = (source.encrypted ?? false) || encrypt === true;
   if (kmsKeyId !== undefined && !encrypted) {
     throw new EcsApiError(
-      'InvalidParameter.KMSKeyId',
-      'KMSKeyId is valid only when the copy is encrypted (Encrypted=true or an encrypted source).',
-      400,
+      'InvalidEncrypted.NotMatchKmsKeyId',
+      'The specified parameter Encrypted must be true when KmsKeyId is not empty.',
+      403,
     );
   }
   let copies = 0;

@@ -136,7 +136,7 @@ describe('ECS emulator: regions and CopySnapshot through the official SDK', () =
 
   it('encrypts a copy on request, and keeps the key only on an encrypted copy', async () => {
     const plainKey = await ecsError(copy({ KMSKeyId: 'key-1' }));
-    expect(plainKey).toMatchObject({ code: 'InvalidParameter.KMSKeyId', statusCode: 400 });
+    expect(plainKey).toMatchObject({ code: 'InvalidEncrypted.NotMatchKmsKeyId', statusCode: 403 });
     const answer = await copy({ encrypted: true, KMSKeyId: 'key-1' });
     const s = await snapshotIn(SHANGHAI, answer.body?.snapshotId as string);
     expect(s?.encrypted).toBe(true);
@@ -157,8 +157,8 @@ describe('ECS emulator: regions and CopySnapshot through the official SDK', () =
       statusCode: 404,
     });
     expect(await ecsError(copy({ destinationRegionId: REGION }))).toMatchObject({
-      code: 'InvalidParameter.DestinationRegionId',
-      statusCode: 400,
+      code: 'InvalidOperation.NotSupportCopyInSameRegion',
+      statusCode: 403,
     });
     expect(await ecsError(copy({ snapshotId: 's-doesnotexist' }))).toMatchObject({
       code: 'InvalidSnapshotId.NotFound',

@@ -78,7 +78,9 @@ const RULES: [EcsErrorClass, (code: string) => boolean][] = [
       ) ||
       /^(InstanceDiskZoneMismatch|InstanceLockedForSecurity|SnapshotCreatedDisk|SnapshotCreatedImage|DryRunOperation)$/.test(
         c,
-      ),
+      ) ||
+      // CopySnapshot's answer to a destination equal to the source region (API reference, error codes).
+      c === 'InvalidOperation.NotSupportCopyInSameRegion',
   ],
   ['not-found', (c) => c.endsWith('.NotFound') || c === 'FileNotFound'],
   [
@@ -91,6 +93,8 @@ const RULES: [EcsErrorClass, (code: string) => boolean][] = [
       c.endsWith('.Duplicated') ||
       c.endsWith('.Mismatch') ||
       c.endsWith('.ExceedLimit') ||
+      // CopySnapshot: a KMSKeyId given for a copy that is not encrypted (API reference, error codes).
+      c === 'InvalidEncrypted.NotMatchKmsKeyId' ||
       /^Invalid[A-Za-z]+$/.test(c),
   ],
 ];

@@ -386,7 +386,9 @@ export class FakeEcs implements Ecs {
       if (source.status !== 'accomplished')
         throw ecsErrorFor('IncorrectSnapshotStatus', 'source not accomplished', { statusCode: 403 });
       if (request.destinationRegionId === this.regionId)
-        throw ecsErrorFor('InvalidParameter.DestinationRegionId', 'same region', { statusCode: 400 });
+        throw ecsErrorFor('InvalidOperation.NotSupportCopyInSameRegion', 'same region', {
+          statusCode: 403,
+        });
       const target = this.forRegion(request.destinationRegionId);
       const copy: EcsSnapshot = {
         ...structuredClone(source),
