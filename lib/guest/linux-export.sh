@@ -81,9 +81,10 @@ flush() {
   local n=${#bfull[@]} i sum
   [ "$n" -gt 0 ] || return 0
   if canceled; then fail "canceled" 7; fi
-  mapfile -t sums < <(sha256sum -- "${bfull[@]}") || fail "cannot read the files to export" 6
-  [ "${#sums[@]}" -eq "$n" ] || fail "cannot read the files to export" 6
-  local cfg="" qfile qurl
+  # The hashes are taken while the batch uploads, not before it: one pass after the other made a
+  # large file cost a hash's time on top of its upload's, and the second read comes from the page cache.
+  sha256sum -- "${bfull[@]}" >"$work/sums" &
+  local hashing=$! cfg="" qfile qurl
   for ((i = 0; i < n; i++)); do
     curl_quote qfile "${bfull[$i]}"
     curl_quote qurl "${urls[$((files - n + i))]}"
@@ -92,6 +93,9 @@ flush() {
   printf '%s' "$cfg" >"$work/curl.cfg"
   curl -fsS --fail-early --retry 3 --max-time 3600 -H 'Content-Type:' -K "$work/curl.cfg" ||
     fail "an upload failed" 6
+  wait "$hashing" || fail "cannot read the files to export" 6
+  mapfile -t sums <"$work/sums"
+  [ "${#sums[@]}" -eq "$n" ] || fail "cannot read the files to export" 6
   for ((i = 0; i < n; i++)); do
     sum=${sums[$i]#\\}
     emit "f${bmeta[$i]}"$'\t'"${sum:0:64}"$'\t'"$((files - n + i))" "${bpath[$i]}" ""

@@ -13,6 +13,17 @@ export interface ObjectListing {
   size: number;
 }
 
+/** Part of an object: `length` bytes from `start` (a file held in a pack of small files). */
+export interface ByteRange {
+  start: number;
+  length: number;
+}
+
+/** The error a range past an object's end gets, the same from every adapter. */
+export function rangeBeyond(key: string, range: ByteRange, size: number): string {
+  return `bytes ${range.start}-${range.start + range.length - 1} of ${key} run past its ${size} bytes`;
+}
+
 /** An object opened for reading: its bytes as a stream, never held in memory whole. */
 export interface OpenedObject {
   body: Readable;
@@ -27,7 +38,11 @@ export interface ObjectStore {
   /** A body of any size from a stream (OSS: a multipart upload once it passes one part). */
   putStream(key: string, body: Readable, contentType?: string): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
-  open(key: string): Promise<OpenedObject | undefined>;
+  /**
+   * With `range`, only those bytes (`size` is then the range's length); a range that runs past the
+   * object's end throws rather than answering short.
+   */
+  open(key: string, range?: ByteRange): Promise<OpenedObject | undefined>;
   /** Every object under `prefix`, in key order. */
   list(prefix: string): Promise<ObjectListing[]>;
   /** Deletes every object whose key starts with `prefix` (an export's folder, say). */

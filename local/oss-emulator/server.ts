@@ -78,6 +78,19 @@ function objectHeaders(obj: StoredObject): Record<string, string | number> {
 }
 
 /**
+ * A `Range: bytes=a-b` (or `a-`) header as OSS reads it without `x-oss-range-behavior: standard`:
+ * a range it cannot serve whole (malformed, several, or either end past the object's) is ignored
+ * and the whole object answered with 200, not cut short.
+ */
+function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Number(m[2]);
+  return start <= end && end < size ? { start, end } : undefined;
+}
+
+/**
  * An OSS endpoint for one bucket, in memory: PutObject, GetObject, HeadObject, DeleteObject,
  * DeleteMultipleObjects, ListObjects (prefix, delimiter, marker, max-keys), multipart upload
  * (initiate, upload part, complete, abort, list uploads) and signed URLs, each request's V1
@@ -135,10 +148,20 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       if (!obj) throw new OssFault('NoSuchKey', 404, 'The specified key does not exist.');
       // A signed URL may set response headers through its (signed) response-* parameters.
       const disposition = query.get('response-content-disposition');
-      res.writeHead(200, {
-        ...objectHeaders(obj),
-        ...(disposition ? { 'content-disposition': disposition } : {}),
-      });
+      const extra = disposition ? { 'content-disposition': disposition } : {};
+      const part = byteRange(req.headers.range, obj.body.length);
+      if (part) {
+        const body = obj.body.subarray(part.start, part.end + 1);
+        res.writeHead(206, {
+          ...objectHeaders(obj),
+          ...extra,
+          'content-length': body.length,
+          'content-range': `bytes ${part.start}-${part.end}/${obj.body.length}`,
+        });
+        res.end(method === 'GET' ? body : undefined);
+        return;
+      }
+      res.writeHead(200, { ...objectHeaders(obj), ...extra });
       res.end(method === 'GET' ? obj.body : undefined);
       return;
     }

@@ -74,6 +74,30 @@ export function objectStoreContract(name: string, setup: () => Promise<ObjectSto
       expect(await store.open('c/stream/none')).toBeUndefined();
     });
 
+    it('opens a byte range: exactly those bytes, a zero-length one, and refuses one past the end', async () => {
+      const data = randomBytes(300_000);
+      await store.putStream('c/range/pack', unevenStream(data));
+      for (const [start, length] of [
+        [0, 1],
+        [123_457, 65_536],
+        [data.length - 10, 10],
+        [0, data.length],
+      ] as const) {
+        const part = (await store.open('c/range/pack', { start, length }))!;
+        expect(part.size).toBe(length);
+        expect(sha(await readAll(part.body))).toBe(sha(data.subarray(start, start + length)));
+      }
+      const empty = (await store.open('c/range/pack', { start: 500, length: 0 }))!;
+      expect([empty.size, (await readAll(empty.body)).length]).toEqual([0, 0]);
+      await expect(store.open('c/range/pack', { start: data.length - 5, length: 10 })).rejects.toThrow(
+        /run past its 300000 bytes/,
+      );
+      await expect(store.open('c/range/pack', { start: data.length + 1, length: 0 })).rejects.toThrow(
+        /run past/,
+      );
+      expect(await store.open('c/range/none', { start: 0, length: 1 })).toBeUndefined();
+    });
+
     it('lists by prefix in key order and deletes by prefix, leaving neighbours', async () => {
       for (const k of ['c/list/e1/b', 'c/list/e1/a/x', 'c/list/e10/a', 'c/list/e2/a'])
         await store.put(k, 'data');

@@ -2,9 +2,16 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore, OpenedObject, SignedMethod, SignedUrlOptions } from '../../ports/object-store.js';
+import {
+  rangeBeyond,
+  type ByteRange,
+  type ObjectStore,
+  type OpenedObject,
+  type SignedMethod,
+  type SignedUrlOptions,
+} from '../../ports/object-store.js';
 
 export interface FsObjectStoreOptions {
   /** Folder holding the objects (created when missing). */
@@ -107,7 +114,7 @@ export class FsObjectStore implements ObjectStore {
     await this.writeAtomic(this.metaPath(key), JSON.stringify({ contentType, etag: hash.digest('hex') }));
   }
 
-  async open(key: string): Promise<OpenedObject | undefined> {
+  async open(key: string, range?: ByteRange): Promise<OpenedObject | undefined> {
     const file = this.dataPath(key);
     let handle: fs.FileHandle;
     try {
@@ -119,9 +126,19 @@ export class FsObjectStore implements ObjectStore {
     // The stream reads through the handle opened here, so a rename after `open` changes nothing.
     const stat = await handle.stat();
     const meta = await this.meta(key);
+    if (range && range.start + range.length > stat.size) {
+      await handle.close();
+      throw new RangeError(rangeBeyond(key, range, stat.size));
+    }
+    const slice = range ? { start: range.start, end: range.start + range.length - 1 } : {};
+    // A zero-length range reads nothing: a stream whose end precedes its start would read one byte.
+    const body =
+      range?.length === 0
+        ? (await handle.close(), Readable.from([]))
+        : createReadStream('', { fd: handle, autoClose: true, ...slice });
     return {
-      body: createReadStream('', { fd: handle, autoClose: true }),
-      size: stat.size,
+      body,
+      size: range ? range.length : stat.size,
       etag: `"${meta.etag ?? `${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}`}"`,
       contentType: meta.contentType ?? 'application/octet-stream',
     };

@@ -1,12 +1,14 @@
 import OSS from 'ali-oss';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Clock } from '../../ports/clock.js';
-import type {
-  ObjectListing,
-  ObjectStore,
-  OpenedObject,
-  SignedMethod,
-  SignedUrlOptions,
+import {
+  rangeBeyond,
+  type ByteRange,
+  type ObjectListing,
+  type ObjectStore,
+  type OpenedObject,
+  type SignedMethod,
+  type SignedUrlOptions,
 } from '../../ports/object-store.js';
 
 export interface OssObjectStoreOptions {
@@ -114,10 +116,35 @@ export class OssObjectStore implements ObjectStore {
     }
   }
 
-  async open(key: string): Promise<OpenedObject | undefined> {
+  async open(key: string, range?: ByteRange): Promise<OpenedObject | undefined> {
     try {
-      const { stream, res } = await this.client.getStream(key);
+      // HTTP cannot ask for zero bytes; the object's existence is still checked by a HEAD.
+      if (range?.length === 0) {
+        const { res } = await this.client.head(key);
+        const headers = res.headers as Record<string, string>;
+        const size = Number(headers['content-length']);
+        if (range.start > size) throw new RangeError(rangeBeyond(key, range, size));
+        return {
+          body: Readable.from([]),
+          size: 0,
+          etag: headers.etag ?? '',
+          contentType: headers['content-type'] ?? 'application/octet-stream',
+        };
+      }
+      const end = range ? range.start + range.length - 1 : 0;
+      const { stream, res } = await this.client.getStream(
+        key,
+        range ? { headers: { Range: `bytes=${range.start}-${end}` } } : undefined,
+      );
       const headers = res.headers as Record<string, string>;
+      // OSS answers a range it cannot serve with the whole object (200), or a shorter part at the end.
+      if (range && (res.status !== 206 || Number(headers['content-length']) !== range.length)) {
+        (stream as Readable).destroy();
+        const total = Number(
+          /\/(\d+)$/.exec(headers['content-range'] ?? '')?.[1] ?? headers['content-length'],
+        );
+        throw new RangeError(rangeBeyond(key, range, total));
+      }
       return {
         body: stream as Readable,
         size: Number(headers['content-length']),
