@@ -18,6 +18,7 @@ let dir: string;
 let sdk: EcsSdkClient;
 let prodH: string[] = [];
 let prodI: string[] = [];
+let staging: string[] = [];
 
 const newAdapter = () =>
   createEcsAdapter({
@@ -37,6 +38,7 @@ beforeAll(async () => {
   prodH = (await seed(1100, 'cn-hangzhou-h', { env: 'prod' })).instanceIds;
   await seed(150, 'cn-hangzhou-h', { env: 'dev' });
   prodI = (await seed(100, 'cn-hangzhou-i', { env: 'prod' })).instanceIds;
+  staging = (await seed(2500, 'cn-hangzhou-h', { env: 'staging' })).instanceIds;
 }, 120_000);
 
 afterAll(async () => {
@@ -106,14 +108,32 @@ describe('tag filter beyond the DescribeInstances cap', () => {
     expect(found.every((i) => i.tags.some((t) => t.key === 'env' && t.value === 'prod'))).toBe(true);
     let byAction = await calls();
     expect(byAction.ListTagResources).toBe(24);
-    expect(byAction.DescribeInstances).toBe(1 + 12);
+    // The capped call, 12 by ids, and one that counts the region's instances (3,850).
+    expect(byAction.DescribeInstances).toBe(1 + 12 + 1);
 
-    // The next read skips the filter it knows is capped: ⌈1200/50⌉ + ⌈1200/100⌉ calls.
+    // The next read skips the filter it knows is capped, and ⌈1200/50⌉ + ⌈1200/100⌉ = 36 calls
+    // still beat reading the region, ⌈3850/100⌉ = 39.
     await emu.admin.clearCalls();
     expect((await fresh.describeInstancesByTags([{ key: 'env', value: 'prod' }])).length).toBe(1200);
     byAction = await calls();
     expect(byAction.ListTagResources).toBe(24);
     expect(byAction.DescribeInstances).toBe(12);
+  });
+
+  it('reads the whole region instead when that is cheaper: 2,500 of 3,850 in 39 calls, not 75', async () => {
+    const fresh = newAdapter();
+    const tag = [{ key: 'env', value: 'staging' }];
+    expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(
+      sorted(staging),
+    );
+    expect((await calls()).ListTagResources).toBe(50);
+    await emu.admin.clearCalls();
+    expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(
+      sorted(staging),
+    );
+    const byAction = await calls();
+    expect(byAction.ListTagResources ?? 0).toBe(0);
+    expect(byAction.DescribeInstances).toBe(39);
   });
 
   it('narrows to one zone past the cap, where a zoned filter alone would not say it was cut', async () => {
@@ -141,7 +161,7 @@ describe('tag filter beyond the DescribeInstances cap', () => {
       );
     }
     const left = sorted([...prodH.slice(201), ...prodI]);
-    // Still remembered as over the cap: the fallback reads 999 and forgets it.
+    // Still remembered as over the cap: the next read finds 999 and forgets it.
     expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(left);
     await emu.admin.clearCalls();
     expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(left);

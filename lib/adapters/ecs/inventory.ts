@@ -1,13 +1,7 @@
 import type { CreateDiskRequest, EcsDisk, EcsInstance, Tag } from '../../ports/ecs.js';
 import { BATCH_LIMITS, clientToken, isNotFound, required, tagParams, type EcsCaller } from './caller.js';
 import { list, obj, parseDisk, parseInstance, type Json } from './mappers.js';
-import {
-  TAG_FILTER_CAP,
-  TagFilterCapReached,
-  knownOverCap,
-  listInstanceIdsByTags,
-  rememberOverCap,
-} from './tag-listing.js';
+import { TAG_FILTER_CAP, TagFilterCapReached, listInstanceIdsByTags, tagListingMemo } from './tag-listing.js';
 
 /** Instances and disks: what exists, and the disk and power operations restore and mount need. */
 
@@ -21,19 +15,22 @@ export async function describeInstances(c: EcsCaller, instanceIds?: string[]): P
 
 /**
  * Instances carrying every one of `tags`: DescribeInstances with `Tag.N` filters, 100 a page. Past
- * the documented tag-filter cap (see tag-listing.ts) the ids come from ListTagResources and the
- * details from DescribeInstances by InstanceIds, 100 a call. The tag-filtered call carries no
- * ZoneId: the cap counts instances with the tags in every zone, so a zoned answer below the cap
- * could still be cut short without saying so; the zone is applied to what comes back instead.
+ * the documented tag-filter cap (see tag-listing.ts) either the ids come from ListTagResources and
+ * the details from DescribeInstances by InstanceIds, 100 a call, or, when that cost more last time
+ * than reading the whole region 100 a page, the region is read and filtered here. The filtered call
+ * carries no ZoneId: the cap counts instances with the tags in every zone, so a zoned answer below
+ * the cap could still be cut short without saying so; the zone is applied to what comes back.
  */
 export async function describeInstancesByTags(
   c: EcsCaller,
   tags: Tag[],
   zoneId?: string,
 ): Promise<EcsInstance[]> {
-  const key = JSON.stringify(tags.map((t) => [t.key, t.value]));
+  const memo = tagListingMemo(c, JSON.stringify(tags.map((t) => [t.key, t.value])));
+  const wanted = (i: EcsInstance) =>
+    tags.every((t) => i.tags.some((x) => x.key === t.key && x.value === t.value));
   const inZone = (i: EcsInstance) => zoneId === undefined || i.zoneId === zoneId;
-  if (!knownOverCap(c, key)) {
+  if (!memo.overCap) {
     try {
       let seen = 0;
       const found = await c.paged('DescribeInstances', c.region(tagParams(tags)), (body) => {
@@ -47,20 +44,32 @@ export async function describeInstancesByTags(
       return found.filter(inZone);
     } catch (err) {
       if (!(err instanceof TagFilterCapReached)) throw err;
+      memo.overCap = true;
     }
   }
-  const ids = await listInstanceIdsByTags(c, tags);
-  rememberOverCap(c, key, ids.length >= TAG_FILTER_CAP);
-  const query: Record<string, string> = zoneId === undefined ? {} : { ZoneId: zoneId };
-  const found = await c.batched(ids, BATCH_LIMITS.instanceIds, (batch) =>
-    c.paged('DescribeInstances', c.region({ ...query, InstanceIds: JSON.stringify(batch) }), (body) =>
-      parseInstances(c, body),
-    ),
-  );
-  // ListTagResources and DescribeInstances are two reads: keep only what still carries the tags.
-  return found.filter(
-    (i) => inZone(i) && tags.every((t) => i.tags.some((x) => x.key === t.key && x.value === t.value)),
-  );
+  let matching: EcsInstance[];
+  const scanCalls = memo.regionTotal === undefined ? Infinity : Math.ceil(memo.regionTotal / 100);
+  if (memo.listCalls !== undefined && scanCalls < memo.listCalls) {
+    const all = await c.paged('DescribeInstances', c.region({}), (body) => parseInstances(c, body));
+    memo.regionTotal = all.length;
+    matching = all.filter(wanted);
+  } else {
+    const listed = await listInstanceIdsByTags(c, tags);
+    memo.listCalls = listed.pages + Math.ceil(listed.ids.length / BATCH_LIMITS.instanceIds);
+    memo.regionTotal ??= await regionInstanceCount(c);
+    const found = await describeInstances(c, listed.ids);
+    // ListTagResources and DescribeInstances are two reads: keep only what still carries the tags.
+    matching = found.filter(wanted);
+  }
+  memo.overCap = matching.length >= TAG_FILTER_CAP;
+  return matching.filter(inZone);
+}
+
+/** TotalCount of an unfiltered DescribeInstances: one call, one instance. */
+async function regionInstanceCount(c: EcsCaller): Promise<number | undefined> {
+  const body = await c.rpc.call('DescribeInstances', c.region({ MaxResults: '1' }));
+  const total = Number(body.TotalCount);
+  return Number.isFinite(total) ? total : undefined;
 }
 
 export async function describeInstanceDisks(c: EcsCaller, instanceId: string): Promise<EcsDisk[]> {

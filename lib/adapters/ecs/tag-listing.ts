@@ -27,7 +27,10 @@ const MAX_PAGES = 10_000;
  * of a matching instance, so an instance with several tags spans several rows (and may span pages).
  * Order is first appearance; duplicates dropped.
  */
-export async function listInstanceIdsByTags(c: EcsCaller, tags: Tag[]): Promise<string[]> {
+export async function listInstanceIdsByTags(
+  c: EcsCaller,
+  tags: Tag[],
+): Promise<{ ids: string[]; pages: number }> {
   const ids = new Set<string>();
   const seenTokens = new Set<string>();
   let nextToken = '';
@@ -41,30 +44,37 @@ export async function listInstanceIdsByTags(c: EcsCaller, tags: Tag[]): Promise<
     }
     nextToken = str(body.NextToken);
     // A repeated token would loop forever; the listing ends where the server stops advancing.
-    if (nextToken === '' || seenTokens.has(nextToken)) return [...ids];
+    if (nextToken === '' || seenTokens.has(nextToken)) return { ids: [...ids], pages: page + 1 };
     seenTokens.add(nextToken);
   }
   throw new EcsError('TooManyPages', `ListTagResources: more than ${MAX_PAGES} pages`);
 }
 
 /**
- * Tag sets whose last listing needed the fallback, per caller (one per region and adapter), so a
- * steady tick over a large fleet skips the tag-filtered DescribeInstances call it knows will be
- * capped. Forgotten as soon as the fallback finds fewer than the cap: the next tick tries the
- * cheaper filter again. Only a call count depends on it, never which instances are found.
+ * What the last listings of one tag set cost, per caller (one per region and adapter), so a steady
+ * tick over a large fleet takes the cheaper way: `overCap` skips the filtered call it knows will be
+ * capped; `listCalls` (ListTagResources pages + DescribeInstances by ids, last time) is weighed
+ * against a scan of the whole region, ⌈regionTotal/100⌉ calls. Only the number of calls depends on
+ * this memory, never which instances are found: every way returns the complete set.
  */
-const overCap = new WeakMap<EcsCaller, Set<string>>();
-
-export function knownOverCap(c: EcsCaller, key: string): boolean {
-  return overCap.get(c)?.has(key) ?? false;
+export interface TagListingMemo {
+  overCap: boolean;
+  listCalls?: number;
+  regionTotal?: number;
 }
 
-export function rememberOverCap(c: EcsCaller, key: string, over: boolean): void {
-  let set = overCap.get(c);
-  if (set === undefined) {
-    set = new Set();
-    overCap.set(c, set);
+const memos = new WeakMap<EcsCaller, Map<string, TagListingMemo>>();
+
+export function tagListingMemo(c: EcsCaller, key: string): TagListingMemo {
+  let byKey = memos.get(c);
+  if (byKey === undefined) {
+    byKey = new Map();
+    memos.set(c, byKey);
   }
-  if (over) set.add(key);
-  else set.delete(key);
+  let memo = byKey.get(key);
+  if (memo === undefined) {
+    memo = { overCap: false };
+    byKey.set(key, memo);
+  }
+  return memo;
 }
