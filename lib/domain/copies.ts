@@ -74,3 +74,27 @@ export function withCopy(copies: readonly PointCopy[] | undefined, copy: PointCo
   const others = (copies ?? []).filter((c) => c.regionId !== copy.regionId);
   return [...others, copy];
 }
+
+/**
+ * Where retention finds a copy that is due, without reading every copy: one row per copy present in
+ * its region, in a table of its own (the points table has no index left). Written before the point
+ * records the copy, so it is never later than the point's `expireAt` for it; the sweep re-reads the
+ * point, which stays the truth, and moves or drops the row accordingly.
+ */
+export interface CopyExpiry {
+  /** `copyExpiryId(pointId, regionId)`. */
+  id: string;
+  pointId: string;
+  regionId: string;
+  expireAt: number;
+  version: number;
+}
+
+export function copyExpiryId(pointId: string, regionId: string): string {
+  return `${pointId}@${regionId}`;
+}
+
+/** A copy still holding snapshots in its region (restorable, or a delete retention retries). */
+export function isPresent(copy: PointCopy): boolean {
+  return copy.status === 'available' || copy.status === 'delete_failed';
+}

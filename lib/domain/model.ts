@@ -138,7 +138,13 @@ export interface Job {
   version: number;
 }
 
-export type BackupPointStatus = 'CREATING' | 'AVAILABLE' | 'DELETING' | 'DELETED' | 'DELETE_FAILED';
+/**
+ * `COPIES_ONLY`: the backup's own snapshots are deleted (expired or deleted on request) but a copy in
+ * another region is still present; it can be restored there until its own expiry, then the point is
+ * DELETED (lib/domain/copies.ts).
+ */
+export type BackupPointStatus =
+  'CREATING' | 'AVAILABLE' | 'DELETING' | 'DELETED' | 'DELETE_FAILED' | 'COPIES_ONLY';
 
 export interface PointSnapshot {
   diskId: string;

@@ -7,6 +7,7 @@ import type {
   Plan,
   ProtectedInstance,
 } from '../domain/model.js';
+import type { CopyExpiry } from '../domain/copies.js';
 import type { Delivery, Subscription } from '../domain/notifications.js';
 import type { ProtectionRule } from '../domain/protection-rule.js';
 
@@ -86,6 +87,13 @@ export interface PointCollection extends Collection<BackupPoint> {
   list(filter: PointFilter, page?: PageRequest): Promise<Page<BackupPoint>>;
   /** AVAILABLE or DELETE_FAILED points with effectiveExpireAt <= now, ascending by effectiveExpireAt. */
   expired(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>>;
+  /** AVAILABLE or DELETE_FAILED points with a lock and effectiveExpireAt > now, ascending by effectiveExpireAt. */
+  locked(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>>;
+}
+
+export interface CopyExpiryCollection extends Collection<CopyExpiry> {
+  /** Rows with expireAt <= now, ascending by expireAt. */
+  due(now: number, limit: number, cursor?: string): Promise<Page<CopyExpiry>>;
 }
 
 export interface ProtectedInstanceCollection {
@@ -151,5 +159,6 @@ export interface Store {
   subscriptions: SubscriptionCollection;
   deliveries: DeliveryCollection;
   protectionRules: ProtectionRuleCollection;
+  copyExpiries: CopyExpiryCollection;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../domain/model.js';
+import type { CopyExpiry } from '../domain/copies.js';
 import type { Delivery, Subscription } from '../domain/notifications.js';
 import type { ProtectionRule } from '../domain/protection-rule.js';
 import type { IdempotencyRecord } from '../ports/store.js';
@@ -57,10 +58,16 @@ export type TableName =
   | 'idempotency'
   | 'subscriptions'
   | 'deliveries'
-  | 'protection_rules';
+  | 'protection_rules'
+  | 'copy_expiries';
 
 /** Value of `points.expiryBucket` for points that retention may delete (AVAILABLE or DELETE_FAILED). */
 export const EXPIRY_BUCKET_ELIGIBLE = 'eligible';
+/**
+ * The same for a point under a backup lock: its own range of the expiry index, so the lock drift check
+ * reads locked points only (from now on: those still under their lock) and retention reads both ranges.
+ */
+export const EXPIRY_BUCKET_LOCKED = 'locked';
 
 const str = <T>(value: (item: T) => string): ColumnDef<T> => ({ type: 'string', nullable: false, value });
 const int = <T>(value: (item: T) => number): ColumnDef<T> => ({ type: 'integer', nullable: false, value });
@@ -123,7 +130,11 @@ export const pointsTable: TableDef<BackupPoint> = {
     status: str((p) => p.status),
     completedAt: int((p) => p.completedAt),
     expiryBucket: optStr((p) =>
-      p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED' ? EXPIRY_BUCKET_ELIGIBLE : null,
+      p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED'
+        ? p.lock
+          ? EXPIRY_BUCKET_LOCKED
+          : EXPIRY_BUCKET_ELIGIBLE
+        : null,
     ),
     effectiveExpireAt: int((p) => p.effectiveExpireAt),
   },
@@ -213,6 +224,16 @@ export const protectionRulesTable: TableDef<ProtectionRule> = {
   listSortKey: 'createdAt',
 };
 
+export const copyExpiriesTable: TableDef<CopyExpiry> = {
+  name: 'copy_expiries',
+  primaryKey: 'id',
+  columns: {
+    expireAt: int((c) => c.expireAt),
+  },
+  // due: rows with expireAt <= now, ascending; the table holds only copies present in their region.
+  indexes: [{ name: 'copy_expiries_due', columns: ['expireAt'] }],
+};
+
 export const TABLES = {
   plans: plansTable,
   jobs: jobsTable,
@@ -223,6 +244,7 @@ export const TABLES = {
   subscriptions: subscriptionsTable,
   deliveries: deliveriesTable,
   protectionRules: protectionRulesTable,
+  copyExpiries: copyExpiriesTable,
 } as const;
 
 export const TABLE_LIST: readonly TableDef[] = Object.values(TABLES) as readonly TableDef[];

@@ -1,3 +1,4 @@
+import { isPresent } from '../domain/copies.js';
 import { decideLock } from '../domain/lock.js';
 import type { BackupPoint } from '../domain/model.js';
 import { EcsError } from '../ports/ecs.js';
@@ -25,7 +26,8 @@ const describeError = (err: unknown) =>
   err instanceof EcsError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
 
 /**
- * Deletes a backup point's snapshots and marks it DELETED. Refuses a point in use (mount, restore,
+ * Deletes a backup point's snapshots and marks it DELETED, or COPIES_ONLY while a copy of it in
+ * another region is present (the copy outlives its source until its own expiry). Refuses a point in use (mount, restore,
  * export) or not created by us, and never deletes a snapshot without our managed-by tag. A refused
  * or failed delete (a snapshot backing an image or a disk) is recorded on the point as
  * DELETE_FAILED with the reason, and retention tries it again on its next sweep.
@@ -54,7 +56,11 @@ export async function deleteBackupPoint(
     if (!current) return { ok: true };
     const next: BackupPoint =
       problems.length === 0
-        ? { ...current, status: 'DELETED', lastError: null }
+        ? {
+            ...current,
+            status: (current.copies ?? []).some(isPresent) ? 'COPIES_ONLY' : 'DELETED',
+            lastError: null,
+          }
         : { ...current, status: 'DELETE_FAILED', lastError: problems.join('; ') };
     const written = await deps.store.points.update(next, current.version);
     if (written.ok) break;
@@ -82,6 +88,7 @@ async function claim(
     const point = await deps.store.points.get(pointId);
     if (!point) return { done: { ok: false, reason: `backup point ${pointId} not found` } };
     if (point.status === 'DELETED') return { done: { ok: true } };
+    if (point.status === 'COPIES_ONLY') return { done: { ok: false, reason: copiesOnly(point) } };
     if (point.inUseBy.length > 0) {
       return { done: { ok: false, reason: `backup point is in use by job(s) ${point.inUseBy.join(', ')}` } };
     }
@@ -105,6 +112,12 @@ async function claim(
     if (written.ok) return { point: written.value, from: point.status };
   }
   return { done: { ok: false, reason: 'backup point kept changing; try again' } };
+}
+
+/** Why a COPIES_ONLY point is not deleted on request: its copies go at their own expiry. */
+export function copiesOnly(point: BackupPoint): string {
+  const regions = (point.copies ?? []).filter(isPresent).map((c) => c.regionId);
+  return `backup ${point.id} has only its copies left (in ${regions.join(', ')}); each is deleted at its own expiry`;
 }
 
 async function deleteSnapshots(deps: Deps, point: BackupPoint): Promise<string[]> {

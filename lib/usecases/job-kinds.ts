@@ -1,5 +1,6 @@
 import { backupKind } from './backup/backup-kind.js';
 import { cloneKind } from './clone/clone-kind.js';
+import { cloneParams } from './clone/state.js';
 import { copyKind } from './copy/copy-kind.js';
 import { exportKind } from './export/export-kind.js';
 import type { JobKinds } from './jobs/job-kind.js';
@@ -16,6 +17,6 @@ export const JOB_KINDS: JobKinds = {
   mount: mountKind,
   unmount: unmountKind,
   export: exportKind,
-  clone: cloneKind,
+  clone: regional(cloneKind, (job) => cloneParams(job).regionId),
   copy: copyKind,
 };

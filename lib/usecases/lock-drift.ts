@@ -23,7 +23,9 @@ export interface LockDriftReport {
  * strip their tags (which also takes them out of reach of the RAM deny policy in the README). So each
  * retention sweep looks at every locked backup still under its lock and reports the ones whose
  * snapshots are gone or no longer carry our managed-by tag. It only reports: the point keeps its
- * record, which is the evidence of what was there.
+ * record, which is the evidence of what was there. It reads locked points only, through their own
+ * range of the expiry index (`store.points.locked`), so its cost grows with the locked backups, not
+ * with every backup stored.
  */
 export async function checkLockDrift(
   deps: Deps,
@@ -39,12 +41,9 @@ export async function checkLockDrift(
       report.truncated = true;
       break;
     }
-    const page = await deps.store.points.list(
-      { status: ['AVAILABLE', 'DELETE_FAILED'] },
-      { limit: options.pageSize ?? 500, cursor, order: 'asc' },
-    );
+    const page = await deps.store.points.locked(now, options.pageSize ?? 500, cursor);
     cursor = page.cursor;
-    const locked = page.items.filter((p) => p.lock !== undefined && now < p.effectiveExpireAt);
+    const locked = page.items;
     report.checked += locked.length;
     for (const { point, problems } of await driftOf(deps, locked)) {
       report.drift.push({ pointId: point.id, problems });

@@ -31,7 +31,7 @@ export interface RetentionOptions {
   budgetMs?: number;
   /**
    * Also look for drift of locked backups (full sweeps only). Off unless asked: the check reads every
-   * live point, so its cost grows with what is stored, unlike the deletions; the timer sweep asks.
+   * locked backup still under its lock and asks ECS about its snapshots; the timer sweep asks.
    */
   checkLockDrift?: boolean;
 }

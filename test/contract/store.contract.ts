@@ -895,6 +895,75 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
     });
 
+    describe('locked points and copy expiries (the sweeps read only what they act on)', () => {
+      const lock = { mode: 'compliance' as const, lockedAt: T0, overrides: [] };
+
+      it('locked: AVAILABLE or DELETE_FAILED points with a lock still in force, ascending, in pages', async () => {
+        await store.points.createMany([
+          aPoint({ id: 'bp-l1', effectiveExpireAt: T0 + 3 * DAY, lock }),
+          aPoint({ id: 'bp-l2', effectiveExpireAt: T0 + 1 * DAY, lock }),
+          aPoint({ id: 'bp-l3', effectiveExpireAt: T0 + 2 * DAY, lock, status: 'DELETE_FAILED' }),
+          aPoint({ id: 'bp-l4', effectiveExpireAt: T0 + 2 * DAY, lock, status: 'DELETED' }),
+          aPoint({ id: 'bp-u1', effectiveExpireAt: T0 + 2 * DAY }),
+          aPoint({ id: 'bp-u2', effectiveExpireAt: T0 + 4 * DAY }),
+        ]);
+        const pages = await collect((p) => store.points.locked(T0, p.limit ?? 10, p.cursor), { limit: 2 });
+        expect(pages.map(ids)).toEqual([['bp-l2', 'bp-l3'], ['bp-l1']]);
+        // A lock whose expiry has passed no longer binds: the drift check leaves it to retention.
+        expect(ids((await store.points.locked(T0 + 2 * DAY, 10)).items)).toEqual(['bp-l1']);
+        // Retention still finds locked points once they expire, merged in order with the others.
+        expect(ids((await store.points.expired(T0 + 3 * DAY, 10)).items)).toEqual([
+          'bp-l2',
+          'bp-l3',
+          'bp-u1',
+          'bp-l1',
+        ]);
+        const first = await store.points.expired(T0 + 3 * DAY, 3);
+        expect(ids(first.items)).toEqual(['bp-l2', 'bp-l3', 'bp-u1']);
+        expect(ids((await store.points.expired(T0 + 3 * DAY, 3, first.cursor)).items)).toEqual(['bp-l1']);
+        const l1 = (await store.points.get('bp-l1'))!;
+        expectOk(await store.points.update({ ...l1, status: 'DELETED' }, l1.version));
+        expect(ids((await store.points.locked(T0, 10)).items)).toEqual(['bp-l2', 'bp-l3']);
+      });
+
+      it('copy expiries: due rows ascending by expireAt, in pages, moved and deleted on their version', async () => {
+        const row = (id: string, expireAt: number) => ({
+          id,
+          pointId: id.split('@')[0] as string,
+          regionId: id.split('@')[1] as string,
+          expireAt,
+          version: 0,
+        });
+        for (const [id, at] of [
+          ['bp-1@cn-shanghai', T0 + 3 * DAY],
+          ['bp-1@cn-beijing', T0 + 1 * DAY],
+          ['bp-2@cn-shanghai', T0 + 2 * DAY],
+          ['bp-3@cn-shanghai', T0 + 9 * DAY],
+        ] as const) {
+          expectOk(await store.copyExpiries.create(row(id, at)));
+        }
+        expect(await store.copyExpiries.create(row('bp-1@cn-beijing', T0))).toMatchObject({
+          ok: false,
+          reason: 'exists',
+        });
+        const pages = await collect((p) => store.copyExpiries.due(T0 + 3 * DAY, p.limit ?? 10, p.cursor), {
+          limit: 2,
+        });
+        expect(pages.map(ids)).toEqual([['bp-1@cn-beijing', 'bp-2@cn-shanghai'], ['bp-1@cn-shanghai']]);
+        expect(ids((await store.copyExpiries.due(T0 + DAY - 1, 10)).items)).toEqual([]);
+        const moved = (await store.copyExpiries.get('bp-1@cn-beijing'))!;
+        expectOk(await store.copyExpiries.update({ ...moved, expireAt: T0 + 5 * DAY }, moved.version));
+        expect(await store.copyExpiries.update({ ...moved, expireAt: T0 }, moved.version)).toMatchObject({
+          reason: 'conflict',
+        });
+        expectOk(await store.copyExpiries.delete('bp-2@cn-shanghai'));
+        expect(ids((await store.copyExpiries.due(T0 + 5 * DAY, 10)).items)).toEqual([
+          'bp-1@cn-shanghai',
+          'bp-1@cn-beijing',
+        ]);
+      });
+    });
+
     describe('restart', () => {
       it('loses nothing when the store is closed and opened again', async () => {
         const plan = expectOk(await store.plans.create(aPlan({ id: 'plan-1', nextRunAt: T0 })));

@@ -5,7 +5,16 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TABLE_LIST, TABLES, indexKeyColumns, ttlIndexName, type TableDef } from '../../lib/schema/tables.js';
 import { MIGRATIONS, migrate, openSqliteStore } from '../../lib/adapters/sqlite/index.js';
-import { DUE_SQL, EXPIRED_AFTER_SQL, EXPIRED_SQL, listSql } from '../../lib/adapters/sqlite/store.js';
+import {
+  DUE_COPIES_AFTER_SQL,
+  DUE_COPIES_SQL,
+  DUE_SQL,
+  EXPIRED_AFTER_SQL,
+  EXPIRED_SQL,
+  LOCKED_AFTER_SQL,
+  LOCKED_SQL,
+  listSql,
+} from '../../lib/adapters/sqlite/store.js';
 import { ManualClock } from '../support/clock.js';
 
 interface IndexShape {
@@ -107,6 +116,67 @@ describe('SQLite schema matches infra/tables.ts', () => {
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, appliedAt: 1_000 })));
   });
 
+  it('migration 6 indexes the copies and locks recorded before it', () => {
+    const old = new Database(':memory:');
+    try {
+      migrate(
+        old,
+        new ManualClock(1_000),
+        MIGRATIONS.filter((m) => m.version < 6),
+      );
+      const insert = old.prepare(
+        'INSERT INTO points (id, version, doc, instanceId, status, completedAt, expiryBucket, effectiveExpireAt) VALUES (?, 1, ?, ?, ?, 0, ?, ?)',
+      );
+      const copy = (regionId: string, status: string, expireAt: number) => ({ regionId, status, expireAt });
+      insert.run(
+        'bp-a',
+        JSON.stringify({
+          id: 'bp-a',
+          lock: { mode: 'compliance' },
+          copies: [copy('cn-shanghai', 'available', 500), copy('cn-beijing', 'failed', 0)],
+        }),
+        'i-1',
+        'AVAILABLE',
+        'eligible',
+        900,
+      );
+      insert.run(
+        'bp-b',
+        JSON.stringify({ id: 'bp-b', copies: [copy('cn-shanghai', 'delete_failed', 300)] }),
+        'i-1',
+        'DELETED',
+        null,
+        100,
+      );
+      insert.run('bp-c', JSON.stringify({ id: 'bp-c' }), 'i-1', 'AVAILABLE', 'eligible', 200);
+      expect(migrate(old, new ManualClock(2_000))).toEqual([6]);
+      const rows = old.prepare('SELECT id, expireAt, doc FROM copy_expiries ORDER BY id').all() as {
+        id: string;
+        expireAt: number;
+        doc: string;
+      }[];
+      expect(rows.map((r) => [r.id, r.expireAt])).toEqual([
+        ['bp-a@cn-shanghai', 500],
+        ['bp-b@cn-shanghai', 300],
+      ]);
+      expect(JSON.parse(rows[0]!.doc)).toEqual({
+        id: 'bp-a@cn-shanghai',
+        pointId: 'bp-a',
+        regionId: 'cn-shanghai',
+        expireAt: 500,
+        version: 1,
+      });
+      const buckets = old.prepare('SELECT id, expiryBucket AS b FROM points ORDER BY id').all();
+      expect(buckets).toEqual([
+        { id: 'bp-a', b: 'locked' },
+        { id: 'bp-b', b: null },
+        { id: 'bp-c', b: 'eligible' },
+      ]);
+    } finally {
+      old.close();
+    }
+  });
+
   it('refuses a database written by a newer schema', () => {
     db.prepare('INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)').run(
       999,
@@ -122,11 +192,21 @@ describe('SQLite schema matches infra/tables.ts', () => {
     expect(due).not.toContain('TEMP B-TREE');
 
     for (const [sql, params] of [
-      [EXPIRED_SQL, ['eligible', 0, 10]],
-      [EXPIRED_AFTER_SQL, ['eligible', 0, 0, 'x', 10]],
+      [EXPIRED_SQL, ['eligible', 0, 'locked', 0, 10]],
+      [EXPIRED_AFTER_SQL, ['eligible', 0, 0, 'x', 'locked', 0, 0, 'x', 10]],
+      [LOCKED_SQL, ['locked', 0, 10]],
+      [LOCKED_AFTER_SQL, ['locked', 0, 0, 'x', 10]],
     ] as const) {
       const p = plan(db, sql, [...params]);
       expect(p).toContain('USING INDEX points_expiry');
+      expect(p).not.toContain('TEMP B-TREE');
+    }
+    for (const [sql, params] of [
+      [DUE_COPIES_SQL, [0, 10]],
+      [DUE_COPIES_AFTER_SQL, [0, 0, 'x', 10]],
+    ] as const) {
+      const p = plan(db, sql, [...params]);
+      expect(p).toContain('INDEX copy_expiries_due');
       expect(p).not.toContain('TEMP B-TREE');
     }
   });

@@ -133,4 +133,31 @@ ALTER TABLE instances ADD COLUMN ruleId TEXT;
 CREATE INDEX instances_by_rule ON instances (ruleId, createdAt, instanceId) WHERE ruleId IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'copy expiries, and locked backups in their own expiry bucket',
+    sql: `
+CREATE TABLE copy_expiries (
+  id TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  expireAt INTEGER NOT NULL
+) STRICT;
+CREATE INDEX copy_expiries_due ON copy_expiries (expireAt, id);
+
+-- Copies recorded before this version: a row for each copy still present in its region.
+INSERT INTO copy_expiries (id, version, doc, expireAt)
+SELECT p.id || '@' || json_extract(c.value, '$.regionId'), 1,
+  json_object('id', p.id || '@' || json_extract(c.value, '$.regionId'), 'pointId', p.id,
+    'regionId', json_extract(c.value, '$.regionId'), 'expireAt', json_extract(c.value, '$.expireAt'),
+    'version', 1),
+  json_extract(c.value, '$.expireAt')
+FROM points p, json_each(p.doc, '$.copies') c
+WHERE json_extract(c.value, '$.status') IN ('available', 'delete_failed')
+  AND json_extract(c.value, '$.expireAt') > 0;
+
+UPDATE points SET expiryBucket = 'locked'
+WHERE expiryBucket IS NOT NULL AND json_extract(doc, '$.lock') IS NOT NULL;
+`,
+  },
 ];

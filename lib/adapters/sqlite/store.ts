@@ -22,11 +22,13 @@ import { SqliteJobs } from './jobs.js';
 import { SqlitePlans } from './plans.js';
 import { SqlitePoints } from './points.js';
 import { SqliteProtectionRules } from './protection-rules.js';
+import { SqliteCopyExpiries } from './copy-expiries.js';
 import { SqliteSubscriptions } from './subscriptions.js';
 
 export { listSql } from './collection.js';
 export { DUE_SQL } from './plans.js';
-export { EXPIRED_AFTER_SQL, EXPIRED_SQL } from './points.js';
+export { EXPIRED_AFTER_SQL, EXPIRED_SQL, LOCKED_AFTER_SQL, LOCKED_SQL } from './points.js';
+export { DUE_COPIES_AFTER_SQL, DUE_COPIES_SQL } from './copy-expiries.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -92,6 +94,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   const subscriptions = new SqliteSubscriptions(db, sql, TABLES.subscriptions);
   const deliveries = new SqliteDeliveries(db, sql, TABLES.deliveries);
   const protectionRules = new SqliteProtectionRules(db, sql, TABLES.protectionRules);
+  const copyExpiries = new SqliteCopyExpiries(db, sql, TABLES.copyExpiries);
   return {
     db,
     plans,
@@ -103,6 +106,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     subscriptions,
     deliveries,
     protectionRules,
+    copyExpiries,
     async close() {
       if (db.open) db.close();
     },

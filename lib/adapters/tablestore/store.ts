@@ -2,6 +2,7 @@ import type TableStore from 'tablestore';
 import {
   DEFAULT_TABLE_PREFIX,
   EXPIRY_BUCKET_ELIGIBLE,
+  EXPIRY_BUCKET_LOCKED,
   TABLES,
   physicalTableName,
   type IndexDef,
@@ -9,7 +10,9 @@ import {
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Delivery, Subscription } from '../../domain/notifications.js';
 import type { ProtectionRule } from '../../domain/protection-rule.js';
+import type { CopyExpiry } from '../../domain/copies.js';
 import type {
+  CopyExpiryCollection,
   DeliveryCollection,
   ExportCollection,
   ExportFilter,
@@ -135,9 +138,42 @@ class TablestorePoints extends TablestoreCollection<BackupPoint> implements Poin
     const n = clampLimit(limit, MAX_HOT_LIMIT);
     const index = this.def.indexes.find((i) => i.name === 'points_expiry') as IndexDef;
     const res = await this.query(
-      { index, prefixes: [[EXPIRY_BUCKET_ELIGIBLE]], to: now + 1, desc: false, after: decodeCursor(cursor) },
+      {
+        index,
+        prefixes: [[EXPIRY_BUCKET_ELIGIBLE], [EXPIRY_BUCKET_LOCKED]],
+        to: now + 1,
+        desc: false,
+        after: decodeCursor(cursor),
+      },
       n,
       (p) => (p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED') && p.effectiveExpireAt <= now,
+    );
+    return res.cursor === undefined ? { items: res.items } : { items: res.items, cursor: res.cursor };
+  }
+
+  async locked(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>> {
+    const n = clampLimit(limit, MAX_HOT_LIMIT);
+    const index = this.def.indexes.find((i) => i.name === 'points_expiry') as IndexDef;
+    const res = await this.query(
+      { index, prefixes: [[EXPIRY_BUCKET_LOCKED]], from: now + 1, desc: false, after: decodeCursor(cursor) },
+      n,
+      (p) =>
+        (p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED') &&
+        p.lock !== undefined &&
+        p.effectiveExpireAt > now,
+    );
+    return res.cursor === undefined ? { items: res.items } : { items: res.items, cursor: res.cursor };
+  }
+}
+
+class TablestoreCopyExpiries extends TablestoreCollection<CopyExpiry> implements CopyExpiryCollection {
+  async due(now: number, limit: number, cursor?: string): Promise<Page<CopyExpiry>> {
+    const n = clampLimit(limit, MAX_HOT_LIMIT);
+    const index = this.def.indexes.find((i) => i.name === 'copy_expiries_due') as IndexDef;
+    const res = await this.query(
+      { index, prefixes: [[]], to: now + 1, desc: false, after: decodeCursor(cursor) },
+      n,
+      (c) => c.expireAt <= now,
     );
     return res.cursor === undefined ? { items: res.items } : { items: res.items, cursor: res.cursor };
   }
@@ -281,6 +317,7 @@ export function createTablestoreStore(opts: TablestoreStoreOptions): TablestoreS
     subscriptions: new TablestoreSubscriptions(ctx, TABLES.subscriptions),
     deliveries: new TablestoreDeliveries(ctx, TABLES.deliveries),
     protectionRules: new TablestoreProtectionRules(ctx, TABLES.protectionRules),
+    copyExpiries: new TablestoreCopyExpiries(ctx, TABLES.copyExpiries),
     setCredentials: (credentials) => client.setCredentials(credentials),
     async close() {
       // The SDK keeps no per-client resources; sockets belong to Node's shared agent.

@@ -25,7 +25,7 @@ export const recoveryRoutes: Route[] = [
     summary:
       'Restore from a backup: roll back a disk or the whole instance, clone a disk to an instance, or clone the whole instance',
     description:
-      'A rollback needs the instance Stopped (409 otherwise) unless `stopInstance` is true; the backup is in use (not deletable) while the job runs. `clone-instance` launches a new instance from an image of the backup (a `clone` job; the new instance id is `state.newInstanceId`); its type must be sold in the zone of its vSwitch (checked with DescribeAvailableResource). There is no password field.',
+      'A rollback needs the instance Stopped (409 otherwise) unless `stopInstance` is true; the backup is in use (not deletable) while the job runs. `clone-instance` launches a new instance from an image of the backup (a `clone` job; the new instance id is `state.newInstanceId`); its type must be sold in the zone of its vSwitch (checked with DescribeAvailableResource). With `regionId` (a region the backup was copied to) both modes clone from the copy there; `clone-instance` then needs `vSwitchId` and `securityGroupIds` of that region. There is no password field.',
     tag: 'backups',
     params: backupPathSchema,
     body: restoreBodySchema,
@@ -34,7 +34,11 @@ export const recoveryRoutes: Route[] = [
     problems: [404, 409],
     handle: async ({ params, body }, { deps }) => {
       if (body.mode === CLONE_INSTANCE) {
-        const clone = unwrap(await requestClone(deps, params.backupId, cloneRequest(body)));
+        const request = cloneRequest(body);
+        // A region other than the deployment's: the clone is made from the backup's copy there.
+        if (body.regionId !== undefined && body.regionId !== deps.ecs.regionId)
+          request.regionId = body.regionId;
+        const clone = unwrap(await requestClone(deps, params.backupId, request));
         return accepted(clone.id, toJobView({ job: clone, point: null }));
       }
       const job = unwrap(

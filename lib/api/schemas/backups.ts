@@ -14,7 +14,14 @@ import {
   paging,
 } from './common.js';
 
-export const POINT_STATUSES = ['CREATING', 'AVAILABLE', 'DELETING', 'DELETED', 'DELETE_FAILED'] as const;
+export const POINT_STATUSES = [
+  'CREATING',
+  'AVAILABLE',
+  'DELETING',
+  'DELETED',
+  'DELETE_FAILED',
+  'COPIES_ONLY',
+] as const;
 
 export const backupPatchSchema = named(
   z

@@ -26,7 +26,9 @@ export const restoreBodySchema = named(
         .string({ error: 'must be a string' })
         .regex(REGION_ID_PATTERN, { error: 'must be a region id like cn-shanghai' })
         .optional()
-        .describe("clone-disk: restore from the backup's copy in this region onto an instance there"),
+        .describe(
+          "clone-disk, clone-instance: clone from the backup's copy in this region, onto an instance there or as a new instance there (then vSwitchId and securityGroupIds are required)",
+        ),
     })
     .superRefine((body, ctx) => {
       const needs = (path: 'diskId' | 'targetInstanceId') =>
@@ -59,7 +61,10 @@ export const restoreBodySchema = named(
       }
       if (body.regionId !== undefined && body.mode !== 'clone-disk') {
         // ECS: a copy cannot roll back the disk its source snapshot was taken of.
-        refuses('regionId', 'a copy in another region can only be cloned (mode clone-disk), not rolled back');
+        refuses(
+          'regionId',
+          'a copy in another region can only be cloned (mode clone-disk or clone-instance), not rolled back',
+        );
       }
       if (!ROLLBACK.has(body.mode) && body.stopInstance !== undefined) {
         refuses('stopInstance', 'only a rollback stops the instance');

@@ -1,5 +1,7 @@
 import type { ValidationIssue } from '../../domain/errors.js';
+import type { PointCopy } from '../../domain/copies.js';
 import type { BackupPoint, PointSource } from '../../domain/model.js';
+import type { Ecs } from '../../ports/ecs.js';
 import type { Deps } from '../deps.js';
 import { conflict, invalid, notFound, ok, type Outcome } from '../management/outcome.js';
 import type { CloneParams } from './state.js';
@@ -22,6 +24,8 @@ export interface CloneRequest {
   keyPairName?: string;
   tags?: { key: string; value: string }[];
   keepImage?: boolean;
+  /** A region the backup was copied to: the clone is made from the copy there, and launched there. */
+  regionId?: string;
 }
 
 /**
@@ -48,14 +52,18 @@ export async function cloneParamsFor(
       };
     }
   }
+  // The source's vSwitch and security groups belong to its own region: a clone elsewhere names its own.
+  const elsewhere = request.regionId !== undefined;
   const instanceType = request.instanceType ?? source?.instanceType ?? null;
-  const vSwitchId = request.vSwitchId ?? source?.vSwitchId ?? null;
-  const securityGroupIds = request.securityGroupIds ?? source?.securityGroupIds ?? [];
+  const vSwitchId = request.vSwitchId ?? (elsewhere ? null : (source?.vSwitchId ?? null));
+  const securityGroupIds = request.securityGroupIds ?? (elsewhere ? [] : (source?.securityGroupIds ?? []));
   const issues: ValidationIssue[] = [];
   const why = `backup ${point.id} does not record it and ${point.instanceId} is gone: send it`;
+  const whyElsewhere = `required to clone in ${request.regionId}: the backed-up instance's is in another region`;
   if (!instanceType) issues.push({ path: 'instanceType', message: why });
-  if (!vSwitchId) issues.push({ path: 'vSwitchId', message: why });
-  if (securityGroupIds.length === 0) issues.push({ path: 'securityGroupIds', message: why });
+  if (!vSwitchId) issues.push({ path: 'vSwitchId', message: elsewhere ? whyElsewhere : why });
+  if (securityGroupIds.length === 0)
+    issues.push({ path: 'securityGroupIds', message: elsewhere ? whyElsewhere : why });
   const host = request.hostname;
   if (
     host &&
@@ -78,6 +86,7 @@ export async function cloneParamsFor(
     keyPairName: request.keyPairName ?? null,
     tags: request.tags ?? source?.tags ?? [],
     keepImage: request.keepImage ?? false,
+    ...(elsewhere ? { regionId: request.regionId } : {}),
   });
 }
 
@@ -90,21 +99,30 @@ export async function cloneParamsFor(
 export async function checkClone(deps: CheckDeps, params: CloneParams): Promise<Outcome<CheckedClone>> {
   const point = await deps.store.points.get(params.backupId);
   if (!point) return notFound('backup', params.backupId);
-  if (point.status !== 'AVAILABLE') {
-    return conflict(`backup ${point.id} is ${point.status}; only an AVAILABLE backup can be cloned`);
+  const fromCopy = params.regionId !== undefined;
+  if (point.status !== 'AVAILABLE' && !(fromCopy && point.status === 'COPIES_ONLY')) {
+    return conflict(
+      `backup ${point.id} is ${point.status}; only an AVAILABLE backup can be cloned` +
+        (point.status === 'COPIES_ONLY' ? ': clone it from a copy (regionId)' : ''),
+    );
   }
   if (!point.snapshots.some((s) => s.diskType === 'system')) {
     return conflict(
       `backup ${point.id} holds no system disk, so it cannot make an instance; restore its disks with clone-disk instead`,
     );
   }
-  const [vSwitch] = await deps.ecs.describeVSwitches([params.vSwitchId]);
+  if (params.regionId !== undefined) {
+    const copy = copyIn(point, params.regionId);
+    if (!copy.ok) return copy;
+  }
+  const ecs = regionalEcs(deps.ecs, params.regionId);
+  const [vSwitch] = await ecs.describeVSwitches([params.vSwitchId]);
   if (!vSwitch) {
     return invalid([
-      { path: 'vSwitchId', message: `vSwitch ${params.vSwitchId} does not exist in ${deps.ecs.regionId}` },
+      { path: 'vSwitchId', message: `vSwitch ${params.vSwitchId} does not exist in ${ecs.regionId}` },
     ]);
   }
-  const types = await deps.ecs.availableInstanceTypes(vSwitch.zoneId);
+  const types = await ecs.availableInstanceTypes(vSwitch.zoneId);
   if (!types.includes(params.instanceType)) {
     const sold = types.length > 0 ? `it sells ${types.slice(0, 12).join(', ')}` : 'it sells none now';
     return invalid([
@@ -115,4 +133,21 @@ export async function checkClone(deps: CheckDeps, params: CloneParams): Promise<
     ]);
   }
   return ok({ point, zoneId: vSwitch.zoneId });
+}
+
+/** The backup's completed copy in `regionId`, or the refusal naming the regions that have one. */
+export function copyIn(point: BackupPoint, regionId: string): Outcome<PointCopy> {
+  const copy = point.copies?.find((c) => c.regionId === regionId);
+  if (copy && copy.status === 'available') return ok(copy);
+  const has = (point.copies ?? []).filter((c) => c.status === 'available').map((c) => c.regionId);
+  return conflict(
+    `backup ${point.id} has no completed copy in ${regionId}${copy ? ` (it is ${copy.status})` : ''}; ` +
+      `copies available in: ${has.length > 0 ? has.join(', ') : 'none'}`,
+    'regionId',
+  );
+}
+
+/** ECS of `regionId` (a clone from a copy), or as given; the job's ECS is already regional. */
+export function regionalEcs(ecs: Ecs, regionId: string | undefined): Ecs {
+  return regionId === undefined || regionId === ecs.regionId ? ecs : ecs.forRegion(regionId);
 }

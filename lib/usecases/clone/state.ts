@@ -17,6 +17,8 @@ export interface CloneParams {
   keyPairName: string | null;
   tags: Tag[];
   keepImage: boolean;
+  /** Clone from the backup's copy in this region, and launch there; absent: the backup's own region. */
+  regionId?: string;
 }
 
 /**

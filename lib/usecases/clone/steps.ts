@@ -47,17 +47,30 @@ export async function startStep(ctx: StepContext, job: Job): Promise<StepResult>
 }
 
 export async function claimStep(ctx: StepContext, job: Job): Promise<StepResult> {
-  const claimed = await claimPoint(ctx.deps, cloneState(job).pointId ?? '', job.id);
+  const claimed = await claimPoint(ctx.deps, cloneState(job).pointId ?? '', job.id, {
+    fromCopy: cloneParams(job).regionId !== undefined,
+  });
   if (!claimed.ok) return fail(ctx, job, claimed.reason);
   return next(ctx, job, 'create-image', {}, 10);
 }
 
-/** CreateImage from the point's system-disk snapshot, with the data disks' as its further mappings. */
+/**
+ * CreateImage from the point's system-disk snapshot, with the data disks' as its further mappings;
+ * from a copy, the copy's snapshots in its region (`snapshotIds[i]` is the copy of `snapshots[i]`).
+ */
 export async function sendCreateImage(ctx: StepContext, job: Job): Promise<string> {
-  const point = await ctx.deps.store.points.get(cloneParams(job).backupId);
-  if (!point) throw new Error(`backup ${cloneParams(job).backupId} vanished while job ${job.id} held it`);
-  const system = point.snapshots.find((s) => s.diskType === 'system');
-  const data = point.snapshots.filter((s) => s.diskType !== 'system');
+  const { backupId, regionId } = cloneParams(job);
+  const point = await ctx.deps.store.points.get(backupId);
+  if (!point) throw new Error(`backup ${backupId} vanished while job ${job.id} held it`);
+  const copy = regionId === undefined ? null : point.copies?.find((c) => c.regionId === regionId);
+  if (copy === undefined)
+    throw new Error(`backup ${backupId} lost its copy in ${regionId} while job ${job.id} held it`);
+  const sources = point.snapshots.map((s, i) => ({
+    ...s,
+    snapshotId: copy ? (copy.snapshotIds[i] ?? '') : s.snapshotId,
+  }));
+  const system = sources.find((s) => s.diskType === 'system');
+  const data = sources.filter((s) => s.diskType !== 'system');
   return ctx.deps.ecs.createImage({
     systemSnapshotId: system?.snapshotId ?? '',
     dataSnapshotIds: data.map((s) => s.snapshotId),

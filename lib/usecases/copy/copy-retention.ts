@@ -1,9 +1,7 @@
-import { expiredCopies, type PointCopy } from '../../domain/copies.js';
-import type { Job } from '../../domain/model.js';
+import { expiredCopies, isPresent, type CopyExpiry, type PointCopy } from '../../domain/copies.js';
 import { isOurs } from '../backup/ownership.js';
 import type { Deps } from '../deps.js';
-import { updatePointCopy } from './point-copies.js';
-import { copyParams } from './state.js';
+import { settleCopiesOnly, updatePointCopy } from './point-copies.js';
 
 export interface CopyRetentionReport {
   deleted: number;
@@ -12,11 +10,14 @@ export interface CopyRetentionReport {
 
 /**
  * Deletes every copy whose own expiry has passed, in its own region, and marks it `deleted` on its
- * backup. A copy is found through the copy job that made it (completed copy jobs, oldest first), so
- * the sweep reads one job and one point per completed copy: unlike point retention, its cost grows
- * with the copies stored, not only with those that expire (see the README's known limits). The
- * backup's lock binds a copy to its expiry like the backup: nothing deletes it earlier. A snapshot
- * without our tag is never deleted; a failed delete is recorded and retried by the next sweep.
+ * backup. Copies are found through their expiry rows (`store.copyExpiries`, one per copy present),
+ * so the sweep reads what is due and nothing else: its cost grows with the copies that expire, not
+ * with the copies, jobs or points stored. The point stays the truth: a row that is early (it is
+ * written before the point records the copy) is moved to the copy's expiry, a row whose copy is gone
+ * is dropped. The backup's lock binds a copy to its expiry like the backup: nothing deletes it
+ * earlier. A copy a restore is reading (the point is in use) waits for the next sweep. A snapshot
+ * without our tag is never deleted; a failed delete is recorded and retried by the next sweep. When
+ * the last copy of a backup whose own snapshots are gone (COPIES_ONLY) is deleted, the backup is.
  */
 export async function enforceCopyRetention(
   deps: Deps,
@@ -28,31 +29,48 @@ export async function enforceCopyRetention(
   let cursor: string | undefined;
   do {
     if (deps.clock.now() - started > (options.budgetMs ?? Number.POSITIVE_INFINITY)) break;
-    const page = await deps.store.jobs.list(
-      { type: 'copy', status: 'COMPLETE' },
-      { limit: 200, cursor, order: 'asc' },
-    );
+    const page = await deps.store.copyExpiries.due(now, 200, cursor);
     cursor = page.cursor;
-    for (const job of page.items) await expireCopyOf(deps, job, now, report);
+    for (const row of page.items) await expireCopy(deps, row, now, report);
   } while (cursor);
   return report;
 }
 
-async function expireCopyOf(deps: Deps, job: Job, now: number, report: CopyRetentionReport): Promise<void> {
-  const { pointId, regionId } = copyParams(job);
-  const point = await deps.store.points.get(pointId);
-  const entry = expiredCopies(point?.copies, now).find((c) => c.regionId === regionId && c.jobId === job.id);
-  if (!entry) return;
+async function expireCopy(
+  deps: Deps,
+  row: CopyExpiry,
+  now: number,
+  report: CopyRetentionReport,
+): Promise<void> {
+  const point = await deps.store.points.get(row.pointId);
+  const current = point?.copies?.find((c) => c.regionId === row.regionId);
+  if (!point || !current || !isPresent(current)) {
+    await deps.store.copyExpiries.delete(row.id, row.version);
+    return;
+  }
+  const entry = expiredCopies([current], now)[0];
+  if (!entry) {
+    if (current.expireAt > row.expireAt) {
+      await deps.store.copyExpiries.update({ ...row, expireAt: current.expireAt }, row.version);
+    }
+    return;
+  }
+  if (point.inUseBy.length > 0) return;
   const reason = await deleteCopy(deps, entry);
-  await updatePointCopy(deps, pointId, regionId, (current) =>
-    current?.jobId !== job.id
+  await updatePointCopy(deps, point.id, row.regionId, (latest) =>
+    latest?.jobId !== entry.jobId
       ? null
       : reason === null
-        ? { ...current, status: 'deleted', reason: `expired ${new Date(entry.expireAt).toISOString()}` }
-        : { ...current, status: 'delete_failed', reason },
+        ? { ...latest, status: 'deleted', reason: `expired ${new Date(entry.expireAt).toISOString()}` }
+        : { ...latest, status: 'delete_failed', reason },
   );
-  if (reason === null) report.deleted += 1;
-  else report.failed.push({ pointId, regionId, reason });
+  if (reason !== null) {
+    report.failed.push({ pointId: point.id, regionId: row.regionId, reason });
+    return;
+  }
+  report.deleted += 1;
+  await deps.store.copyExpiries.delete(row.id, row.version);
+  await settleCopiesOnly(deps, point.id);
 }
 
 /** Null when every snapshot of the copy is gone; otherwise why one stays. */

@@ -5,7 +5,7 @@ import type { StepContext, StepResult } from '../jobs/job-kind.js';
 import { begin, finish, next, pollSeconds, record, waitFor } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
 import { claimPoint, releasePoint } from '../restore/point-use.js';
-import { updatePointCopy } from './point-copies.js';
+import { indexCopyExpiry, updatePointCopy } from './point-copies.js';
 import { COPY_ATTEMPTS, copyParams, copyState, type CopyJobState } from './state.js';
 
 /** The job becomes RUNNING before it claims anything, so a failure from here on always cleans up. */
@@ -100,6 +100,7 @@ export async function recordStep(ctx: StepContext, job: Job): Promise<StepResult
   const ids = copyState(job).copyIds ?? [];
   const now = ctx.deps.clock.now();
   const until = expireAt(now, retention, timeZone);
+  await indexCopyExpiry(ctx.deps, pointId, regionId, until);
   await updatePointCopy(ctx.deps, pointId, regionId, (current) =>
     current?.jobId === job.id && current.status === 'available'
       ? null

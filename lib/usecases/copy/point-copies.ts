@@ -1,5 +1,5 @@
 import type { CopyRule, PointCopy } from '../../domain/copies.js';
-import { withCopy } from '../../domain/copies.js';
+import { copyExpiryId, isPresent, withCopy } from '../../domain/copies.js';
 import { newJob } from '../../domain/job.js';
 import type { BackupPoint, Job } from '../../domain/model.js';
 import type { Deps } from '../deps.js';
@@ -30,6 +30,42 @@ export async function updatePointCopy(
     if (written.ok) return written.value;
   }
   throw new Error(`backup ${pointId} kept changing while its copy to ${regionId} was recorded`);
+}
+
+/**
+ * Makes sure retention will find the copy by its expiry: the row is written before the point records
+ * the copy (so a crash between leaves a row and no recorded copy, which the sweep drops, never the
+ * other way round), and never moved later here; the sweep moves an early row to the point's value.
+ */
+export async function indexCopyExpiry(
+  deps: Pick<Deps, 'store'>,
+  pointId: string,
+  regionId: string,
+  expireAt: number,
+): Promise<void> {
+  const id = copyExpiryId(pointId, regionId);
+  for (let i = 0; i < MAX_ATTEMPTS; i += 1) {
+    const created = await deps.store.copyExpiries.create({ id, pointId, regionId, expireAt, version: 0 });
+    if (created.ok || created.reason !== 'exists') return;
+    const row = created.current ?? (await deps.store.copyExpiries.get(id));
+    if (!row) continue;
+    if (row.expireAt <= expireAt) return;
+    if ((await deps.store.copyExpiries.update({ ...row, expireAt }, row.version)).ok) return;
+  }
+  throw new Error(`the expiry of the copy of ${pointId} in ${regionId} kept changing`);
+}
+
+/**
+ * A backup whose own snapshots are gone stays while a copy of it is present (COPIES_ONLY); when none
+ * is left, it is DELETED like any deleted backup.
+ */
+export async function settleCopiesOnly(deps: Pick<Deps, 'store'>, pointId: string): Promise<void> {
+  for (let i = 0; i < MAX_ATTEMPTS; i += 1) {
+    const point = await deps.store.points.get(pointId);
+    if (!point || point.status !== 'COPIES_ONLY' || (point.copies ?? []).some(isPresent)) return;
+    if ((await deps.store.points.update({ ...point, status: 'DELETED' }, point.version)).ok) return;
+  }
+  throw new Error(`backup ${pointId} kept changing while its last copy was deleted`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { decideLock, strengthenLock, type LockRequest } from '../../domain/lock.
 import type { BackupPoint } from '../../domain/model.js';
 import type { Page, PageRequest, PointFilter } from '../../ports/store.js';
 import type { Deps } from '../deps.js';
-import { deleteBackupPoint } from '../delete-point.js';
+import { copiesOnly, deleteBackupPoint } from '../delete-point.js';
 import type { Outcome } from './outcome.js';
 import { conflict, invalid, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
 
@@ -91,6 +91,7 @@ export async function deleteBackup(
   const point = await deps.store.points.get(pointId);
   if (point === undefined) return notFound('backup', pointId);
   if (point.status === 'DELETED') return ok(point);
+  if (point.status === 'COPIES_ONLY') return conflict(copiesOnly(point));
   if (point.inUseBy.length > 0) {
     return conflict(
       `backup ${pointId} is in use by ${point.inUseBy.join(', ')}; finish or cancel those jobs first`,

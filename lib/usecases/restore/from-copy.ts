@@ -17,8 +17,10 @@ export async function checkCloneFromCopy(
 ): Promise<Outcome<ResolvedRecovery>> {
   const point = await deps.store.points.get(params.backupId);
   if (!point) return notFound('backup', params.backupId);
-  if (point.status !== 'AVAILABLE') {
-    return conflict(`backup ${point.id} is ${point.status}; only an AVAILABLE backup can be restored`);
+  if (point.status !== 'AVAILABLE' && point.status !== 'COPIES_ONLY') {
+    return conflict(
+      `backup ${point.id} is ${point.status}; only an AVAILABLE or COPIES_ONLY backup can be restored from a copy`,
+    );
   }
   const copy = point.copies?.find((c) => c.regionId === regionId);
   if (!copy || copy.status !== 'available') {

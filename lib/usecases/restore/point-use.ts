@@ -14,12 +14,14 @@ export async function claimPoint(
   deps: Pick<Deps, 'store'>,
   pointId: string,
   jobId: string,
+  options: { fromCopy?: boolean } = {},
 ): Promise<ClaimResult> {
   for (let i = 0; i < MAX_ATTEMPTS; i += 1) {
     const point = await deps.store.points.get(pointId);
     if (!point) return { ok: false, reason: `backup ${pointId} no longer exists` };
     if (point.inUseBy.includes(jobId)) return { ok: true, point };
-    if (point.status !== 'AVAILABLE') {
+    // A job that reads a copy only needs the copy: the source's own snapshots may be gone.
+    if (point.status !== 'AVAILABLE' && !(options.fromCopy === true && point.status === 'COPIES_ONLY')) {
       return { ok: false, reason: `backup ${pointId} is ${point.status} and can no longer be used` };
     }
     const written = await deps.store.points.update(

@@ -41,7 +41,9 @@ export async function enterClaim(
 /** Adds the job to the point's `inUseBy`, so the point cannot be deleted while the job uses it. */
 export function claimStep(first: (job: Job) => string) {
   return async (ctx: StepContext, job: Job): Promise<StepResult> => {
-    const claimed = await claimPoint(ctx.deps, recoveryState(job).pointId ?? '', job.id);
+    const claimed = await claimPoint(ctx.deps, recoveryState(job).pointId ?? '', job.id, {
+      fromCopy: typeof job.params.regionId === 'string',
+    });
     if (!claimed.ok) return windDown(ctx, job, 'FAILED', claimed.reason);
     return next(ctx, job, first(job), {}, 10);
   };

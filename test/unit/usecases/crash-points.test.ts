@@ -321,6 +321,36 @@ describe('clone-instance at every crash point', () => {
   });
 });
 
+describe('clone-instance from a copy in another region at every crash point', () => {
+  it('clone from the copy in cn-other: image and instance there', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h);
+        const point = (await h.deps.store.points.get(pointId))!;
+        const [copy] = await enqueueCopies(h.deps, await jobOf(h, point.jobId), point, [
+          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
+        ]);
+        await h.drain({ until: async () => isTerminal((await jobOf(h, copy!.id)).status) });
+        h.ecs.forRegion('cn-other').vSwitches = [{ vSwitchId: 'vsw-other', zoneId: 'cn-other-a' }];
+        const request = { regionId: 'cn-other', vSwitchId: 'vsw-other', securityGroupIds: ['sg-other'] };
+        return ok(await requestClone(h.deps, pointId, request)).id;
+      },
+      writes: ['createImage', 'runInstance', 'deleteImage'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const st = job.state as CloneState;
+        const other = h.ecs.forRegion('cn-other');
+        expect(other.launchedInstances).toBe(1);
+        expect(other.instances.get(st.newInstanceId!)?.status).toBe('Running');
+        expect(other.createdImages).toBe(1);
+        expect(other.images.size).toBe(0);
+        expect(h.ecs.createdImages + h.ecs.launchedInstances).toBe(0);
+        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+      },
+    });
+  });
+});
+
 describe('copy to another region at every crash point', () => {
   it('copy', async () => {
     await crashEverywhere({
@@ -349,6 +379,9 @@ describe('copy to another region at every crash point', () => {
         ]);
         for (const s of other.snapshots.values())
           expect(s.tags).toContainEqual({ key: TAG_JOB, value: job.id });
+        // Retention will find the copy: its expiry row is there, never later than the copy's.
+        const row = await h.deps.store.copyExpiries.get(`${point.id}@cn-other`);
+        expect(row?.expireAt).toBeLessThanOrEqual(point.copies![0]!.expireAt);
       },
     });
   });
