@@ -40,18 +40,54 @@ export interface Manifest {
   skipped: SkippedEntry[];
 }
 
-/** Paths as the guest compares them: Windows separators turned to `/`, the drive letter dropped. */
+/**
+ * Windows names that cannot be files: the DOS device names (with any extension, `CON.txt` too),
+ * and the characters Win32 forbids in a name. A name ending in a dot or space is refused too:
+ * Win32 silently drops that ending, so the request would name another file than it says.
+ */
+const WINDOWS_RESERVED =
+  /^(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(\.[^.]*)?$/i;
+// eslint-disable-next-line no-control-regex
+const WINDOWS_FORBIDDEN = /[<>:"|?*\u0001-\u001f]/;
+
+function windowsNameProblem(name: string): string | null {
+  if (WINDOWS_FORBIDDEN.test(name)) return `must not contain <>:"|?* or control characters (in "${name}")`;
+  const reserved = WINDOWS_RESERVED.exec(name);
+  if (reserved) return `"${name}" is a reserved device name on Windows (${reserved[1]!.toUpperCase()})`;
+  if (/[. ]$/.test(name)) return `"${name}" ends with a dot or space, which Windows drops from names`;
+  return null;
+}
+
+/** The drive letter a Windows path names (`C:\...`), upper case; null for `\...` or a Linux path. */
+export function driveOf(raw: string): string | null {
+  return /^([A-Za-z]):[\\/]/.exec(raw)?.[1]?.toUpperCase() ?? null;
+}
+
+/**
+ * Paths as the guest compares them and as the manifest keys them: Windows separators turned to
+ * `/`, the drive letter dropped (the export reads one disk, so the letter only names its volume).
+ */
 export function normalizeExportPath(raw: string, os: ExportOs): string | ValidationIssue['message'] {
   if (raw.length === 0) return 'must not be empty';
   if (raw.length > MAX_PATH_LENGTH) return `must be at most ${MAX_PATH_LENGTH} characters`;
   if (raw.includes('\0')) return 'must not contain a NUL character';
   let p = raw;
   if (os === 'windows') {
+    if (/^[\\/]{2}/.test(p))
+      return 'must be a path on the disk, not a UNC or device path (\\\\server\\share, \\\\?\\)';
+    if (/^[A-Za-z]:(?![\\/])/.test(p))
+      return 'must be absolute: C:\\dir\\file (C:dir is relative to a current directory)';
     p = p.replace(/^[A-Za-z]:(?=[\\/])/, '').replace(/\\/g, '/');
     if (!p.startsWith('/')) return 'must be absolute: C:\\dir\\file or \\dir\\file';
   } else if (!p.startsWith('/')) return 'must be absolute (start with /)';
   const segments = p.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return 'must not contain ".." segments';
+  if (os === 'windows') {
+    for (const name of segments) {
+      const problem = windowsNameProblem(name);
+      if (problem) return problem;
+    }
+  }
   return `/${segments.join('/')}`;
 }
 
@@ -67,12 +103,38 @@ export function checkExportPaths(
   }
   const issues: ValidationIssue[] = [];
   const out: string[] = [];
-  paths.forEach((raw, i) => {
+  let drive: { letter: string; index: number } | undefined;
+  for (const [i, raw] of paths.entries()) {
     const p = normalizeExportPath(raw, os);
-    if (!p.startsWith('/')) issues.push({ path: `paths[${i}]`, message: p });
-    else if (!out.includes(p)) out.push(p);
-  });
+    const letter = os === 'windows' ? driveOf(raw) : null;
+    if (!p.startsWith('/')) {
+      issues.push({ path: `paths[${i}]`, message: p });
+      continue;
+    }
+    if (letter && drive && letter !== drive.letter) {
+      issues.push({
+        path: `paths[${i}]`,
+        message: `names drive ${letter}: but paths[${drive.index}] names ${drive.letter}:; an export reads one disk, so one volume`,
+      });
+      continue;
+    }
+    if (letter && !drive) drive = { letter, index: i };
+    if (!out.includes(p)) out.push(p);
+  }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, paths: out };
+}
+
+/**
+ * A path given to browse or download, in the manifest's form: `C:\Windows\win.ini`,
+ * `\Windows\win.ini` and `/Windows/win.ini` all name the same entry of a Windows export. Names are
+ * matched as the file system spelled them (the manifest keeps NTFS's case).
+ */
+export function exportLookupPath(raw: string): string {
+  const p = raw
+    .replace(/^[A-Za-z]:(?=[\\/]|$)/, '')
+    .replace(/\\/g, '/')
+    .replace(/\/+$/, '');
+  return p === '' ? '/' : p;
 }
 
 const TYPES: Record<string, EntryType> = { f: 'file', d: 'dir', l: 'symlink' };

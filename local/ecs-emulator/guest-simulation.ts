@@ -2,6 +2,7 @@ import type { InstanceRecord, InvocationInstanceRecord, InvocationRecord } from 
 import type { EcsState } from './state.js';
 import type { GuestCallbacks } from './guest-callbacks.js';
 import { freezeOrder, tmpScriptProblem } from './guest-rules.js';
+import { isWindowsExport, simulateWindowsExport } from './guest-simulation-export.js';
 
 /** Cloud Assistant keeps the first 24 KB of output and reports the rest as Dropped. */
 export const OUTPUT_LIMIT = 24 * 1024;
@@ -23,6 +24,11 @@ export class GuestSimulation {
     rec: InvocationInstanceRecord,
     inst: InstanceRecord,
   ): Promise<void> {
+    if (isWindowsExport(inv.content)) {
+      const run = await simulateWindowsExport(this.state, inst, inv.content, inv.invokeId);
+      this.finish(inv, rec, run.text, run.exitCode);
+      return;
+    }
     const url = /^\s*\$SnapshotUrl\s*=\s*'([^']*)'/m.exec(inv.content)?.[1];
     const writersMatch = /^\s*\$Writers\s*=\s*\$(true|false)\b/im.exec(inv.content)?.[1];
     const writers = writersMatch === undefined ? true : writersMatch.toLowerCase() === 'true';

@@ -2,7 +2,7 @@
  * Export records (HBR's fourth tab): start an export of paths of a backed-up disk, follow it,
  * browse the exported tree one directory at a time, download a file, cancel, delete.
  */
-import { nameOf, type ExportEntry } from '../../domain/export.js';
+import { exportLookupPath, nameOf, type ExportEntry } from '../../domain/export.js';
 import type { Job } from '../../domain/model.js';
 import { exportState, exportParams } from '../../usecases/export/state.js';
 import {
@@ -81,7 +81,7 @@ export const exportRoutes: Route[] = [
     operationId: 'exportBackup',
     summary: 'Export files of a backed-up disk to the object store',
     description:
-      'A temporary disk from the snapshot is attached to a running Linux instance, mounted read-only, and the paths are uploaded; the disk is always deleted after.',
+      'A temporary disk from the snapshot is attached to a running instance of the backed-up OS, mounted (Linux) or brought online (Windows) read-only, and the paths are uploaded; the disk is always deleted after. Windows paths: C:\\dir\\file or \\dir\\file, stored as /dir/file.',
     tag: 'exports',
     params: backupPathSchema,
     body: exportBodySchema,
@@ -133,7 +133,7 @@ export const exportRoutes: Route[] = [
     responses: { 200: { description: 'One page of entries', schema: exportEntryPage } },
     problems: [404, 409],
     handle: async ({ params, query }, { deps }) => {
-      const dir = query.path.replace(/\\/g, '/').replace(/\/+$/, '') || '/';
+      const dir = exportLookupPath(query.path);
       const page = await boundPage(
         deps,
         `export-files:${params.exportId}:${dir}`,
@@ -177,7 +177,7 @@ export const exportRoutes: Route[] = [
       const link =
         query.path === undefined
           ? unwrap(await downloadArchive(deps, params.exportId))
-          : unwrap(await downloadFile(deps, params.exportId, query.path.replace(/\\/g, '/')));
+          : unwrap(await downloadFile(deps, params.exportId, exportLookupPath(query.path)));
       if (query.as === 'link') {
         return ok({
           url: link.url,

@@ -25,12 +25,13 @@ async function startExport(ctx: StepContext, job: Job): Promise<StepResult> {
       `instance ${job.instanceId} is ${checked.value.instance.status}; the export script needs it Running`,
     );
   }
-  if (checked.value.instance.osType !== 'linux') {
+  const os = checked.value.instance.osType === 'windows' ? 'windows' : 'linux';
+  if (os !== (p.os ?? 'linux')) {
     return windDown(
       ctx,
       job,
       'FAILED',
-      `instance ${job.instanceId} runs Windows; exports read disks on Linux instances only`,
+      `instance ${job.instanceId} runs ${os} now; the export was asked of a ${p.os ?? 'linux'} instance`,
     );
   }
   return enterClaim(ctx, job, checked.value);

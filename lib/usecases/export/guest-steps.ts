@@ -1,6 +1,7 @@
 import type { Job } from '../../domain/model.js';
 import { parseManifest } from '../../domain/export.js';
 import { readExportOutput, renderLinuxExportScript, renderWorkList } from '../../guest/render-export.js';
+import { renderWindowsExportScript } from '../../guest/render-windows-export.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { partToken, snapshotName } from '../backup/ownership.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
@@ -60,13 +61,21 @@ async function renderScript(ctx: StepContext, job: Job): Promise<string> {
   const st = exportState(job);
   const keys = exportKeys(job.id);
   const at = st.urlsExpireAt ?? 0;
-  return renderLinuxExportScript({
-    devices: deviceCandidates(st.diskId ?? '', st.device ?? null),
+  const common = {
     workUrl: await store.signedUrl(keys.work, at),
     manifestUrl: await store.signedUrl(keys.manifest, at, 'PUT'),
     cancelUrl: await store.signedUrl(keys.cancel, at),
     maxFiles: ctx.deps.settings.EXPORT_MAX_FILES,
     maxBytes: ctx.deps.settings.EXPORT_MAX_BYTES,
+  };
+  const p = exportParams(job);
+  if (p.os === 'windows') {
+    const diskSerial = (st.diskId ?? '').replace(/^d-/, '');
+    return renderWindowsExportScript({ ...common, diskSerial, sourceDrive: p.drive ?? '' });
+  }
+  return renderLinuxExportScript({
+    ...common,
+    devices: deviceCandidates(st.diskId ?? '', st.device ?? null),
   });
 }
 
@@ -74,7 +83,7 @@ async function renderScript(ctx: StepContext, job: Job): Promise<string> {
 export async function sendGuest(ctx: StepContext, job: Job): Promise<string> {
   const { invokeId } = await ctx.deps.ecs.runCommand({
     instanceId: job.instanceId,
-    type: 'RunShellScript',
+    type: exportParams(job).os === 'windows' ? 'RunPowerShellScript' : 'RunShellScript',
     content: await renderScript(ctx, job),
     timeoutSeconds: GUEST_TIMEOUT_SECONDS,
     name: snapshotName(job.id, '-export'),

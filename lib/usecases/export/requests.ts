@@ -1,6 +1,8 @@
 import {
   checkExportPaths,
+  driveOf,
   ExportTree,
+  type ExportOs,
   nameOf,
   parseManifest,
   type ExportEntry,
@@ -31,6 +33,20 @@ async function backupZone(deps: RequestDeps, instanceId: string, diskId: string)
   return disk?.zoneId ?? null;
 }
 
+/**
+ * The letter the volume had on the backed-up instance, which absolute link targets on it use: the
+ * one the request names, else C: for a system disk; unknown for a data disk named by `\\dir` only.
+ */
+function windowsVolume(
+  raw: readonly string[],
+  point: { snapshots: { diskId: string; diskType: string }[] },
+  diskId: string,
+) {
+  const named = raw.map(driveOf).find((d) => d !== null);
+  const system = point.snapshots.find((s) => s.diskId === diskId)?.diskType === 'system';
+  return { os: 'windows' as const, drive: named ?? (system ? 'C' : '') };
+}
+
 /** Checks everything knowable before a write, then starts the export job. */
 export async function requestExport(
   deps: RequestDeps,
@@ -52,7 +68,7 @@ export async function requestExport(
   if (!instance) {
     return request.targetInstanceId === undefined
       ? conflict(
-          `the backed-up instance ${targetInstanceId} no longer exists: pass targetInstanceId, a running Linux instance`,
+          `the backed-up instance ${targetInstanceId} no longer exists: pass targetInstanceId, a running instance of the backed-up OS`,
         )
       : notFound('ECS instance', targetInstanceId);
   }
@@ -60,7 +76,7 @@ export async function requestExport(
     return conflict(
       `instance ${targetInstanceId} is ${instance.status}; the export runs a script on it: ${
         request.targetInstanceId === undefined
-          ? 'pass targetInstanceId, a running Linux instance, or start it'
+          ? 'pass targetInstanceId, a running instance of the backed-up OS, or start it'
           : 'start it first'
       }`,
     );
@@ -74,12 +90,26 @@ export async function requestExport(
       },
     ]);
   }
-  const paths = checkExportPaths(request.paths, instance.osType === 'windows' ? 'windows' : 'linux');
-  if (!paths.ok) return invalid(paths.issues);
-  if (instance.osType !== 'linux') {
-    return conflict(`instance ${targetInstanceId} runs Windows; exports read disks on Linux instances only`);
+  const os: ExportOs = instance.osType === 'windows' ? 'windows' : 'linux';
+  // The reader's OS must read the disk's file system: NTFS on Windows, ext4/xfs on Linux.
+  const sourceOs = point.source?.osType;
+  if (sourceOs && sourceOs !== os) {
+    return invalid([
+      {
+        path: 'targetInstanceId',
+        message: `instance ${targetInstanceId} runs ${os}; backup ${backupId} is of a ${sourceOs} instance: pick a running ${sourceOs} instance`,
+      },
+    ]);
   }
-  const params: ExportParams = { backupId, diskId, targetInstanceId, paths: paths.paths };
+  const paths = checkExportPaths(request.paths, os);
+  if (!paths.ok) return invalid(paths.issues);
+  const params: ExportParams = {
+    backupId,
+    diskId,
+    targetInstanceId,
+    paths: paths.paths,
+    ...(os === 'windows' ? windowsVolume(request.paths, point, diskId) : {}),
+  };
   const checked = await checkMount(deps, { ...params, ttlHours: 1 });
   if (!checked.ok) return checked;
   const job = newJob(

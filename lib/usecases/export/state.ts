@@ -7,6 +7,10 @@ export interface ExportParams {
   targetInstanceId: string;
   /** Normalized absolute paths on the disk (`/` separators on Windows too). */
   paths: string[];
+  /** Absent on Linux. */
+  os?: 'windows';
+  /** Windows: the volume's drive letter on the backed-up instance ('' when unknown). */
+  drive?: string;
 }
 
 export interface ExportProgress {

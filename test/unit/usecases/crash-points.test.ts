@@ -125,7 +125,10 @@ async function noOrphanSnapshots(h: Harness): Promise<void> {
 }
 
 /** A completed backup of a fresh instance; returns the point id. */
-async function backedUp(h: Harness, options: { categories?: string[]; status?: 'Running' | 'Stopped' } = {}) {
+async function backedUp(
+  h: Harness,
+  options: { categories?: string[]; status?: 'Running' | 'Stopped'; os?: 'linux' | 'windows' } = {},
+) {
   const { instanceId, diskIds } = h.ecs.addInstance(options);
   const job = await startBackup(h, instanceId);
   await h.drain({ until: async () => isTerminal((await jobOf(h, job.id)).status) });
@@ -418,6 +421,54 @@ describe('export at every crash point', () => {
         expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
         expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
         expect((await h.deps.objectStore!.list(exportKeys(job.id).prefix)).length).toBe(3);
+      },
+    });
+  });
+});
+
+describe('Windows export at every crash point', () => {
+  it('export through the PowerShell script', async () => {
+    let sent: { type: string; content: string }[] = [];
+    await crashEverywhere({
+      async setup(h) {
+        const { pointId } = await backedUp(h, { os: 'windows' });
+        const store = createFsObjectStore({
+          root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
+          baseUrl: 'http://127.0.0.1:1/objects',
+          secret: 'crash',
+        });
+        h.deps.objectStore = store;
+        h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+        sent = [];
+        const runCommand = h.ecs.runCommand.bind(h.ecs);
+        h.ecs.runCommand = async (request) => {
+          sent.push({ type: request.type, content: request.content });
+          return runCommand(request);
+        };
+        const job = ok(await requestExport(h.deps, pointId, { paths: ['C:\\inetpub'] }));
+        // What the guest uploads (the fake ECS runs no script): one file and the manifest, `\` paths.
+        await store.put(exportKeys(job.id).blob(0), 'hello');
+        await store.put(
+          exportKeys(job.id).manifest,
+          'd\t0\t755\tBUILTIN\\Administrators\t1\t-\t-\0\\inetpub\0\0f\t5\t644\tBUILTIN\\Administrators\t1\tabc\t0\0\\inetpub\\a.txt\0\0',
+        );
+        return job.id;
+      },
+      writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const st = job.state as ExportState;
+        expect(job.params).toMatchObject({ paths: ['/inetpub'], os: 'windows', drive: 'C' });
+        expect(h.ecs.createdDisks).toBe(1);
+        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
+        expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
+        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+        const exports = sent.filter((c) => c.content.includes('$WorkUrl = '));
+        expect(exports.length).toBeGreaterThan(0);
+        for (const c of exports) {
+          expect(c.type).toBe('RunPowerShellScript');
+          expect(c.content).toContain(`$DiskSerial = '${st.diskId!.replace(/^d-/, '')}'`);
+        }
       },
     });
   });

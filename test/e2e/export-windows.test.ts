@@ -1,0 +1,239 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupPoint } from '../../lib/domain/model.js';
+import {
+  addLinuxInstance,
+  E2E_TIMEOUT_MS,
+  finished,
+  planBody,
+  pointOf,
+  protect,
+  startTestCloud,
+  type TestCloud,
+  until,
+} from './support.js';
+
+/**
+ * Export from a Windows backup on the local cloud: the job sends the PowerShell export script, the
+ * emulator simulates it from its parameter block (PowerShell cannot run here) against the folder of
+ * the temporary disk, really uploading over HTTP to the signed URLs. Paths go in as `C:\...`, browse
+ * and download take either form, and every downloaded byte is compared with what the disk held at
+ * backup time.
+ */
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+const TEXT: Record<string, string> = {
+  'Windows/win.ini': '; for 16-bit app support\r\n[fonts]\r\n',
+  'Users/Public/Documents/report.txt': 'quarterly\r\n'.repeat(500),
+  'Users/Public/Documents/empty.txt': '',
+  'Users/Public/Documents/a name — ünïcode.txt': 'names survive\r\n',
+  'Users/Public/Documents/sub/deep.txt': 'deep\r\n',
+  'inetpub/wwwroot/index.html': '<h1>iis</h1>',
+};
+const BINARY = randomBytes(300_000);
+
+let cloud: TestCloud;
+let instanceId: string;
+let systemDiskId: string;
+let point: BackupPoint;
+
+async function raw(p: string): Promise<Response> {
+  return fetch(`${cloud.apiUrl}/api/v1${p}`, {
+    headers: { authorization: `Bearer ${cloud.apiToken}` },
+    redirect: 'manual',
+  });
+}
+
+async function download(id: string, p: string): Promise<Buffer> {
+  const answer = await raw(`/exports/${id}/download?path=${encodeURIComponent(p)}`);
+  expect([p, answer.status]).toEqual([p, 302]);
+  return Buffer.from(await (await fetch(answer.headers.get('location')!)).arrayBuffer());
+}
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ timers: false });
+  const added = await cloud.emulator.admin.addInstance({
+    osType: 'windows',
+    status: 'Running',
+    disks: [
+      { type: 'system', category: 'cloud_essd', sizeGiB: 40, files: TEXT },
+      { type: 'data', category: 'cloud_essd', sizeGiB: 20, files: { 'data/x.txt': 'x' } },
+    ],
+  });
+  instanceId = added.instanceId;
+  systemDiskId = added.diskIds[0]!;
+  await cloud.emulator.admin.writeFile({
+    diskId: systemDiskId,
+    path: 'Users/Public/Documents/photo.bin',
+    content: BINARY.toString('base64'),
+    encoding: 'base64',
+  });
+  // Links as NTFS holds them: one within the volume, one to a place off it.
+  const tree = await cloud.emulator.admin.treePath({ diskId: systemDiskId });
+  fs.symlinkSync('report.txt', path.join(tree, 'Users/Public/Documents/latest.txt'));
+  fs.symlinkSync('/etc', path.join(tree, 'Users/Public/Documents/elsewhere'));
+  const { jobId } = await protect(cloud, instanceId, planBody());
+  const job = await finished(cloud, jobId!);
+  expect(job.status, job.reason ?? '').toBe('COMPLETE');
+  point = await pointOf(cloud, job);
+  // The live disk moves on; the export must hand back the backup's bytes.
+  await cloud.emulator.admin.writeFile({ diskId: systemDiskId, path: 'Windows/win.ini', content: 'changed' });
+  await cloud.emulator.admin.removeFile({ diskId: systemDiskId, path: 'Users/Public/Documents/report.txt' });
+}, E2E_TIMEOUT_MS);
+afterAll(async () => {
+  await cloud?.dispose();
+});
+
+describe('Windows export', () => {
+  it(
+    'exports C:\\ paths through the PowerShell script, browses and downloads them byte-exact in either path form',
+    async () => {
+      const disksBefore = (await cloud.emulator.admin.stats()).disks;
+      const started = await cloud.api.post<{ export: { id: string; paths: string[] } }>(
+        `/backups/${point.id}/exports`,
+        { paths: ['C:\\Users\\Public\\Documents', 'C:\\Windows\\win.ini', 'C:\\missing.txt'] },
+      );
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      expect(started.body.export.paths).toEqual([
+        '/Users/Public/Documents',
+        '/Windows/win.ini',
+        '/missing.txt',
+      ]);
+      const id = started.body.export.id;
+      const job = await finished(cloud, id, 90_000);
+      expect(job.status, job.reason ?? '').toBe('COMPLETE');
+
+      const want: [string, Buffer][] = [
+        ...Object.entries(TEXT)
+          .filter(([rel]) => rel.startsWith('Users/') || rel === 'Windows/win.ini')
+          .map(([rel, c]) => [rel, Buffer.from(c)] as [string, Buffer]),
+        ['Users/Public/Documents/photo.bin', BINARY],
+      ];
+      const wantBytes = want.reduce((n, [, b]) => n + b.length, 0);
+      // The guest command was the PowerShell script, and it read the disk read-only.
+      const invokeId = (job.state as { invokeId?: string }).invokeId!;
+      const [invocation] = await cloud.deps.ecs.describeInvocationResults([invokeId]);
+      expect(invocation!.output).toContain(
+        `ECSB files=${want.length}\r\nECSB bytes=${wantBytes}\r\nECSB skipped=2\r\n`,
+      );
+      const mounts = (await cloud.emulator.admin.mountLog({ instanceId })).filter(
+        (e) => e.invokeId === invokeId,
+      );
+      expect(mounts.map((e) => [e.action, e.options, e.ok])).toEqual([
+        ['mount', 'ro', true],
+        ['umount', 'ro', true],
+      ]);
+      const view = await cloud.api.get<{ progress: { files: number; bytes: number }; skipped: number }>(
+        `/exports/${id}`,
+      );
+      expect(view.body.progress).toMatchObject({ files: want.length, bytes: wantBytes });
+      expect(view.body.skipped).toBe(2);
+
+      type Entry = { name: string; type: string; sha256: string | null; target: string | null };
+      const docs = await cloud.api.get<{ items: Entry[] }>(
+        `/exports/${id}/files?path=${encodeURIComponent('C:\\Users\\Public\\Documents')}`,
+      );
+      expect(docs.status).toBe(200);
+      expect(docs.body.items.map((e) => `${e.type}:${e.name}`)).toEqual([
+        'file:a name — ünïcode.txt',
+        'file:empty.txt',
+        'symlink:latest.txt',
+        'file:photo.bin',
+        'file:report.txt',
+        'dir:sub',
+      ]);
+      expect(docs.body.items.find((e) => e.name === 'latest.txt')!.target).toBe('report.txt');
+      expect(docs.body.items.find((e) => e.name === 'photo.bin')!.sha256).toBe(sha(BINARY));
+      const same = await cloud.api.get<{ items: Entry[] }>(
+        `/exports/${id}/files?path=/Users/Public/Documents`,
+      );
+      expect(same.body.items).toEqual(docs.body.items);
+      const root = await cloud.api.get<{ items: Entry[] }>(
+        `/exports/${id}/files?path=${encodeURIComponent('C:\\')}`,
+      );
+      expect(root.body.items.map((e) => e.name)).toEqual(['Users', 'Windows']);
+
+      for (const [rel, bytes] of want) {
+        const windowsPath = `C:\\${rel.replace(/\//g, '\\')}`;
+        expect([rel, sha(await download(id, windowsPath))]).toEqual([rel, sha(bytes)]);
+      }
+      expect(sha(await download(id, '\\Windows\\win.ini'))).toBe(sha(TEXT['Windows/win.ini']!));
+      expect(sha(await download(id, '/Users/Public/Documents/photo.bin'))).toBe(sha(BINARY));
+      const dir = await raw(`/exports/${id}/download?path=${encodeURIComponent('C:\\Users')}`);
+      expect([dir.status, await dir.text()]).toEqual([400, expect.stringMatching(/"path"/)]);
+
+      expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
+      expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
+    'cancel in the middle of an upload: the script stops at the marker, CANCELED, no object left, no disk left',
+    async () => {
+      const disksBefore = (await cloud.emulator.admin.stats()).disks;
+      const hold = cloud.uploadHolds.hold((key) => /^exports\/[^/]+\/blobs\//.test(key));
+      try {
+        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
+          paths: ['C:\\Users'],
+        });
+        const id = started.body.export.id;
+        await until('an upload of the export to be held', async () => hold.held() > 0, 90_000);
+        expect((await cloud.api.post(`/exports/${id}/cancel`)).status).toBe(202);
+        await until(
+          'the cancel marker',
+          async () => (await cloud.deps.objectStore!.get(`exports/${id}/cancel`)) !== undefined,
+          30_000,
+        );
+        expect((await cloud.deps.store.jobs.get(id))!.status).toBe('CANCELING');
+        hold.release();
+        const job = await finished(cloud, id, 90_000);
+        expect(job.status, job.reason ?? '').toBe('CANCELED');
+        const invokeId = (job.state as { invokeId?: string }).invokeId!;
+        const [invocation] = await cloud.deps.ecs.describeInvocationResults([invokeId]);
+        expect([invocation!.status, invocation!.output]).toEqual([
+          'Failed',
+          'ECSB export_error=canceled\r\n',
+        ]);
+        expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
+        expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
+        expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+      } finally {
+        hold.release();
+      }
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses bad Windows paths and a Linux reader with the field and the reason, and starts nothing',
+    async () => {
+      const jobsBefore = (await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length;
+      const bad = async (body: unknown, match: RegExp) => {
+        const answer = await cloud.api.post(`/backups/${point.id}/exports`, body);
+        expect([answer.status, JSON.stringify(answer.body)]).toEqual([400, expect.stringMatching(match)]);
+      };
+      await bad({ paths: ['Users\\a.txt'] }, /paths\[0\].*absolute/);
+      await bad({ paths: ['C:Users'] }, /paths\[0\].*absolute/);
+      await bad({ paths: ['C:\\Users\\..\\Windows'] }, /paths\[0\].*\.\./);
+      await bad({ paths: ['C:\\a\u0000b'] }, /paths\[0\].*NUL/);
+      await bad({ paths: ['C:\\Windows', 'C:\\temp\\CON.txt'] }, /paths\[1\].*reserved device name/);
+      await bad({ paths: ['\\\\server\\share\\x'] }, /paths\[0\].*UNC/);
+      await bad({ paths: ['C:\\a<b'] }, /paths\[0\].*control characters/);
+      await bad({ paths: ['C:\\Windows', 'D:\\data'] }, /paths\[1\].*drive D: but paths\[0\] names C:/);
+      await bad({ paths: Array.from({ length: 101 }, (_, i) => `C:\\p${i}`) }, /paths.*at most 100/);
+      const linux = await addLinuxInstance(cloud);
+      await bad(
+        { paths: ['C:\\Windows'], targetInstanceId: linux.instanceId },
+        /"targetInstanceId".*runs linux.*windows instance/,
+      );
+      expect((await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length).toBe(
+        jobsBefore,
+      );
+    },
+    E2E_TIMEOUT_MS,
+  );
+});
