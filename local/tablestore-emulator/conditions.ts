@@ -1,4 +1,5 @@
-import { compareValues, conditionFailed, invalid, type StoredAttr, type StoredRow } from './engine.js';
+import { conditionFailed, invalid } from './errors.js';
+import { compareValues, type StoredAttr, type StoredRow } from './rows.js';
 import { decodeVariant } from './plainbuffer.js';
 import {
   Comparator,
