@@ -53,6 +53,13 @@ export interface BuiltFunction {
   inputs: string[];
   /** ... and those of the entry module alone, which every cold start loads. */
   entryInputs: string[];
+  /**
+   * The entry and the chunks it imports statically, raw: what importing the bundle reads and
+   * compiles before the handler runs (code splitting moves shared code into such chunks).
+   */
+  importedBytes: number;
+  /** ... and the input files they hold, repository-relative. */
+  importedInputs: string[];
   /** Module → the chunk its `import()` loads (repository-relative module, absolute chunk path). */
   onDemand: Record<string, string>;
   /** What the bundle still imports at run time (Node built-ins only). */
@@ -140,6 +147,7 @@ export async function buildFunctions(
       entryGzipBytes: entry.gzipBytes,
       inputs,
       entryInputs: Object.keys(entryOutput?.inputs ?? {}),
+      ...importedByEntry(result.metafile, path.relative(REPO, bundle)),
       onDemand: Object.fromEntries(
         outputs
           .filter(([file, o]) => o.entryPoint !== undefined && path.join(REPO, file) !== bundle)
@@ -166,6 +174,27 @@ export async function buildFunctions(
   return built;
 }
 
+/** The outputs `entry` loads before it runs: itself and its static imports, transitively. */
+function importedByEntry(
+  metafile: esbuild.Metafile,
+  entry: string,
+): { importedBytes: number; importedInputs: string[] } {
+  const seen = new Set<string>();
+  const queue = [entry.split(path.sep).join('/')];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file) || metafile.outputs[file] === undefined) continue;
+    seen.add(file);
+    for (const i of metafile.outputs[file].imports)
+      if (i.kind === 'import-statement' && !i.external) queue.push(i.path);
+  }
+  const outputs = [...seen].map((file) => metafile.outputs[file]!);
+  return {
+    importedBytes: outputs.reduce((n, o) => n + o.bytes, 0),
+    importedInputs: [...new Set(outputs.flatMap((o) => Object.keys(o.inputs)))].sort(),
+  };
+}
+
 /**
  * `@alicloud/mns` picks between its modern build and a Babel ES5 build at run time; the ES5 one
  * needs babel-runtime, which is not installed. Node 20 always takes the modern one.
@@ -186,7 +215,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   for (const b of built) {
     console.log(
       `${b.name.padEnd(10)} ${path.relative(REPO, b.bundle)}  ${(b.bytes / 1024).toFixed(0)} KB, ${(b.gzipBytes / 1024).toFixed(0)} KB gzipped ` +
-        `(entry ${(b.entryBytes / 1024).toFixed(0)} KB, ${b.files.length - 1} chunks)`,
+        `(entry ${(b.entryBytes / 1024).toFixed(0)} KB, ${(b.importedBytes / 1024).toFixed(0)} KB with its static imports, ${b.files.length - 1} chunks)`,
     );
   }
 }

@@ -136,4 +136,23 @@ describe('npm run build', () => {
     const unused = [...ECS_ACTIONS, ...MNS_ACTIONS].filter((a) => !text.includes(`"${a}"`));
     expect(unused).toEqual([]);
   });
+
+  it('keeps the cold start small: the API imports no route but health, and no function imports the OSS SDK', () => {
+    for (const b of built) {
+      expect(b.importedInputs, b.name).toEqual(expect.arrayContaining(b.entryInputs));
+      const oss = b.importedInputs.filter((i) => /node_modules\/ali-oss\/|lib\/adapters\/oss\//.test(i));
+      expect(oss, b.name).toEqual([]);
+    }
+    const api = built.find((b) => b.name === 'api')!;
+    // Each resource's routes, schemas and use cases load on its first request (lib/api/routes/lazy.ts).
+    const eager = api.importedInputs.filter(
+      (i) =>
+        /^lib\/(api\/(routes|schemas)\/|api\/openapi|usecases\/)/.test(i) &&
+        !['lib/api/routes/lazy.ts', 'lib/api/schemas/common.ts'].includes(i),
+    );
+    expect(eager).toEqual([]);
+    // Today about 240 KB, most of it zod (settings and request validation need it at once).
+    expect(api.importedBytes).toBeLessThanOrEqual(280 * 1024);
+    expect(api.inputs).toEqual(expect.arrayContaining(['lib/api/routes/plans.ts', 'lib/api/openapi.ts']));
+  });
 });
