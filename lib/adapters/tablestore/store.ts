@@ -10,9 +10,7 @@ import {
 import type { BackupPoint, ExportRecord, Job, Plan, ProtectedInstance } from '../../domain/model.js';
 import type { Delivery, Subscription } from '../../domain/notifications.js';
 import type { ProtectionRule } from '../../domain/protection-rule.js';
-import type { CopyExpiry } from '../../domain/copies.js';
 import type {
-  CopyExpiryCollection,
   DeliveryCollection,
   ExportCollection,
   ExportFilter,
@@ -49,6 +47,7 @@ import {
   type Ctx,
 } from './collection.js';
 import { MAX_HOT_LIMIT, clampLimit, decodeCursor } from '../store-paging.js';
+import { TablestoreCopyExpiries } from './copy-expiries.js';
 
 export interface TablestoreStoreOptions extends TablestoreConnection, RetryOptions {
   /** Prepended to every table and index name (several deployments can share an instance). */
@@ -134,46 +133,29 @@ class TablestorePoints extends TablestoreCollection<BackupPoint> implements Poin
     );
   }
 
-  async expired(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>> {
-    const n = clampLimit(limit, MAX_HOT_LIMIT);
-    const index = this.def.indexes.find((i) => i.name === 'points_expiry') as IndexDef;
-    const res = await this.query(
-      {
-        index,
-        prefixes: [[EXPIRY_BUCKET_ELIGIBLE], [EXPIRY_BUCKET_LOCKED]],
-        to: now + 1,
-        desc: false,
-        after: decodeCursor(cursor),
-      },
-      n,
-      (p) => (p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED') && p.effectiveExpireAt <= now,
-    );
-    return res.cursor === undefined ? { items: res.items } : { items: res.items, cursor: res.cursor };
+  expired(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>> {
+    const buckets = [[EXPIRY_BUCKET_ELIGIBLE], [EXPIRY_BUCKET_LOCKED]];
+    return this.expiryRange(buckets, { to: now + 1 }, limit, cursor, (p) => p.effectiveExpireAt <= now);
   }
 
-  async locked(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>> {
-    const n = clampLimit(limit, MAX_HOT_LIMIT);
+  locked(now: number, limit: number, cursor?: string): Promise<Page<BackupPoint>> {
+    const live = (p: BackupPoint) => p.lock !== undefined && p.effectiveExpireAt > now;
+    return this.expiryRange([[EXPIRY_BUCKET_LOCKED]], { from: now + 1 }, limit, cursor, live);
+  }
+
+  /** Ranges of `points_expiry` (AVAILABLE or DELETE_FAILED points), ascending by effectiveExpireAt. */
+  private async expiryRange(
+    prefixes: string[][],
+    range: { from?: number; to?: number },
+    limit: number,
+    cursor: string | undefined,
+    matches: (p: BackupPoint) => boolean,
+  ): Promise<Page<BackupPoint>> {
     const index = this.def.indexes.find((i) => i.name === 'points_expiry') as IndexDef;
     const res = await this.query(
-      { index, prefixes: [[EXPIRY_BUCKET_LOCKED]], from: now + 1, desc: false, after: decodeCursor(cursor) },
-      n,
-      (p) =>
-        (p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED') &&
-        p.lock !== undefined &&
-        p.effectiveExpireAt > now,
-    );
-    return res.cursor === undefined ? { items: res.items } : { items: res.items, cursor: res.cursor };
-  }
-}
-
-class TablestoreCopyExpiries extends TablestoreCollection<CopyExpiry> implements CopyExpiryCollection {
-  async due(now: number, limit: number, cursor?: string): Promise<Page<CopyExpiry>> {
-    const n = clampLimit(limit, MAX_HOT_LIMIT);
-    const index = this.def.indexes.find((i) => i.name === 'copy_expiries_due') as IndexDef;
-    const res = await this.query(
-      { index, prefixes: [[]], to: now + 1, desc: false, after: decodeCursor(cursor) },
-      n,
-      (c) => c.expireAt <= now,
+      { index, prefixes, ...range, desc: false, after: decodeCursor(cursor) },
+      clampLimit(limit, MAX_HOT_LIMIT),
+      (p) => (p.status === 'AVAILABLE' || p.status === 'DELETE_FAILED') && matches(p),
     );
     return res.cursor === undefined ? { items: res.items } : { items: res.items, cursor: res.cursor };
   }
