@@ -193,16 +193,19 @@ try {
     $disk = Get-Disk | Where-Object { $_.SerialNumber -and $_.SerialNumber.Trim() -eq $DiskSerial } | Select-Object -First 1
     if ($null -eq $disk) { Stop-Export "no disk with serial number $DiskSerial is attached" 5 }
     $diskNumber = $disk.Number
-    # Read-only before online, so nothing (not even NTFS log replay) is written. A disk made from a
-    # snapshot of this instance's own disk collides with it on signature: Windows onlines it only
-    # after writing a new one, so that write is let through once, on this temporary disk alone.
+    # Read-only before online, so nothing (not even NTFS log replay) is written. A SAN policy of
+    # OnlineAll may have brought it online read-write already: offline first, so its volume is
+    # mounted again read-only. A disk made from a snapshot of this instance's own disk collides
+    # with it on signature: Windows onlines it only after writing a new one, so that write is let
+    # through once, on this temporary disk alone, before any file of it is opened.
+    if (-not $disk.IsOffline) { Set-Disk -Number $diskNumber -IsOffline $true }
     Set-Disk -Number $diskNumber -IsReadOnly $true
-    if ($disk.IsOffline) {
-        try { Set-Disk -Number $diskNumber -IsOffline $false } catch {
-            Set-Disk -Number $diskNumber -IsReadOnly $false
-            Set-Disk -Number $diskNumber -IsOffline $false
-            Set-Disk -Number $diskNumber -IsReadOnly $true
-        }
+    try { Set-Disk -Number $diskNumber -IsOffline $false } catch {
+        Set-Disk -Number $diskNumber -IsReadOnly $false
+        Set-Disk -Number $diskNumber -IsOffline $false
+        Set-Disk -Number $diskNumber -IsOffline $true
+        Set-Disk -Number $diskNumber -IsReadOnly $true
+        Set-Disk -Number $diskNumber -IsOffline $false
     }
     $partition = Get-Partition -DiskNumber $diskNumber |
         Where-Object { $v = $_ | Get-Volume -ErrorAction SilentlyContinue; $v -and $v.FileSystem -in @('NTFS', 'ReFS') } |

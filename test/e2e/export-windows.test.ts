@@ -162,6 +162,12 @@ describe('Windows export', () => {
       }
       expect(sha(await download(id, '\\Windows\\win.ini'))).toBe(sha(TEXT['Windows/win.ini']!));
       expect(sha(await download(id, '/Users/Public/Documents/photo.bin'))).toBe(sha(BINARY));
+      // Names match in any case, as on NTFS.
+      expect(sha(await download(id, 'c:\\WINDOWS\\WIN.INI'))).toBe(sha(TEXT['Windows/win.ini']!));
+      const anyCase = await cloud.api.get<{ items: Entry[] }>(
+        `/exports/${id}/files?path=${encodeURIComponent('c:\\users\\PUBLIC\\documents')}`,
+      );
+      expect(anyCase.body.items).toEqual(docs.body.items);
       const dir = await raw(`/exports/${id}/download?path=${encodeURIComponent('C:\\Users')}`);
       expect([dir.status, await dir.text()]).toEqual([400, expect.stringMatching(/"path"/)]);
 

@@ -7,6 +7,7 @@ import {
   parseManifest,
   type ExportEntry,
 } from '../../domain/export.js';
+import { storedSpelling } from '../../domain/export-case.js';
 import { isTerminal, newJob } from '../../domain/job.js';
 import type { Job } from '../../domain/model.js';
 import type { Page, PageRequest } from '../../ports/store.js';
@@ -171,10 +172,24 @@ export async function browseExport(
 ): Promise<Outcome<Page<ExportEntry>>> {
   const tree = await readyExport(deps, id);
   if (!tree.ok) return tree;
-  if (dir !== '/' && !tree.value.hasDir(dir)) {
+  let at = dir;
+  if (at !== '/' && !tree.value.hasDir(at)) at = await anyCase(deps, id, tree.value, at);
+  if (at !== '/' && !tree.value.hasDir(at)) {
     return invalid([{ path: 'path', message: `${dir} is not a directory of export ${id}` }]);
   }
-  return ok(tree.value.list(dir, page.cursor, page.limit));
+  return ok(tree.value.list(at, page.cursor, page.limit));
+}
+
+/** A Windows export's names match in any case, as on NTFS; asked only on a miss, so a hit costs nothing. */
+async function anyCase(
+  deps: Pick<Deps, 'store'>,
+  id: string,
+  tree: ExportTree,
+  path: string,
+): Promise<string> {
+  const job = await deps.store.jobs.get(id);
+  if (!job || exportParams(job).os !== 'windows') return path;
+  return storedSpelling(tree, path) ?? path;
 }
 
 /** A file's signed download URL, good for 15 minutes, answering with the file's name. */
@@ -185,7 +200,7 @@ export async function downloadFile(
 ): Promise<Outcome<DownloadLink>> {
   const tree = await readyExport(deps, id);
   if (!tree.ok) return tree;
-  const entry = tree.value.entry(path);
+  const entry = tree.value.entry(path) ?? tree.value.entry(await anyCase(deps, id, tree.value, path));
   if (!entry || entry.type !== 'file' || entry.blob === null) {
     return invalid([{ path: 'path', message: `${path} is not a file of export ${id}` }]);
   }

@@ -67,26 +67,4 @@ describe('renderWindowsExportScript', () => {
       expect([part, script.includes(part)]).toEqual([part, true]);
     }
   });
-
-  it('balances braces and parentheses outside strings (a cheap syntax check, PowerShell cannot run here)', () => {
-    const code = renderWindowsExportScript(params)
-      .split('\n')
-      .filter((l) => !l.trim().startsWith('#'))
-      .join('\n')
-      .replace(/'(?:[^']|'')*'/g, "''")
-      .replace(/"(?:[^"`]|`.)*"/g, '""');
-    for (const [open, close] of [
-      ['{', '}'],
-      ['(', ')'],
-      ['[', ']'],
-    ] as const) {
-      let depth = 0;
-      for (const ch of code) {
-        if (ch === open) depth += 1;
-        if (ch === close) depth -= 1;
-        expect(depth).toBeGreaterThanOrEqual(0);
-      }
-      expect([open, depth]).toEqual([open, 0]);
-    }
-  });
 });
