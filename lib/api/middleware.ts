@@ -40,6 +40,16 @@ export function toFcResponse(response: ApiResponse, requestId: string): FcHttpRe
     ...(response.headers ?? {}),
   };
   if (response.body === undefined) return { statusCode: response.status, headers };
+  // Bytes (an exported file) travel as they are; FC carries a binary body base64-encoded.
+  if (Buffer.isBuffer(response.body)) {
+    headers['content-type'] ??= 'application/octet-stream';
+    return {
+      statusCode: response.status,
+      headers,
+      body: response.body.toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
   headers['content-type'] ??= JSON_TYPE;
   return { statusCode: response.status, headers, body: JSON.stringify(response.body) };
 }

@@ -27,7 +27,14 @@ export interface ExportEntry {
   sha256: string | null;
   /** Index of the uploaded object holding the bytes (files only). */
   blob: number | null;
+  /** Or, for a small file, the pack holding its bytes and where they start (its length is `size`). */
+  pack?: PackRef;
   target: string | null;
+}
+
+export interface PackRef {
+  index: number;
+  offset: number;
 }
 
 export interface SkippedEntry {
@@ -144,7 +151,9 @@ const TYPES: Record<string, EntryType> = { f: 'file', d: 'dir', l: 'symlink' };
  * string, each ended by NUL, so any byte of a name survives unencoded:
  * `f|d|l<TAB>size<TAB>mode(octal)<TAB>owner<TAB>mtime(s)<TAB>sha256|-<TAB>blob|-`, path, symlink
  * target (empty otherwise); `x` records an entry skipped (device, socket, FIFO, over a limit) with
- * the reason as its second string. Windows paths arrive with `\`; they are kept with `/`.
+ * the reason as its second string. Windows paths arrive with `\`; they are kept with `/`. A file
+ * packed with other small ones has `p<pack>@<offset>` for its blob: its bytes are `size` bytes of
+ * that pack from that offset.
  */
 export function parseManifest(text: string): Manifest {
   const entries: ExportEntry[] = [];
@@ -181,11 +190,22 @@ export function parseManifest(text: string): Manifest {
       owner,
       mtime: Math.round(Number(mtime) * 1000),
       sha256: sha === '-' ? null : sha,
-      blob: blob === '-' ? null : Number(blob),
+      ...placeOf(blob, i / 3),
       target: type === 'symlink' ? extra : null,
     });
   }
   return { entries, skipped };
+}
+
+/** Where a file's bytes are: its own object (`n`), a pack (`p<n>@<offset>`), or nowhere (`-`). */
+function placeOf(blob: string, record: number): Pick<ExportEntry, 'blob' | 'pack'> {
+  if (blob === '-') return { blob: null };
+  if (/^\d+$/.test(blob)) return { blob: Number(blob) };
+  const packed = /^p(\d+)@(\d+)$/.exec(blob);
+  if (packed) return { blob: null, pack: { index: Number(packed[1]), offset: Number(packed[2]) } };
+  throw new Error(
+    `manifest record ${record} has blob ${JSON.stringify(blob)}: expected n, p<n>@<offset> or -`,
+  );
 }
 
 export function parentOf(path: string): string {

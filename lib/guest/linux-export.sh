@@ -11,6 +11,10 @@ CANCEL_URL=__CANCEL_URL__
 MAX_FILES=__MAX_FILES__
 MAX_BYTES=__MAX_BYTES__
 MOUNT_BASE=__MOUNT_BASE__
+# Files below PACK_FILE_BYTES are appended to packs of up to PACK_BYTES / PACK_FILES (0: no packs).
+PACK_FILE_BYTES=__PACK_FILE_BYTES__
+PACK_BYTES=__PACK_BYTES__
+PACK_FILES=__PACK_FILES__
 
 work=$(mktemp -d) || exit 3
 mnt="$MOUNT_BASE/ecsb-export-$$"
@@ -31,8 +35,10 @@ curl -fsS --retry 3 --max-time 300 -o "$work/list" "$WORK_URL" || fail "the work
 # Lists are read from files, not pipes: bash reads a pipe one byte per system call.
 sed -n 's/^U //p' "$work/list" >"$work/urls"
 sed -n 's/^P //p' "$work/list" >"$work/wanted"
+sed -n 's/^K //p' "$work/list" >"$work/packs"
 mapfile -t urls <"$work/urls"
 mapfile -t wanted <"$work/wanted"
+mapfile -t packs <"$work/packs"
 
 mkdir -p "$mnt" || fail "cannot create $mnt" 3
 # ext4 without replaying its journal, xfs without log recovery and with a duplicate UUID allowed (the
@@ -50,7 +56,8 @@ done
 root=$(cd "$mnt" && pwd -P) && [ -n "$root" ] || fail "the mounted disk cannot be entered" 5
 
 manifest="$work/manifest"
-: >"$manifest"
+# Opened once: a redirection per record would open and close the file for each one.
+exec 5>"$manifest"
 files=0
 bytes=0
 skipped=0
@@ -61,10 +68,17 @@ BATCH=200
 bpath=()
 bfull=()
 bmeta=()
+# Per-file objects used so far, and the pack being filled: its files, their offsets, its size.
+blobs=0
+npacks=0
+kpath=()
+kfull=()
+kmeta=()
+kbytes=0
 
 # A manifest record: tab-separated fields, then the path and the symlink target (or the reason an
 # entry was skipped) raw, each ended by NUL, so any byte of a name survives without encoding.
-emit() { printf '%s\0%s\0%s\0' "$1" "$2" "$3" >>"$manifest"; }
+emit() { printf '%s\0%s\0%s\0' "$1" "$2" "$3" >&5; }
 skip() {
   emit $'x\t-\t-\t-\t-\t-\t-' "$1" "$2"
   skipped=$((skipped + 1))
@@ -87,7 +101,7 @@ flush() {
   local hashing=$! cfg="" qfile qurl
   for ((i = 0; i < n; i++)); do
     curl_quote qfile "${bfull[$i]}"
-    curl_quote qurl "${urls[$((files - n + i))]}"
+    curl_quote qurl "${urls[$((blobs - n + i))]}"
     cfg+="upload-file = $qfile"$'\n'"url = $qurl"$'\n''output = "/dev/null"'$'\n'
   done
   printf '%s' "$cfg" >"$work/curl.cfg"
@@ -98,11 +112,46 @@ flush() {
   [ "${#sums[@]}" -eq "$n" ] || fail "cannot read the files to export" 6
   for ((i = 0; i < n; i++)); do
     sum=${sums[$i]#\\}
-    emit "f${bmeta[$i]}"$'\t'"${sum:0:64}"$'\t'"$((files - n + i))" "${bpath[$i]}" ""
+    emit "f${bmeta[$i]}"$'\t'"${sum:0:64}"$'\t'"$((blobs - n + i))" "${bpath[$i]}" ""
   done
   bpath=()
   bfull=()
   bmeta=()
+}
+
+# The pack streams up as the files are read one after the other (no copy on the instance's disk),
+# hashed meanwhile. The offsets come from the sizes found, which a read-only disk keeps; the job
+# checks each pack's size against them. A failed try is sent again whole: a stream cannot rewind.
+flush_pack() {
+  local n=${#kfull[@]} i sum sent="" try offset=0
+  [ "$n" -gt 0 ] || return 0
+  if canceled; then fail "canceled" 7; fi
+  printf '%s\0' "${kfull[@]}" >"$work/pack.list"
+  xargs -0 sha256sum -- <"$work/pack.list" >"$work/sums" &
+  local hashing=$!
+  # cat allocates its 128 KB buffer per file; from the heap (these glibc settings) instead of a fresh
+  # mapping, since mapping and unmapping it for each small file cost several times their reading.
+  for try in 1 2 3; do
+    MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864 xargs -0 cat -- <"$work/pack.list" |
+      curl -fsS --max-time 3600 -H 'Content-Type:' -T - -o /dev/null "${packs[$npacks]}" && sent=1 && break
+  done
+  [ -n "$sent" ] || fail "a pack upload failed" 6
+  wait "$hashing" || fail "cannot read the files to export" 6
+  mapfile -t sums <"$work/sums"
+  [ "${#sums[@]}" -eq "$n" ] || fail "cannot read the files to export" 6
+  # The pack's records in one write: printf repeats its format over the arguments.
+  local recs=()
+  for ((i = 0; i < n; i++)); do
+    sum=${sums[$i]#\\}
+    recs+=("f"$'\t'"${kmeta[$i]}"$'\t'"${sum:0:64}"$'\t'"p$npacks@$offset" "${kpath[$i]}" "")
+    offset=$((offset + ${kmeta[$i]%%$'\t'*}))
+  done
+  printf '%s\0' "${recs[@]}" >&5
+  npacks=$((npacks + 1))
+  kpath=()
+  kfull=()
+  kmeta=()
+  kbytes=0
 }
 
 # One manifest record for the entry at disk path $1 (found at $2), described by find's or stat's fields.
@@ -116,11 +165,23 @@ record() {
   f)
     if [ "$files" -ge "$MAX_FILES" ]; then skip "$path" "over the limit of $MAX_FILES files per export"; return 0; fi
     if [ $((bytes + size)) -gt "$MAX_BYTES" ]; then skip "$path" "over the limit of $MAX_BYTES bytes per export"; return 0; fi
+    files=$((files + 1))
+    bytes=$((bytes + size))
+    if [ "$size" -lt "$PACK_FILE_BYTES" ] && [ "$npacks" -lt "${#packs[@]}" ]; then
+      if [ $((kbytes + size)) -gt "$PACK_BYTES" ] || [ "${#kfull[@]}" -ge "$PACK_FILES" ]; then flush_pack; fi
+    fi
+    # Checked again: the pack just sent may have been the last one there is a URL for.
+    if [ "$size" -lt "$PACK_FILE_BYTES" ] && [ "$npacks" -lt "${#packs[@]}" ]; then
+      kpath+=("$path")
+      kfull+=("$full")
+      kmeta+=("$size"$'\t'"$mode"$'\t'"$owner"$'\t'"$mtime")
+      kbytes=$((kbytes + size))
+      return 0
+    fi
     bpath+=("$path")
     bfull+=("$full")
     bmeta+=($'\t'"$size"$'\t'"$mode"$'\t'"$owner"$'\t'"$mtime")
-    files=$((files + 1))
-    bytes=$((bytes + size))
+    blobs=$((blobs + 1))
     [ "${#bfull[@]}" -lt "$BATCH" ] || flush
     ;;
   s) skip "$path" "a socket is not exported" ;;
@@ -129,6 +190,19 @@ record() {
   *) skip "$path" "a file of type $y is not exported" ;;
   esac
 }
+
+# The next 1,000 entries of find's output (seven NUL-ended fields each, from fd 3) into f. mapfile
+# takes them in one builtin call where bash has `mapfile -d` (4.4 on); a `read` per field costs
+# more than the upload of a small file, so older bash is slower but gets the same fields.
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)); then
+  next_entries() { mapfile -d '' -t -n 7000 f <&3; }
+else
+  next_entries() {
+    f=()
+    local v k
+    for ((k = 0; k < 7000; k++)); do IFS= read -r -d '' v <&3 || break; f+=("$v"); done
+  }
+fi
 
 # The directories above a requested path, so the tree can be browsed from /.
 ancestors() {
@@ -154,15 +228,21 @@ for p in "${wanted[@]}"; do
   ancestors "$p"
   base="${real_parent#"$root"}"
   name=$(basename -- "$p")
-  find "$start" -xdev -printf '%y %s %m %u:%g %T@\0%P\0%l\0' >"$work/found"
-  while IFS=' ' read -r -d '' y size mode owner mtime && IFS= read -r -d '' rel && IFS= read -r -d '' target; do
-    full="$start${rel:+/$rel}"
-    if [ "$p" = "/" ]; then path="/$rel"; [ -z "$rel" ] && path="/"; else path="$base/$name${rel:+/$rel}"; fi
-    record "$path" "$full" "$y" "$size" "$mode" "$owner" "${mtime%%.*}" "$target"
-  done <"$work/found"
+  find "$start" -xdev -printf '%y\0%s\0%m\0%u:%g\0%T@\0%P\0%l\0' >"$work/found"
+  exec 3<"$work/found"
+  while next_entries && [ "${#f[@]}" -gt 0 ]; do
+    for ((j = 0; j + 6 < ${#f[@]}; j += 7)); do
+      rel=${f[j + 5]}
+      if [ "$p" = "/" ]; then path="/$rel"; [ -z "$rel" ] && path="/"; else path="$base/$name${rel:+/$rel}"; fi
+      record "$path" "$start${rel:+/$rel}" "${f[j]}" "${f[j + 1]}" "${f[j + 2]}" "${f[j + 3]}" "${f[j + 4]%%.*}" "${f[j + 6]}"
+    done
+  done
+  exec 3<&-
 done
 flush
+flush_pack
 
+exec 5>&-
 # A cancel that came during the last uploads: no manifest, so nothing looks complete.
 if canceled; then fail "canceled" 7; fi
 put_file "$MANIFEST_URL" "$manifest" || fail "the manifest upload failed" 6

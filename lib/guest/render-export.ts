@@ -14,6 +14,8 @@ export interface LinuxExportParams {
   maxBytes: number;
   /** Where the temporary mount point is made. */
   mountBase?: string;
+  /** Small files go into packs (with `K` URLs in the work list): below which size, and how full. */
+  pack?: { fileBytes: number; bytes: number; files: number };
 }
 
 let template: string | undefined;
@@ -29,15 +31,26 @@ export function renderLinuxExportScript(params: LinuxExportParams): string {
     MAX_FILES: String(Math.floor(params.maxFiles)),
     MAX_BYTES: String(Math.floor(params.maxBytes)),
     MOUNT_BASE: bashQuote(params.mountBase ?? '/mnt'),
+    PACK_FILE_BYTES: String(Math.floor(params.pack?.fileBytes ?? 0)),
+    PACK_BYTES: String(Math.floor(params.pack?.bytes ?? 0)),
+    PACK_FILES: String(Math.floor(params.pack?.files ?? 0)),
   };
   return template.replace(/__([A-Z_]+)__/g, (whole, name: string) => values[name] ?? whole);
 }
 
-/** The work list the guest fetches: the requested paths, then one upload URL per file it may send. */
-export function renderWorkList(paths: readonly string[], uploadUrls: readonly string[]): string {
+/**
+ * The work list the guest fetches: the requested paths, one upload URL per file it may send, and
+ * (optional: a guest that does not pack ignores them) one per pack of small files.
+ */
+export function renderWorkList(
+  paths: readonly string[],
+  uploadUrls: readonly string[],
+  packUrls: readonly string[] = [],
+): string {
   return [
     ...paths.map((p) => `P ${Buffer.from(p, 'utf8').toString('base64')}`),
     ...uploadUrls.map((u) => `U ${u}`),
+    ...packUrls.map((u) => `K ${u}`),
     '',
   ].join('\n');
 }

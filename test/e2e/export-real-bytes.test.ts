@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupPoint } from '../../lib/domain/model.js';
+import { PACK_FILE_BYTES } from '../../lib/usecases/export/packs.js';
 import {
   E2E_TIMEOUT_MS,
   finished,
@@ -168,17 +169,31 @@ async function browseAll(id: string, dir: string, into: Map<string, EntryView>):
   } while (cursor);
 }
 
-async function download(id: string, query: string): Promise<{ bytes: Buffer; disposition: string | null }> {
+/**
+ * A file through the API: a 302 to its signed URL, or (a small file read from its pack) its bytes
+ * answered at once, with the length, name and ETag (its sha256) a signed URL would give.
+ */
+async function download(
+  id: string,
+  query: string,
+): Promise<{ bytes: Buffer; disposition: string | null; packed: boolean }> {
   const answer = await fetch(`${cloud.apiUrl}/api/v1/exports/${id}/download${query}`, {
     headers: { authorization: `Bearer ${cloud.apiToken}` },
     redirect: 'manual',
   });
+  if (answer.status === 200) {
+    const bytes = Buffer.from(await answer.arrayBuffer());
+    expect(Number(answer.headers.get('content-length'))).toBe(bytes.length);
+    expect(answer.headers.get('etag')).toBe(`"${sha(bytes)}"`);
+    return { bytes, disposition: answer.headers.get('content-disposition'), packed: true };
+  }
   expect(answer.status).toBe(302);
   const file = await fetch(answer.headers.get('location')!);
   expect(file.status).toBe(200);
   return {
     bytes: Buffer.from(await file.arrayBuffer()),
     disposition: file.headers.get('content-disposition'),
+    packed: false,
   };
 }
 
@@ -249,11 +264,13 @@ describe('export with real bytes', () => {
       // Download: every file, byte for byte, under its own name (eight at a time, as a browser would).
       const queue = [...expected].filter(([, e]) => e.type === 'file');
       const mismatches: string[] = [];
+      const packed: string[] = [];
       await Promise.all(
         Array.from({ length: 8 }, async () => {
           for (let next = queue.shift(); next; next = queue.shift()) {
             const [p, e] = next;
             const got = await download(id, `?path=${encodeURIComponent(p)}`);
+            if (got.packed) packed.push(p);
             const name = `filename*=UTF-8''${encodeURIComponent(path.posix.basename(p))}`;
             if (e.type !== 'file' || sha(got.bytes) !== sha(e.bytes) || !got.disposition?.includes(name)) {
               mismatches.push(p);
@@ -262,6 +279,9 @@ describe('export with real bytes', () => {
         }),
       );
       expect(mismatches).toEqual([]);
+      // The small files came from packs, the large one from its own object.
+      const small = files.filter((f) => f.type === 'file' && f.bytes.length < PACK_FILE_BYTES).length;
+      expect(packed.length).toBe(small);
 
       // The whole export: GNU tar unpacks the same tree, names, links and bytes.
       const archive = await download(id, '');

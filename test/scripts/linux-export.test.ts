@@ -68,7 +68,19 @@ async function write(rel: string, body: Buffer | string): Promise<void> {
   await fs.writeFile(file, body);
 }
 
-async function runExport(id: string, paths: string[], limits = { maxFiles: 10_000, maxBytes: 1e12 }) {
+interface Packing {
+  urls: number;
+  fileBytes: number;
+  bytes: number;
+  files: number;
+}
+
+async function runExport(
+  id: string,
+  paths: string[],
+  limits = { maxFiles: 10_000, maxBytes: 1e12 },
+  packing?: Packing,
+) {
   const later = Date.now() + 600_000;
   const prefix = `exports/${id}`;
   const uploads = await Promise.all(
@@ -76,7 +88,12 @@ async function runExport(id: string, paths: string[], limits = { maxFiles: 10_00
       store.signedUrl(`${prefix}/blobs/${i}`, later, 'PUT'),
     ),
   );
-  await store.put(`${prefix}/work`, renderWorkList(paths, uploads));
+  const packs = await Promise.all(
+    Array.from({ length: packing?.urls ?? 0 }, (_, i) =>
+      store.signedUrl(`${prefix}/packs/${i}`, later, 'PUT'),
+    ),
+  );
+  await store.put(`${prefix}/work`, renderWorkList(paths, uploads, packs));
   const script = renderLinuxExportScript({
     devices: ['/dev/disk/by-id/virtio-missing', '/dev/vdb'],
     workUrl: await store.signedUrl(`${prefix}/work`, later),
@@ -84,6 +101,7 @@ async function runExport(id: string, paths: string[], limits = { maxFiles: 10_00
     cancelUrl: await store.signedUrl(`${prefix}/cancel`, later),
     mountBase: path.join(dir, 'mnt'),
     ...limits,
+    ...(packing ? { pack: packing } : {}),
   });
   await fs.mkdir(path.join(dir, 'mnt'), { recursive: true });
   const child = spawn('/bin/bash', ['-c', script], {
@@ -151,6 +169,38 @@ describe('linux export script', { timeout: 60_000 }, () => {
     expect(run.summary).toMatchObject({ files: '126', skipped: String(m.skipped.length) });
     // Unmounted and the mount point removed.
     expect(await fs.readdir(path.join(dir, 'mnt'))).toEqual([]);
+  });
+
+  it('packs small files, each found at its offset byte-exact, and sends the rest one by one when the pack URLs run out', async () => {
+    for (let i = 0; i < 30; i += 1) await write(`srv/small/s${i}`, randomBytes(i * 37));
+    await write('srv/small/edge', randomBytes(999));
+    await write('srv/small/big', randomBytes(1000));
+    const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
+    const run = await runExport('e4', ['/srv/small'], { maxFiles: 10_000, maxBytes: 1e12 }, packing);
+    expect(run.code, run.out).toBe(0);
+    const files = run.manifest!.entries.filter((e) => e.type === 'file');
+    expect(files).toHaveLength(32);
+    const packed = files.filter((f) => f.pack);
+    // Two packs of at most 8 files and 4,000 bytes; the big file and the files after them go alone.
+    expect(new Set(packed.map((f) => f.pack!.index))).toEqual(new Set([0, 1]));
+    for (const index of [0, 1]) {
+      const inPack = packed.filter((f) => f.pack!.index === index);
+      expect(inPack.length).toBeLessThanOrEqual(8);
+      expect(inPack.reduce((n, f) => n + f.size, 0)).toBeLessThanOrEqual(4000);
+    }
+    const big = files.find((f) => f.path === '/srv/small/big')!;
+    expect([big.pack, typeof big.blob]).toEqual([undefined, 'number']);
+    expect(files.filter((f) => f.blob !== null).length).toBe(32 - packed.length);
+    for (const f of files) {
+      const original = await fs.readFile(path.join(disk, f.path));
+      const stored = f.pack
+        ? (await store.get(`exports/e4/packs/${f.pack.index}`))!.subarray(
+            f.pack.offset,
+            f.pack.offset + f.size,
+          )
+        : (await store.get(`exports/e4/blobs/${f.blob}`))!;
+      expect([f.path, sha(stored), f.sha256]).toEqual([f.path, sha(original), sha(original)]);
+    }
   });
 
   it('stops at the file limit and lists what it left out', async () => {

@@ -14,6 +14,7 @@ import {
   requestExport,
 } from '../../usecases/export/requests.js';
 import { downloadArchive } from '../../usecases/export/archive.js';
+import { DOWNLOAD_URL_MS, type DownloadBytes } from '../../usecases/export/disposition.js';
 import { cancelJob } from '../../usecases/management/jobs.js';
 import { API_PREFIX, ok, stripUndefined } from '../answers.js';
 import { boundPage } from '../cursor.js';
@@ -69,6 +70,30 @@ function toEntryView(e: ExportEntry) {
     mtime: new Date(e.mtime).toISOString(),
     sha256: e.sha256,
     target: e.target,
+  };
+}
+
+/**
+ * A packed file, answered here (no signed URL reaches just its range): the bytes with their headers,
+ * or as a link, a `data:` URL of them, which a browser saves under the file's name like any other.
+ */
+function packedAnswer(file: DownloadBytes, asLink: boolean, now: number): ApiResponse {
+  if (asLink) {
+    return ok({
+      url: `data:application/octet-stream;base64,${file.body.toString('base64')}`,
+      expiresAt: new Date(now + DOWNLOAD_URL_MS).toISOString(),
+      filename: file.filename,
+    });
+  }
+  return {
+    status: 200,
+    body: file.body,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(file.body.length),
+      'content-disposition': file.contentDisposition,
+      ...(file.etag ? { etag: file.etag } : {}),
+    },
   };
 }
 
@@ -158,13 +183,14 @@ export const exportRoutes: Route[] = [
     summary:
       'Download one exported file, or the whole export as one tar.gz (302 to a signed URL good for 15 minutes)',
     description:
-      'With `path`: that file. Without: every exported entry (files, directories, symlinks, with names, modes and times) in one tar.gz (pax format), streamed from the exported objects into the store on the first request. Either way the signed URL answers with `Content-Disposition`, `Content-Length` and an `ETag`.',
+      'With `path`: that file. Without: every exported entry (files, directories, symlinks, with names, modes and times) in one tar.gz (pax format), streamed from the exported objects into the store on the first request. Either way the signed URL answers with `Content-Disposition`, `Content-Length` and an `ETag`. A small file the export packed with others is answered here instead (200, its bytes with those headers; with `as=link`, a `data:` URL), since a signed URL cannot be limited to its range of the pack.',
     tag: 'exports',
     params: exportPathSchema,
     query: exportDownloadQuerySchema,
     responses: {
       200: {
-        description: 'With `as=link`: the signed URL, its expiry and the file name',
+        description:
+          'With `as=link`: the signed URL, its expiry and the file name. A packed small file without `as=link`: its bytes (application/octet-stream)',
         schema: downloadLink,
       },
       302: {
@@ -178,6 +204,7 @@ export const exportRoutes: Route[] = [
         query.path === undefined
           ? unwrap(await downloadArchive(deps, params.exportId))
           : unwrap(await downloadFile(deps, params.exportId, exportLookupPath(query.path)));
+      if ('body' in link) return packedAnswer(link, query.as === 'link', deps.clock.now());
       if (query.as === 'link') {
         return ok({
           url: link.url,

@@ -7,6 +7,7 @@ import type { Deps } from '../deps.js';
 import { conflict, ok, type Outcome } from '../management/outcome.js';
 import { attachment, DOWNLOAD_URL_MS, type DownloadLink } from './disposition.js';
 import { getExport, readyExport } from './requests.js';
+import { openExportedFile } from './packs.js';
 import { exportKeys, exportState } from './state.js';
 import { END_OF_ARCHIVE, entryHeader, padding } from './tar.js';
 
@@ -15,7 +16,6 @@ import { END_OF_ARCHIVE, entryHeader, padding } from './tar.js';
  * memory holds one chunk whatever the export's size. Paths lose their leading `/`, as tar does.
  */
 async function* archiveBytes(store: ObjectStore, id: string, entries: ExportEntry[]): AsyncGenerator<Buffer> {
-  const keys = exportKeys(id);
   for (const e of entries) {
     const name = e.path.replace(/^\/+/, '');
     if (name === '') continue;
@@ -32,7 +32,7 @@ async function* archiveBytes(store: ObjectStore, id: string, entries: ExportEntr
       linkname: e.target ?? '',
     });
     if (e.type !== 'file') continue;
-    const opened = e.blob === null ? undefined : await store.open(keys.blob(e.blob));
+    const opened = await openExportedFile(store, id, e);
     if (!opened) throw new Error(`export ${id}: the object holding ${e.path} is missing`);
     let seen = 0;
     for await (const chunk of opened.body as AsyncIterable<Buffer>) {

@@ -6,6 +6,17 @@ export interface DownloadLink {
   etag?: string;
 }
 
+/**
+ * A file answered by the API itself: a packed file's bytes are a range of its pack, which a signed
+ * URL cannot limit itself to. Packed files are small (below PACK_FILE_BYTES), so the body is too.
+ */
+export interface DownloadBytes {
+  body: Buffer;
+  filename: string;
+  contentDisposition: string;
+  etag?: string;
+}
+
 /** How long a download link works. */
 export const DOWNLOAD_URL_MS = 15 * 60_000;
 

@@ -7,6 +7,7 @@ import { partToken, snapshotName } from '../backup/ownership.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
 import { next, pollSeconds, record, waitFor } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
+import { checkPacks, PACK_BYTES, PACK_FILE_BYTES, PACK_FILES, packCount } from './packs.js';
 import { exportKeys, exportParams, exportState, type ExportState } from './state.js';
 
 /** The guest has this long to walk and upload; its signed URLs live a little longer. */
@@ -48,11 +49,16 @@ export async function prepareStep(ctx: StepContext, job: Job): Promise<StepResul
   const store = objectStoreOf(ctx);
   const keys = exportKeys(job.id);
   const expiresAt = ctx.deps.clock.now() + GUEST_TIMEOUT_SECONDS * 1000 + URL_MARGIN_MS;
+  const { EXPORT_MAX_FILES, EXPORT_MAX_BYTES } = ctx.deps.settings;
   const uploads: string[] = [];
-  for (let n = 0; n < ctx.deps.settings.EXPORT_MAX_FILES; n += 1) {
+  for (let n = 0; n < EXPORT_MAX_FILES; n += 1) {
     uploads.push(await store.signedUrl(keys.blob(n), expiresAt, 'PUT'));
   }
-  await store.put(keys.work, renderWorkList(exportParams(job).paths, uploads), 'text/plain');
+  const packs: string[] = [];
+  for (let n = 0; n < packCount(EXPORT_MAX_FILES, EXPORT_MAX_BYTES); n += 1) {
+    packs.push(await store.signedUrl(keys.pack(n), expiresAt, 'PUT'));
+  }
+  await store.put(keys.work, renderWorkList(exportParams(job).paths, uploads, packs), 'text/plain');
   return next<ExportState>(ctx, job, 'run-guest', { urlsExpireAt: expiresAt }, 75);
 }
 
@@ -76,6 +82,7 @@ async function renderScript(ctx: StepContext, job: Job): Promise<string> {
   return renderLinuxExportScript({
     ...common,
     devices: deviceCandidates(st.diskId ?? '', st.device ?? null),
+    pack: { fileBytes: PACK_FILE_BYTES, bytes: PACK_BYTES, files: PACK_FILES },
   });
 }
 
@@ -113,6 +120,8 @@ export async function waitGuestStep(ctx: StepContext, job: Job): Promise<StepRes
   const text = await objectStoreOf(ctx).get(exportKeys(job.id).manifest);
   if (!text) return windDown(ctx, job, 'FAILED', 'the export script ended without uploading its manifest');
   const manifest = parseManifest(text.toString('utf8'));
+  const short = await checkPacks(objectStoreOf(ctx), job.id, manifest.entries);
+  if (short) return windDown(ctx, job, 'FAILED', `the export script's uploads are incomplete: ${short}`);
   const files = manifest.entries.filter((e) => e.type === 'file');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   const progress = { files: files.length, bytes, totalFiles: files.length, totalBytes: bytes };

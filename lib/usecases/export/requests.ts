@@ -15,7 +15,8 @@ import type { Deps } from '../deps.js';
 import { enqueueJob } from '../enqueue-job.js';
 import { conflict, invalid, notFound, ok, type Outcome } from '../management/outcome.js';
 import { checkMount } from '../restore/check.js';
-import { attachment, DOWNLOAD_URL_MS, type DownloadLink } from './disposition.js';
+import { attachment, DOWNLOAD_URL_MS, type DownloadBytes, type DownloadLink } from './disposition.js';
+import { readPacked } from './packs.js';
 import { exportKeys, exportParams, exportState, type ExportParams } from './state.js';
 
 type RequestDeps = Pick<Deps, 'store' | 'ecs' | 'jobQueue' | 'clock' | 'ids'>;
@@ -197,10 +198,11 @@ export async function downloadFile(
   deps: Pick<Deps, 'store' | 'objectStore' | 'clock'>,
   id: string,
   path: string,
-): Promise<Outcome<DownloadLink>> {
+): Promise<Outcome<DownloadLink | DownloadBytes>> {
   const tree = await readyExport(deps, id);
   if (!tree.ok) return tree;
   const entry = tree.value.entry(path) ?? tree.value.entry(await anyCase(deps, id, tree.value, path));
+  if (entry?.type === 'file' && entry.pack) return ok(await readPacked(deps.objectStore!, id, entry));
   if (!entry || entry.type !== 'file' || entry.blob === null) {
     return invalid([{ path: 'path', message: `${path} is not a file of export ${id}` }]);
   }

@@ -54,5 +54,8 @@ export const exportKeys = (jobId: string) => {
     /** The whole export as one tar.gz, made on the first download that asks for it. */
     archive: `${prefix}archive.tar.gz`,
     blob: (n: number) => `${prefix}blobs/${n}`,
+    /** Small files, many to an object (see packs.ts). */
+    packs: `${prefix}packs/`,
+    pack: (n: number) => `${prefix}packs/${n}`,
   };
 };

@@ -90,6 +90,17 @@ describe('parseManifest', () => {
     expect(m.skipped).toEqual([{ path: '/dev/sda', reason: 'a block device' }]);
   });
 
+  it('reads a packed file as its pack and offset, and refuses a blob it cannot place', () => {
+    const m = parseManifest(rec(['f', '12', '644', 'root', '1', 'ab', 'p3@4096'], '/a'));
+    expect(m.entries[0]).toMatchObject({ blob: null, pack: { index: 3, offset: 4096 }, size: 12 });
+    expect(
+      parseManifest(rec(['f', '1', '644', 'root', '1', '-', '7'], '/b')).entries[0]!.pack,
+    ).toBeUndefined();
+    expect(() => parseManifest(rec(['f', '1', '644', 'root', '1', '-', 'p3'], '/c'))).toThrow(
+      /blob "p3": expected n, p<n>@<offset> or -/,
+    );
+  });
+
   it('turns Windows separators into slashes', () => {
     const m = parseManifest(rec(['f', '1', '644', 'SYSTEM', '1', '-', '0'], '\\Users\\a.txt'));
     expect(m.entries[0]!.path).toBe('/Users/a.txt');
