@@ -7,6 +7,7 @@ import { mountKind, unmountKind } from './mount/mount-kind.js';
 import { restoreKind } from './restore/restore-kind.js';
 import { regional } from './restore/from-copy.js';
 import { restoreParams } from './restore/state.js';
+import { verifyKind } from './verify/verify-kind.js';
 
 /** Every job kind the worker runs. The worker entry passes this to `handleJobMessage`. */
 export const JOB_KINDS: JobKinds = {
@@ -18,4 +19,5 @@ export const JOB_KINDS: JobKinds = {
   export: exportKind,
   clone: cloneKind,
   copy: copyKind,
+  verify: verifyKind,
 };

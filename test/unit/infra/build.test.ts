@@ -79,6 +79,7 @@ describe('npm run build', () => {
           'linux-backup.sh',
           'windows-backup.ps1',
           'linux-export.sh',
+          'linux-verify.sh',
           // The API function serves the operator console from beside its bundle.
           ...(b.name === 'api' ? ['console'] : []),
         ].sort(),
