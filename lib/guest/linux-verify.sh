@@ -26,6 +26,8 @@ verdict_failed() {
   exit 1
 }
 last_line() { tail -n1 "$1" | tr -d '\t\r'; }
+# e2fsck ends with a banner ("***** WARNING: Filesystem still has errors *****"): the line before says why.
+fsck_said() { grep -v -e '^[[:space:]]*$' -e '\*\*\*\*\*' "$1" | tail -n1 | tr -d '\t\r'; }
 
 # The same rule as the backup's pre/post scripts: a regular file (never a symlink: /tmp is
 # world-writable) owned by root with mode exactly 0700.
@@ -64,7 +66,7 @@ for i in "${!DISK_IDS[@]}"; do
     rc=$?
     [ "$rc" -ge 8 ] && continue
     if [ $((rc & 4)) -ne 0 ] || [ $((rc & 2)) -ne 0 ]; then
-      verdict_failed "file-system check of disk $disk ($dev) found errors (fsck exit $rc): $(last_line "$work/fsck.out")"
+      verdict_failed "file-system check of disk $disk ($dev) found errors (fsck exit $rc): $(fsck_said "$work/fsck.out")"
     fi
     device=$dev
     break
