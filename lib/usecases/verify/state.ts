@@ -5,6 +5,11 @@ import type { EngineState } from '../jobs/job-kind.js';
 /** Tag on the temporary disks of a verification, besides the ownership tags: never a disk to back up. */
 export const TAG_VERIFY = 'ecs-backup:verify';
 
+/** A temporary disk of a verification attached to the instance it verifies: not one of its disks. */
+export function isVerifyDisk(disk: { tags: readonly { key: string }[] }): boolean {
+  return disk.tags.some((t) => t.key === TAG_VERIFY);
+}
+
 export interface VerifyParams {
   pointId: string;
   /** The plan's chosen helper; null = the backed-up instance itself. */

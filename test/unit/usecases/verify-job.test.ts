@@ -6,7 +6,8 @@ import type { VerifyRule } from '../../../lib/domain/verification.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { createSubscription } from '../../../lib/usecases/notify/subscriptions.js';
 import { verifyIfDue } from '../../../lib/usecases/verify/enqueue.js';
-import { verifyJobId, type VerifyState } from '../../../lib/usecases/verify/state.js';
+import { requestCancel } from '../../../lib/usecases/cancel-job.js';
+import { TAG_VERIFY, verifyJobId, type VerifyState } from '../../../lib/usecases/verify/state.js';
 import { harness, jobOf, startBackup, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -129,5 +130,38 @@ describe('verify jobs', () => {
     expect(point?.verification?.status).toBe('failed');
     expect(point?.verification?.reason).toMatch(/is Stopped, not Running.*helperInstanceId/);
     expect(h.ecs.createdDisks).toBe(0);
+  });
+
+  it('a cancel while the check runs waits for the command, deletes the disks and records no verdict', async () => {
+    h = harness();
+    const { instanceId } = h.ecs.addInstance();
+    const plan = await planFor(h, instanceId, { every: 1 });
+    h.ecs.guest = { ...h.ecs.guest, status: 'Running' };
+    const done = await backup(h, instanceId, plan.id);
+    const id = verifyJobId((done.state as { pointId: string }).pointId);
+    await h.drain({ until: async () => (await jobOf(h!, id)).step === 'wait-guest' });
+    expect(disksTaggedWith(h, id)).toHaveLength(2);
+    expect('error' in (await requestCancel(h.deps, id))).toBe(false);
+    // The command is still running: the disks stay attached until it has ended.
+    await h.drain({ maxSteps: 20 });
+    expect(disksTaggedWith(h, id).every((d) => d.status === 'In_use')).toBe(true);
+    for (const inv of h.ecs.invocations.values()) inv.status = 'Success';
+    await h.drain({ until: async () => isTerminal((await jobOf(h!, id)).status) });
+    expect((await jobOf(h!, id)).status).toBe('CANCELED');
+    expect(disksTaggedWith(h, id)).toEqual([]);
+    const point = await h.deps.store.points.get((done.state as { pointId: string }).pointId);
+    expect(point?.verification).toBeUndefined();
+    expect(point?.inUseBy).toEqual([]);
+  });
+
+  it("a backup of the instance leaves out a verification's disks attached to it", async () => {
+    h = harness();
+    const { instanceId, diskIds } = h.ecs.addInstance();
+    const temporary = h.ecs.addDisk(instanceId);
+    h.ecs.disks.get(temporary)!.tags = [{ key: TAG_VERIFY, value: 'bp-1.verify' }];
+    const job = await startBackup(h, instanceId);
+    await h.drain({ until: async () => isTerminal((await jobOf(h!, job.id)).status) });
+    const point = await h.deps.store.points.get((await jobOf(h!, job.id)).state.pointId as string);
+    expect(point?.snapshots.map((s) => s.diskId).sort()).toEqual([...diskIds].sort());
   });
 });
