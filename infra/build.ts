@@ -14,7 +14,13 @@ export const FUNCTIONS = ['api', 'scheduler', 'worker', 'retention'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** Guest scripts the worker renders at run time, read from beside the bundle (lib/guest/render.ts). */
-const GUEST_SCRIPTS = ['linux-backup.sh', 'windows-backup.ps1', 'linux-export.sh', 'windows-export.ps1'];
+const GUEST_SCRIPTS = [
+  'linux-backup.sh',
+  'windows-backup.ps1',
+  'linux-export.sh',
+  'windows-export.ps1',
+  'linux-verify.sh',
+];
 
 /** Modules a cloud bundle must never contain: the local cloud's store and queue, and native code. */
 export const FORBIDDEN_IN_BUNDLES = [

@@ -34,6 +34,7 @@ export function toPlanView(plan: Plan): z.output<typeof planView> {
     keepLatest: plan.keepLatest,
     lock: plan.lock ?? null,
     copies: plan.copies ?? [],
+    verify: plan.verify ?? null,
     state: plan.state,
     nextRunAt: isoOrNull(plan.nextRunAt),
     createdAt: iso(plan.createdAt),
@@ -171,6 +172,8 @@ export function toBackupView(point: BackupPoint): z.output<typeof backupView> {
       expireAt: c.expireAt > 0 ? iso(c.expireAt) : null,
       reason: c.reason,
     })),
+    verification:
+      point.verification === undefined ? null : { ...point.verification, at: iso(point.verification.at) },
     version: point.version,
   };
 }

@@ -14,6 +14,7 @@ export const JOB_TYPES = [
   'export',
   'clone',
   'copy',
+  'verify',
 ] as const satisfies readonly JobType[];
 
 export const JOB_STATUSES = [

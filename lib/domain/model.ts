@@ -5,6 +5,7 @@
 
 import type { CopyRule, PointCopy } from './copies.js';
 import type { BackupLock, LockRequest } from './lock.js';
+import type { PointVerification, VerifyCounter, VerifyRule } from './verification.js';
 
 export type IntervalUnit = 'hours' | 'days' | 'weeks';
 export type RetentionUnit = 'days' | 'weeks' | 'months' | 'years';
@@ -68,6 +69,10 @@ export interface Plan {
   lock?: LockRequest;
   /** Regions each backup is copied to, with their own retention (lib/domain/copies.ts). */
   copies?: CopyRule[];
+  /** Restore tests of the plan's backups (lib/domain/verification.ts); absent = none. */
+  verify?: VerifyRule;
+  /** Complete backups counted toward `verify.every`, kept with the last one counted so a retry counts it once. */
+  verifyCounter?: VerifyCounter;
   /** Next occurrence not yet handed to the queue; null when suspended or unscheduled. */
   nextRunAt: number | null;
   createdAt: number;
@@ -89,7 +94,7 @@ export interface ProtectedInstance {
   ruleRevision?: number;
 }
 
-export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone' | 'copy';
+export type JobType = 'backup' | 'restore' | 'mount' | 'unmount' | 'export' | 'clone' | 'copy' | 'verify';
 
 export type JobStatus =
   | 'CREATED'
@@ -192,6 +197,8 @@ export interface BackupPoint {
   source?: PointSource;
   /** Copies in other regions (lib/domain/copies.ts); absent when the plan asked for none. */
   copies?: PointCopy[];
+  /** The latest restore test of the point (lib/domain/verification.ts); absent = never tested. */
+  verification?: PointVerification;
   version: number;
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from './calendar.js';
 import { MAX_COPIES, REGION_ID_PATTERN } from './copies.js';
 import { lockRequestSchema } from './lock.js';
+import { MAX_VERIFY_EVERY } from './verification.js';
 import type { DiskSelection, Plan } from './model.js';
 import { generatePlanName } from './plan-name.js';
 import { firstOccurrenceAtOrAfter, startAtProblem } from './schedule.js';
@@ -150,6 +151,16 @@ const copyListSchema = z
     });
   });
 
+/** Restore tests (lib/domain/verification.ts). */
+export const verifyRuleSchema = z.strictObject({
+  every: z
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(MAX_VERIFY_EVERY, { error: `must be at most ${MAX_VERIFY_EVERY}` }),
+  helperInstanceId: instanceIdSchema.optional(),
+  script: bool.optional(),
+});
+
 export const planSpecSchema = z.strictObject({
   name: planNameSchema.optional(),
   schedule: scheduleSchema.optional(),
@@ -160,6 +171,7 @@ export const planSpecSchema = z.strictObject({
   keepLatest: bool.default(true),
   lock: lockRequestSchema.optional(),
   copies: copyListSchema.optional(),
+  verify: verifyRuleSchema.optional(),
 });
 
 /**
@@ -178,6 +190,8 @@ export const planPatchSchema = z.strictObject({
   lock: lockRequestSchema.nullable().optional(),
   /** `[]` or `null` stops copying the plan's next backups; copies already made keep their expiry. */
   copies: copyListSchema.nullable().optional(),
+  /** `null` stops verifying the plan's next backups; verifications already recorded stay. */
+  verify: verifyRuleSchema.nullable().optional(),
 });
 
 export type PlanSpec = z.output<typeof planSpecSchema>;
@@ -218,6 +232,7 @@ export function newPlan(spec: NewPlanSpec, ids: IdSource, now: number, random: (
   if (parsed.schedule !== undefined) plan.schedule = parsed.schedule;
   if (parsed.lock !== undefined) plan.lock = parsed.lock;
   if (parsed.copies !== undefined && parsed.copies.length > 0) plan.copies = parsed.copies;
+  if (parsed.verify !== undefined) plan.verify = parsed.verify;
   return plan;
 }
 
@@ -233,6 +248,8 @@ export function applyPlanPatch(plan: Plan, patch: PlanPatch, now: number): Plan 
   else if (patch.lock !== undefined) next.lock = patch.lock;
   if (patch.copies === null || patch.copies?.length === 0) delete next.copies;
   else if (patch.copies !== undefined) next.copies = patch.copies;
+  if (patch.verify === null) delete next.verify;
+  else if (patch.verify !== undefined) next.verify = patch.verify;
   if (patch.consistency !== undefined) {
     const defined = Object.entries(patch.consistency).filter(([, v]) => v !== undefined);
     next.consistency = { ...plan.consistency, ...Object.fromEntries(defined) };

@@ -8,11 +8,13 @@
  *   time zone, as HBR does (restic keeps the last; we follow the product we model). When several rules
  *   keep a point, the longest keep wins.
  * - Retention never deletes a point that is not ours, is in use, has not expired, or is the newest
- *   good (AVAILABLE) backup of its instance while keepLatest is on.
+ *   good (AVAILABLE) backup of its instance while keepLatest is on, nor the newest verified (passed)
+ *   one while the instance's plan verifies its backups.
  */
 import { addDays, addMonths, wallTimeAt, wallTimeToEpoch, weekday } from './calendar.js';
 import type { BackupPoint, BackupPointStatus, LongTermPeriod, LongTermRule, Retention } from './model.js';
 import { DAY_MS, WEEK_MS, isoSeconds } from './time.js';
+import { newestVerifiedByInstance } from './verification.js';
 
 export function expireAt(completedAt: number, retention: Retention, timeZone: string): number {
   switch (retention.unit) {
@@ -113,6 +115,8 @@ export function latestAvailableByInstance(points: readonly BackupPoint[]): Map<s
 
 export interface SelectExpiredOptions {
   keepLatest: boolean | ((instanceId: string) => boolean);
+  /** Instances whose plan verifies its backups: the newest one that passed is kept (verification.ts). */
+  keepVerified?: (instanceId: string) => boolean;
 }
 
 /**
@@ -127,6 +131,8 @@ export function selectExpired(
   const keepLatest = options.keepLatest;
   const keepsLatest = typeof keepLatest === 'function' ? keepLatest : () => keepLatest;
   const latest = latestAvailableByInstance(points);
+  const keepsVerified = options.keepVerified ?? (() => false);
+  const verified = newestVerifiedByInstance(points);
   return points
     .filter(
       (p) =>
@@ -134,7 +140,8 @@ export function selectExpired(
         DELETABLE.has(p.status) &&
         p.effectiveExpireAt <= now &&
         p.inUseBy.length === 0 &&
-        !(keepsLatest(p.instanceId) && latest.get(p.instanceId) === p),
+        !(keepsLatest(p.instanceId) && latest.get(p.instanceId) === p) &&
+        !(keepsVerified(p.instanceId) && verified.get(p.instanceId) === p),
     )
     .sort((a, b) => a.effectiveExpireAt - b.effectiveExpireAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((point) => ({ point, reason: expiredReason(point) }));

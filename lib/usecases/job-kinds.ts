@@ -8,6 +8,7 @@ import { mountKind, unmountKind } from './mount/mount-kind.js';
 import { restoreKind } from './restore/restore-kind.js';
 import { regional } from './restore/from-copy.js';
 import { restoreParams } from './restore/state.js';
+import { verifyKind } from './verify/verify-kind.js';
 
 /** Every job kind the worker runs. The worker entry passes this to `handleJobMessage`. */
 export const JOB_KINDS: JobKinds = {
@@ -19,4 +20,5 @@ export const JOB_KINDS: JobKinds = {
   export: exportKind,
   clone: regional(cloneKind, (job) => cloneParams(job).regionId),
   copy: copyKind,
+  verify: verifyKind,
 };

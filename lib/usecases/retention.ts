@@ -60,17 +60,17 @@ export async function enforceRetention(
   const started = deps.clock.now();
   const budgetMs = options.budgetMs ?? Number.POSITIVE_INFINITY;
   const pageSize = options.pageSize ?? 500;
-  const keepLatest = new Map<string, boolean>();
+  const keeps = new Map<string, KeepRules>();
   if (options.instanceId) {
     const points = await instancePoints(deps, options.instanceId);
-    await sweep(deps, now, points, keepLatest, report);
+    await sweep(deps, now, keeps, report, points);
     return report;
   }
   // DELETING points are deletions a crash interrupted; there are normally none.
   const interrupted = await deps.store.points.list({ status: 'DELETING' }, { limit: pageSize, order: 'asc' });
   const expiredInterrupted = interrupted.items.filter((p) => p.effectiveExpireAt <= now);
   if (expiredInterrupted.length > 0) {
-    await sweep(deps, now, await withLatest(deps, expiredInterrupted), keepLatest, report);
+    await sweep(deps, now, keeps, report, await withLatest(deps, expiredInterrupted));
   }
   let cursor: string | undefined;
   do {
@@ -81,7 +81,7 @@ export async function enforceRetention(
     const page = await deps.store.points.expired(now, pageSize, cursor);
     cursor = page.cursor;
     if (page.items.length === 0) break;
-    await sweep(deps, now, await withLatest(deps, page.items), keepLatest, report);
+    await sweep(deps, now, keeps, report, await withLatest(deps, page.items));
   } while (cursor);
   if (options.checkLockDrift === true && !report.truncated) {
     const spent = deps.clock.now() - started;
@@ -117,6 +117,31 @@ async function newestAvailable(deps: Deps, instanceId: string): Promise<BackupPo
   return undefined;
 }
 
+/**
+ * The points plus, per instance whose plan verifies, its newest point that passed: the guard must
+ * see the real newest, not the newest among the expired. Read newest first until one is found.
+ */
+async function withNewestVerified(
+  deps: Deps,
+  points: BackupPoint[],
+  instanceIds: string[],
+): Promise<BackupPoint[]> {
+  const byId = new Map(points.map((p) => [p.id, p]));
+  for (const instanceId of instanceIds) {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.store.points.list({ instanceId }, { limit: 50, cursor, order: 'desc' });
+      const found = page.items.find((p) => p.status === 'AVAILABLE' && p.verification?.status === 'passed');
+      if (found) {
+        if (!byId.has(found.id)) byId.set(found.id, found);
+        break;
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return [...byId.values()];
+}
+
 async function instancePoints(deps: Deps, instanceId: string): Promise<BackupPoint[]> {
   const out: BackupPoint[] = [];
   let cursor: string | undefined;
@@ -131,11 +156,18 @@ async function instancePoints(deps: Deps, instanceId: string): Promise<BackupPoi
   return out;
 }
 
-/** The plan bound to the instance decides keep-latest; without one the safe answer is to keep. */
-async function resolveKeepLatest(
+/** What the plan bound to an instance keeps besides unexpired points. */
+interface KeepRules {
+  latest: boolean;
+  /** The plan verifies its backups: its newest passed verification is kept. */
+  verified: boolean;
+}
+
+/** The plan bound to the instance decides what is kept; without one the safe answer is to keep the latest. */
+async function resolveKeepRules(
   deps: Deps,
   instanceIds: string[],
-  cache: Map<string, boolean>,
+  cache: Map<string, KeepRules>,
 ): Promise<void> {
   const unknown = instanceIds.filter((id) => !cache.has(id));
   if (unknown.length === 0) return;
@@ -146,19 +178,29 @@ async function resolveKeepLatest(
   const instanceById = new Map(protectedInstances.map((p) => [p.instanceId, p]));
   for (const id of unknown) {
     const planId = instanceById.get(id)?.planId;
-    cache.set(id, planId ? (planById.get(planId)?.keepLatest ?? true) : true);
+    const plan = planId ? planById.get(planId) : undefined;
+    cache.set(id, { latest: plan?.keepLatest ?? true, verified: plan?.verify !== undefined });
   }
 }
 
 async function sweep(
   deps: Deps,
   now: number,
-  points: BackupPoint[],
-  keepLatest: Map<string, boolean>,
+  keeps: Map<string, KeepRules>,
   report: RetentionReport,
+  given: BackupPoint[],
 ): Promise<void> {
-  await resolveKeepLatest(deps, [...new Set(points.map((p) => p.instanceId))], keepLatest);
-  const chosen = selectExpired(points, now, { keepLatest: (id) => keepLatest.get(id) ?? true });
+  const instances = [...new Set(given.map((p) => p.instanceId))];
+  await resolveKeepRules(deps, instances, keeps);
+  const points = await withNewestVerified(
+    deps,
+    given,
+    instances.filter((id) => keeps.get(id)?.verified),
+  );
+  const chosen = selectExpired(points, now, {
+    keepLatest: (id) => keeps.get(id)?.latest ?? true,
+    keepVerified: (id) => keeps.get(id)?.verified ?? false,
+  });
   const expiredCount = points.filter((p) => p.effectiveExpireAt <= now).length;
   report.examined += expiredCount;
   report.kept += expiredCount - chosen.length;

@@ -7,6 +7,7 @@ import type { Regions } from './regions.js';
 import type { DiskRecord, SnapshotGroupRecord, SnapshotRecord } from './records.js';
 import { imagesOf } from './actions-images.js';
 import { addDisk, addInstance, toMount } from './seed.js';
+import { corruptSnapshot } from './fs-damage.js';
 import { ESSD_FAMILY, newId, type EcsState } from './state.js';
 import type { CallRecord, EmulatorAdmin, EmulatorStats } from './types.js';
 
@@ -53,6 +54,9 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
         others.set(regionId, scoped);
       }
       return scoped;
+    },
+    async corruptSnapshot(args) {
+      return corruptSnapshot(state, args);
     },
     async failCopy({ snapshotId, atPercent }) {
       faults.snapshotFailures.set(`copy:${snapshotId ?? '*'}`, Math.max(0, Math.min(99, atPercent ?? 50)));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EcsApiError } from './errors.js';
+import { damageFile } from './fs-damage.js';
 import type { FileEntry, FileOwner, SeedTmpFile } from './types.js';
 
 /**
@@ -100,6 +101,9 @@ export class TreeStore {
     }
     fs.cpSync(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     if (fs.existsSync(ownersFile(src))) fs.copyFileSync(ownersFile(src), ownersFile(dst));
+    // A damaged file system (fs-damage.ts) stays damaged in every copy.
+    fs.rmSync(damageFile(dst), { force: true });
+    if (fs.existsSync(damageFile(src))) fs.copyFileSync(damageFile(src), damageFile(dst));
   }
 
   /** Copies the disk's tree into the snapshot folder; returns the bytes copied. */
@@ -124,11 +128,13 @@ export class TreeStore {
   removeDisk(diskId: string): void {
     fs.rmSync(this.diskDir(diskId), { recursive: true, force: true });
     fs.rmSync(ownersFile(this.diskDir(diskId)), { force: true });
+    fs.rmSync(damageFile(this.diskDir(diskId)), { force: true });
   }
 
   removeSnapshot(snapshotId: string): void {
     fs.rmSync(this.snapshotDir(snapshotId), { recursive: true, force: true });
     fs.rmSync(ownersFile(this.snapshotDir(snapshotId)), { force: true });
+    fs.rmSync(damageFile(this.snapshotDir(snapshotId)), { force: true });
   }
 
   /** Files of a tree with their size, digest, mode and recorded owner. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { safeJoin } from './files.js';
 import type { InstanceRecord, MountRecord } from './records.js';
 import type { EcsState } from './state.js';
+import { guestFsck } from './fs-damage.js';
 
 const FREEZABLE = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'ntfs']);
 
@@ -36,6 +37,8 @@ export class GuestCallbacks {
         return this.guestUmount(inst, form['target'] ?? '', invokeId);
       case 'chown':
         return this.guestChown(inst, form['path'] ?? '', form['uid'] ?? '', invokeId);
+      case 'fsck':
+        return guestFsck(this.state, inst, form['device'] ?? '');
       default:
         return `1\nunknown guest call ${endpoint}\n`;
     }

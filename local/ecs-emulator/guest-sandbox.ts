@@ -24,6 +24,7 @@ import {
   umountShim,
 } from './sandbox-scripts.js';
 import type { EcsState } from './state.js';
+import { fsckShim } from './fs-damage.js';
 
 export { OUTPUT_LIMIT };
 
@@ -47,7 +48,7 @@ export interface SandboxOptions {
 }
 
 /** The host commands the sandbox covers with its shims (see sandbox-scripts.ts). */
-const COVERED = ['fsfreeze', 'mount', 'umount', 'stat', 'chown'] as const;
+const COVERED = ['fsfreeze', 'mount', 'umount', 'stat', 'chown', 'fsck'] as const;
 
 /**
  * The guest side of Cloud Assistant (see the "Guest sandbox contract"): a Linux script runs for
@@ -81,6 +82,7 @@ export class GuestSandbox {
     write('umount', umountShim());
     write('stat', statShim());
     write('chown', chownShim());
+    write('fsck', fsckShim());
     this.covered = Object.fromEntries(COVERED.map((c) => [c, binaries(c)])) as GuestSandbox['covered'];
     const probeDir = fs.mkdtempSync(path.join(this.supportRoot, 'probe-'));
     this.mode = detectGuestMode(opts.forceSimulated ?? false, probeDir);

@@ -224,6 +224,15 @@ export interface EmulatorAdmin {
    * Faults and call records are shared by all regions.
    */
   inRegion(regionId: string): EmulatorAdmin;
+  /**
+   * Damages the snapshot's file system (fs-damage.ts): a disk made from it fails `fsck`, and with
+   * `loseFiles` has lost its files.
+   */
+  corruptSnapshot(args: {
+    snapshotId: string;
+    message?: string;
+    loseFiles?: boolean;
+  }): Promise<{ snapshotId: string; filesLost: number }>;
   /** The next copy of the snapshot (of any snapshot without snapshotId) fails at this progress. */
   failCopy(args: { snapshotId?: string; atPercent?: number }): Promise<void>;
   stats(): Promise<EmulatorStats>;

@@ -130,6 +130,16 @@ export const backupView = named(
         }),
       )
       .describe('Copies in other regions, each with its own expiry'),
+    verification: z
+      .object({
+        status: z.enum(['passed', 'failed']),
+        at: isoTime,
+        reason: z.string().nullable(),
+        durationSeconds: z.number(),
+        jobId: z.string(),
+      })
+      .nullable()
+      .describe('The latest restore test of the backup; null = never tested'),
     version: z.int(),
   }),
   'Backup',

@@ -53,6 +53,10 @@ export const planView = named(
     keepLatest: z.boolean(),
     lock: z.object({ mode: z.enum(['compliance', 'governance']) }).nullable(),
     copies: z.array(z.object({ regionId: z.string(), retention: retentionView })),
+    verify: z
+      .object({ every: z.int(), helperInstanceId: z.string().optional(), script: z.boolean().optional() })
+      .nullable()
+      .describe('Restore tests of every Nth complete backup; null = none'),
     state: z.enum(['ACTIVE', 'SUSPENDED']),
     nextRunAt: nullableIsoTime,
     createdAt: isoTime,

@@ -3,6 +3,7 @@ import type { Job, OsType } from '../../domain/model.js';
 import { EcsError, EcsNotFoundError, type EcsDisk } from '../../ports/ecs.js';
 import type { StepContext } from '../jobs/job-kind.js';
 import { noted } from '../jobs/job-writes.js';
+import { isVerifyDisk } from '../verify/state.js';
 import { backupParams, type BackupJobState, type ResolvedDisk } from './state.js';
 
 export type Prepared = { state: Partial<BackupJobState> } | { refused: string };
@@ -37,7 +38,8 @@ export async function prepare(ctx: StepContext, job: Job): Promise<Prepared> {
   let disks: ResolvedDisk[];
   let missing: string[] = [];
   if (params.disks === 'all') {
-    disks = attached.map(toResolved);
+    // A verification's temporary disks may be attached right now: they are a backup, not the instance's.
+    disks = attached.filter((d) => !isVerifyDisk(d)).map(toResolved);
   } else {
     const byId = new Map(attached.map((d) => [d.diskId, d]));
     disks = params.disks.flatMap((id) => {

@@ -3,6 +3,7 @@ import type { StepContext, StepResult } from '../jobs/job-kind.js';
 import { finish, withState } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
 import { enqueueCopies } from '../copy/point-copies.js';
+import { verifyIfDue } from '../verify/enqueue.js';
 import { recordBackupPoint } from './record-point.js';
 import { backupState, type BackupJobState } from './state.js';
 
@@ -16,6 +17,7 @@ export async function recordStep(ctx: StepContext, job: Job): Promise<StepResult
   const st = backupState(job);
   const partial = [...(st.missingDisks ?? []), ...Object.keys(st.failedDisks ?? {})];
   const status = partial.length > 0 ? 'PARTIAL_COMPLETE' : 'COMPLETE';
+  if (status === 'COMPLETE') await verifyIfDue(ctx.deps, job.planId, recorded.point);
   const reasons = [...(st.notes ?? [])];
   for (const r of Object.values(st.failedDisks ?? {})) if (!reasons.includes(r)) reasons.push(r);
   const reason = reasons.length > 0 ? reasons.join('; ') : null;

@@ -8,6 +8,7 @@ import type { Deps } from '../deps.js';
 import { firstOccurrenceAtOrAfter } from '../../domain/schedule.js';
 import { checkInstanceDisks } from './checks.js';
 import { refuseCopyRegions } from './copy-regions.js';
+import { refuseVerifyHelper } from '../verify/helper-check.js';
 import { paramsFromPlan } from './job-params.js';
 import type { Outcome } from './outcome.js';
 import { conflict, MAX_WRITE_ATTEMPTS, notFound, ok } from './outcome.js';
@@ -52,6 +53,13 @@ export async function createPlan(
   if (badCopies) return badCopies;
   const checked = await checkInstanceDisks(deps, request.instanceId, request.disks);
   if (!checked.ok) return checked;
+  const badHelper = await refuseVerifyHelper(
+    deps,
+    checked.value.instance,
+    request.plan.verify,
+    'plan.verify',
+  );
+  if (badHelper) return badHelper;
   const now = deps.clock.now();
   const plan = newPlan(
     { ...request.plan, instanceId: request.instanceId, disks: request.disks },
@@ -95,9 +103,11 @@ export async function updatePlan(deps: Deps, planId: string, change: PlanChange)
   if (found === undefined) return notFound('plan', planId);
   const badCopies = refuseCopyRegions(deps, patch.copies, 'copies');
   if (badCopies) return badCopies;
-  if (disks !== undefined) {
+  if (disks !== undefined || patch.verify?.helperInstanceId !== undefined) {
     const checked = await checkInstanceDisks(deps, found.instanceId, disks);
     if (!checked.ok) return checked;
+    const badHelper = await refuseVerifyHelper(deps, checked.value.instance, patch.verify, 'verify');
+    if (badHelper) return badHelper;
   }
   const changed = await rewritePlan(deps, planId, (plan, now) => {
     const next = applyPlanPatch(plan, patch, now);

@@ -4,6 +4,7 @@ import type { DiskSelection, Job, Plan, ProtectedInstance } from '../../domain/m
 import type { Deps } from '../deps.js';
 import { pointSource } from '../backup/source.js';
 import { refuseCopyRegions } from './copy-regions.js';
+import { refuseVerifyHelper } from '../verify/helper-check.js';
 import { checkInstanceDisks } from './checks.js';
 import type { OnDemandOverrides } from './job-params.js';
 import { onDemandParams, paramsFromPlan } from './job-params.js';
@@ -42,6 +43,13 @@ export async function protectInstance(
   if (badCopies) return badCopies;
   const checked = await checkInstanceDisks(deps, request.instanceId, request.disks);
   if (!checked.ok) return checked;
+  const badHelper = await refuseVerifyHelper(
+    deps,
+    checked.value.instance,
+    request.plan?.verify,
+    'plan.verify',
+  );
+  if (badHelper) return badHelper;
 
   const now = deps.clock.now();
   const plan =

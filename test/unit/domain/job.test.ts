@@ -24,7 +24,7 @@ const job = (status: JobStatus = 'QUEUED'): Job =>
 
 describe('job statuses and transitions', () => {
   it('lists every type and status the issue names', () => {
-    expect(JOB_TYPES).toEqual(['backup', 'restore', 'mount', 'unmount', 'export', 'clone', 'copy']);
+    expect(JOB_TYPES).toEqual(['backup', 'restore', 'mount', 'unmount', 'export', 'clone', 'copy', 'verify']);
     for (const s of [
       'CREATED',
       'QUEUED',

@@ -80,6 +80,7 @@ describe('npm run build', () => {
           'windows-backup.ps1',
           'linux-export.sh',
           'windows-export.ps1',
+          'linux-verify.sh',
           // The API function serves the operator console from beside its bundle.
           ...(b.name === 'api' ? ['console'] : []),
         ].sort(),

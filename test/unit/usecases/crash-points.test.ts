@@ -14,6 +14,9 @@ import { requestClone } from '../../../lib/usecases/clone/requests.js';
 import type { CloneState } from '../../../lib/usecases/clone/state.js';
 import { enqueueCopies } from '../../../lib/usecases/copy/point-copies.js';
 import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
+import { newPlan } from '../../../lib/domain/plan.js';
+import { verifyIfDue } from '../../../lib/usecases/verify/enqueue.js';
+import type { VerifyState } from '../../../lib/usecases/verify/state.js';
 import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
 
 /**
@@ -469,6 +472,37 @@ describe('Windows export at every crash point', () => {
           expect(c.type).toBe('RunPowerShellScript');
           expect(c.content).toContain(`$DiskSerial = '${st.diskId!.replace(/^d-/, '')}'`);
         }
+      },
+    });
+  });
+});
+
+describe('verify at every crash point', () => {
+  it('verify: disks from the snapshots, attached to the instance, the guest check, removed, the verdict', async () => {
+    await crashEverywhere({
+      async setup(h) {
+        const { instanceId, pointId } = await backedUp(h);
+        const plan = newPlan(
+          { instanceId, disks: 'all', retention: { value: 7, unit: 'days' }, verify: { every: 1 } },
+          { next: (p) => `${p}crash` },
+          h.clock.now(),
+          () => 0.5,
+        );
+        ok(await h.deps.store.plans.create(plan));
+        const point = (await h.deps.store.points.get(pointId))!;
+        const job = await verifyIfDue(h.deps, plan.id, point);
+        if (!job) throw new Error('no verify job');
+        return job.id;
+      },
+      writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
+      async check(h, job) {
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const st = job.state as VerifyState;
+        expect(h.ecs.createdDisks).toBe(2);
+        for (const d of st.disks ?? []) expect(h.ecs.disks.has(d.diskId!)).toBe(false);
+        const point = await h.deps.store.points.get(st.pointId!);
+        expect(point?.verification).toMatchObject({ status: 'passed', jobId: job.id });
+        expect(point?.inUseBy).toEqual([]);
       },
     });
   });

@@ -29,6 +29,8 @@ interface GuestBehaviour {
   createsGroup?: boolean;
   status?: InvocationResult['status'];
   errorCode?: string | null;
+  /** What a verify script says (`ECSB verify_*` lines); passed when not set. */
+  verify?: { result: 'passed' | 'failed'; reason: string };
 }
 
 /**
@@ -555,6 +557,10 @@ export class FakeEcs implements Ecs {
       `ECSB pre_exit=${g.preExit ?? 'none'}`,
       'ECSB post_exit=0',
     ];
+    if (request.content.includes('ecsb-verify')) {
+      lines.push(`ECSB verify_result=${g.verify?.result ?? 'passed'}`);
+      lines.push(`ECSB verify_reason=${g.verify?.reason ?? 'checked'}`);
+    }
     const presigned = url ? this.presigned.get(url) : undefined;
     if (g.createsGroup !== false && presigned) {
       const { clientToken, ...params } = presigned;
