@@ -54,8 +54,9 @@ export async function listInstanceIdsByTags(
  * What the last listings of one tag set cost, per caller (one per region and adapter), so a steady
  * tick over a large fleet takes the cheaper way: `overCap` skips the filtered call it knows will be
  * capped; `listCalls` (ListTagResources pages + DescribeInstances by ids, last time) is weighed
- * against a scan of the whole region, ⌈regionTotal/100⌉ calls. Only the number of calls depends on
- * this memory, never which instances are found: every way returns the complete set.
+ * against a scan of the whole region, ⌈regionTotal/100⌉ calls (counted once by one call, then
+ * recounted by every scan). Only the number of calls depends on this memory, never which
+ * instances are found: every way returns the complete set.
  */
 export interface TagListingMemo {
   overCap: boolean;
