@@ -215,6 +215,31 @@ describe('Windows export', () => {
   );
 
   it(
+    'the demo Windows instance: a backup of i-demowin01 exports its hosts file',
+    async () => {
+      const hosts = await cloud.emulator.admin.readFile({
+        diskId: 'd-demowin01sys',
+        path: 'Windows/System32/drivers/etc/hosts',
+        encoding: 'base64',
+      });
+      const { jobId } = await protect(cloud, 'i-demowin01', planBody());
+      const backup = await finished(cloud, jobId!);
+      expect(backup.status, backup.reason ?? '').toBe('COMPLETE');
+      const demo = await pointOf(cloud, backup);
+      const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${demo.id}/exports`, {
+        paths: ['C:\\Windows\\System32\\drivers\\etc\\hosts'],
+      });
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const job = await finished(cloud, started.body.export.id, 90_000);
+      expect(job.status, job.reason ?? '').toBe('COMPLETE');
+      const bytes = await download(job.id, 'C:\\Windows\\System32\\drivers\\etc\\hosts');
+      expect(bytes.length).toBeGreaterThan(0);
+      expect(sha(bytes)).toBe(sha(Buffer.from(hosts, 'base64')));
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
     'refuses bad Windows paths and a Linux reader with the field and the reason, and starts nothing',
     async () => {
       const jobsBefore = (await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length;
