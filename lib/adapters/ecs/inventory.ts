@@ -82,3 +82,7 @@ export async function stopInstance(c: EcsCaller, instanceId: string): Promise<vo
 function parseDisks(body: Json): EcsDisk[] {
   return list(obj(body.Disks), 'Disk').map(parseDisk);
 }
+
+export async function findDisksByTag(c: EcsCaller, tag: Tag): Promise<EcsDisk[]> {
+  return c.paged('DescribeDisks', c.region(tagParams([tag])), parseDisks);
+}
