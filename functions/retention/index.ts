@@ -3,6 +3,7 @@ import { coldStart, type FcFunction } from '../../lib/runtime/cold-start.js';
 import type { Deps } from '../../lib/runtime/deps.js';
 import type { FcContext } from '../../lib/runtime/fc.js';
 import { sweepCloneOrphans } from '../../lib/usecases/clone/orphans.js';
+import { sweepVerifyOrphans } from '../../lib/usecases/verify/orphans.js';
 import { expireExports } from '../../lib/usecases/export/expiry.js';
 import { enforceCopyRetention } from '../../lib/usecases/copy/copy-retention.js';
 import { enforceRetention, type RetentionReport } from '../../lib/usecases/retention.js';
@@ -49,6 +50,14 @@ export function createHandler(deps: Deps): FcFunction<RetentionReport> {
         // Leftovers wait for the next hour when ECS cannot be asked now; the deletions above stand.
         report.cloneOrphans = await sweepCloneOrphans(deps).catch((err: unknown) => {
           deps.log.warn('clone leftovers not swept', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+          return undefined;
+        });
+      }
+      if (scope.instanceId === undefined) {
+        report.verifyOrphans = await sweepVerifyOrphans(deps).catch((err: unknown) => {
+          deps.log.warn('verification leftovers not swept', {
             error: err instanceof Error ? err.message : String(err),
           });
           return undefined;

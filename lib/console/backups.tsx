@@ -28,7 +28,7 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
         what="backups"
         empty="No backups yet."
         caption={`Backups of ${instanceId}`}
-        columns={['Backup', 'Completed', 'Consistency', 'Expires', 'Status', 'Actions']}
+        columns={['Backup', 'Completed', 'Consistency', 'Verified', 'Expires', 'Status', 'Actions']}
         row={(b) => (
           <tr key={b.id}>
             <td>{b.id}</td>
@@ -38,6 +38,12 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
             <td>
               {b.consistency.achieved}
               {b.consistency.reason ? <div class="hint">{b.consistency.reason}</div> : null}
+            </td>
+            <td>
+              {b.verification ? b.verification.status : 'not tested'}
+              {b.verification?.status === 'failed' && b.verification.reason ? (
+                <div class="hint">{b.verification.reason}</div>
+              ) : null}
             </td>
             <td>
               <Time iso={b.effectiveExpireAt} />

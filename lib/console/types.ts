@@ -80,6 +80,7 @@ export interface Backup {
   longTermRule: string | null;
   effectiveExpireAt: string;
   inUseBy: string[];
+  verification?: { status: 'passed' | 'failed'; at: string; reason: string | null } | null;
 }
 
 export interface Mount {

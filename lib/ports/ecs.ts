@@ -266,4 +266,6 @@ export interface Ecs {
   describeVSwitches(vSwitchIds: string[]): Promise<EcsVSwitch[]>;
   /** Releases an instance this product launched (ForceStop, so a Running clone goes too). */
   deleteInstance(instanceId: string): Promise<void>;
+  /** Disks of the region carrying the tag (DescribeDisks with a tag filter), whatever their status. */
+  findDisksByTag(tag: Tag): Promise<EcsDisk[]>;
 }

@@ -18,6 +18,7 @@ export interface RetentionReport {
   exportsDeleted?: number;
   /** Images and instances clone jobs left behind, removed (the full sweep only). */
   cloneOrphans?: { imagesDeleted: string[]; instancesReleased: string[]; left: string[] };
+  verifyOrphans?: { detached: string[]; deleted: string[] };
   /** Copies in other regions deleted at their own expiry (the full sweep only; copy/copy-retention.ts). */
   copies?: { deleted: number; failed: { pointId: string; regionId: string; reason: string }[] };
 }

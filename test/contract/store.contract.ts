@@ -277,6 +277,16 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         ]);
       });
 
+      it("keeps a plan's restore tests and their count as written", async () => {
+        const p = await store.plans.get('plan-a');
+        if (!p) throw new Error('fixture');
+        const verify = { every: 3, helperInstanceId: 'i-helper0001', script: false };
+        const verifyCounter = { count: 2, lastPointId: 'bp-07' };
+        expectOk(await store.plans.update({ ...p, verify, verifyCounter }, p.version));
+        expect(await store.plans.get('plan-a')).toMatchObject({ verify, verifyCounter });
+        expect((await store.plans.getMany(['plan-a']))[0]).toMatchObject({ verify, verifyCounter });
+      });
+
       it('dueBefore: ACTIVE plans with nextRunAt <= t, ascending, limited', async () => {
         expect(ids(await store.plans.dueBefore(T0 + 30 * MINUTE, 10))).toEqual([
           'plan-b',
@@ -621,6 +631,24 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expectOk(await store.points.update({ ...p, copies }, p.version));
         expect((await store.points.get('bp-02'))?.copies).toEqual(copies);
         expect((await store.points.getMany(['bp-02']))[0]?.copies).toEqual(copies);
+      });
+      it("keeps a point's verification as written", async () => {
+        const p = await store.points.get('bp-02');
+        if (!p) throw new Error('fixture');
+        const verification: BackupPoint['verification'] = {
+          status: 'failed',
+          at: T0 + DAY,
+          reason: 'file-system check of disk d-1 (/dev/vdb1) found errors (fsck exit 4)',
+          durationSeconds: 75,
+          jobId: 'bp-02.verify',
+        };
+        expectOk(await store.points.update({ ...p, verification }, p.version));
+        expect((await store.points.get('bp-02'))?.verification).toEqual(verification);
+        expect((await store.points.getMany(['bp-02']))[0]?.verification).toEqual(verification);
+        const listed = (await store.points.list({ instanceId: p.instanceId })).items.find(
+          (x) => x.id === 'bp-02',
+        );
+        expect(listed?.verification).toEqual(verification);
       });
     });
 

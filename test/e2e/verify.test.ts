@@ -141,6 +141,31 @@ describe('automatic restore tests', () => {
     E2E_TIMEOUT_MS,
   );
 
+  it(
+    "fails the verification when the operator's check script fails on a mounted disk",
+    async () => {
+      const { instanceId } = await addLinuxInstance(cloud);
+      await cloud.emulator.admin.setTmpFile({
+        instanceId,
+        path: 'verifyscript.sh',
+        content: '#!/bin/bash\n[ -e "$1/srv" ] || exit 0\necho "orders table missing under $1"\nexit 3\n',
+        owner: 'root',
+        mode: '0700',
+      });
+      const { jobId } = await protect(cloud, instanceId, planBody({ verify: { every: 1 } }));
+      const point = await pointOf(cloud, await finished(cloud, jobId!));
+
+      const { job, view } = await verificationOf(point);
+
+      expect(job.status).toBe('FAILED');
+      expect(view.status).toBe('failed');
+      expect(view.reason).toMatch(
+        /^\/tmp\/verifyscript\.sh exited 3 on disk d-\S+: orders table missing under \/mnt\//,
+      );
+    },
+    E2E_TIMEOUT_MS,
+  );
+
   it('refuses every: 0 and a helper in another zone, naming the field, and protects nothing', async () => {
     const { instanceId } = await addLinuxInstance(cloud);
     const zero = await cloud.api.post<{ errors?: { path: string; message: string }[] }>(

@@ -112,6 +112,9 @@ export class EcsAdapter implements Ecs {
   describeDisks(diskIds: string[]): Promise<EcsDisk[]> {
     return inventory.describeDisks(this.c, diskIds);
   }
+  findDisksByTag(tag: Tag): Promise<EcsDisk[]> {
+    return inventory.findDisksByTag(this.c, tag);
+  }
   createDisk(request: CreateDiskRequest): Promise<string> {
     return inventory.createDisk(this.c, request);
   }

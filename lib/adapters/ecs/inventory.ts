@@ -132,3 +132,7 @@ function parseInstances(c: EcsCaller, body: Json): EcsInstance[] {
 function parseDisks(body: Json): EcsDisk[] {
   return list(obj(body.Disks), 'Disk').map(parseDisk);
 }
+
+export async function findDisksByTag(c: EcsCaller, tag: Tag): Promise<EcsDisk[]> {
+  return c.paged('DescribeDisks', c.region(tagParams([tag])), parseDisks);
+}

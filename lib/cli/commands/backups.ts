@@ -19,6 +19,7 @@ interface BackupView {
   longTermRule: string | null;
   inUseBy: string[];
   lastError: string | null;
+  verification?: { status: string; reason: string | null; at: string } | null;
   [key: string]: unknown;
 }
 
@@ -31,6 +32,7 @@ const backupColumns: Column<BackupView>[] = [
   { header: 'COMPLETED', value: (b) => b.completedAt },
   { header: 'EXPIRES', value: (b) => b.expireAt },
   { header: 'LONG-TERM', value: (b) => b.longTermRule },
+  { header: 'VERIFIED', value: (b) => b.verification?.status ?? null },
 ];
 
 const backupFields: Column<BackupView>[] = [
@@ -58,6 +60,13 @@ const backupFields: Column<BackupView>[] = [
   { header: 'completed', value: (b) => b.completedAt },
   { header: 'expires', value: (b) => b.expireAt },
   { header: 'long-term', value: (b) => b.longTermRule },
+  {
+    header: 'verification',
+    value: (b) =>
+      b.verification
+        ? `${b.verification.status} at ${b.verification.at}${b.verification.reason ? `: ${b.verification.reason}` : ''}`
+        : null,
+  },
   { header: 'in use by', value: (b) => b.inUseBy },
   { header: 'last error', value: (b) => b.lastError },
 ];

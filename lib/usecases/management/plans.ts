@@ -103,7 +103,7 @@ export async function updatePlan(deps: Deps, planId: string, change: PlanChange)
   if (found === undefined) return notFound('plan', planId);
   const badCopies = refuseCopyRegions(deps, patch.copies, 'copies');
   if (badCopies) return badCopies;
-  if (disks !== undefined || patch.verify?.helperInstanceId !== undefined) {
+  if (disks !== undefined || (patch.verify !== undefined && patch.verify !== null)) {
     const checked = await checkInstanceDisks(deps, found.instanceId, disks);
     if (!checked.ok) return checked;
     const badHelper = await refuseVerifyHelper(deps, checked.value.instance, patch.verify, 'verify');

@@ -637,6 +637,13 @@ export class FakeEcs implements Ecs {
     return out;
   }
 
+  async findDisksByTag(tag: Tag): Promise<EcsDisk[]> {
+    this.enter('findDisksByTag');
+    return [...this.disks.values()]
+      .filter((d) => d.tags.some((t) => t.key === tag.key && t.value === tag.value))
+      .map((d) => structuredClone(d));
+  }
+
   async findImagesByTag(tag: Tag): Promise<EcsImage[]> {
     this.enter('findImagesByTag');
     return [...this.images.values()]

@@ -5,6 +5,8 @@ import { newPlan } from '../../../lib/domain/plan.js';
 import type { VerifyRule } from '../../../lib/domain/verification.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { createSubscription } from '../../../lib/usecases/notify/subscriptions.js';
+import { sweepVerifyOrphans } from '../../../lib/usecases/verify/orphans.js';
+import { MANAGED_BY_VALUE, TAG_MANAGED_BY } from '../../../lib/usecases/backup/ownership.js';
 import { verifyIfDue } from '../../../lib/usecases/verify/enqueue.js';
 import { requestCancel } from '../../../lib/usecases/cancel-job.js';
 import { TAG_VERIFY, verifyJobId, type VerifyState } from '../../../lib/usecases/verify/state.js';
@@ -163,5 +165,27 @@ describe('verify jobs', () => {
     await h.drain({ until: async () => isTerminal((await jobOf(h!, job.id)).status) });
     const point = await h.deps.store.points.get((await jobOf(h!, job.id)).state.pointId as string);
     expect(point?.snapshots.map((s) => s.diskId).sort()).toEqual([...diskIds].sort());
+  });
+
+  it('the hourly sweep removes disks of ended verifications and keeps those of live ones', async () => {
+    h = harness();
+    const { instanceId } = h.ecs.addInstance();
+    const plan = await planFor(h, instanceId, { every: 1 });
+    h.ecs.guest = { ...h.ecs.guest, status: 'Running' };
+    const done = await backup(h, instanceId, plan.id);
+    const id = verifyJobId((done.state as { pointId: string }).pointId);
+    await h.drain({ until: async () => (await jobOf(h!, id)).step === 'wait-guest' });
+    // A verification left behind by a clean-up that gave up: its job ended, its disk is still attached.
+    const left = h.ecs.addDisk(instanceId);
+    h.ecs.disks.get(left)!.tags = [
+      { key: TAG_MANAGED_BY, value: MANAGED_BY_VALUE },
+      { key: TAG_JOB, value: 'bp-gone.verify' },
+      { key: TAG_VERIFY, value: 'bp-gone.verify' },
+    ];
+    expect(await sweepVerifyOrphans(h.deps)).toEqual({ detached: [left], deleted: [] });
+    expect(await sweepVerifyOrphans(h.deps)).toEqual({ detached: [], deleted: [left] });
+    expect(h.ecs.disks.has(left)).toBe(false);
+    // The running verification's disks are its own to remove.
+    expect(disksTaggedWith(h, id)).toHaveLength(2);
   });
 });
