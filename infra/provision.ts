@@ -1,7 +1,13 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TablestoreClient, describeTablePlan, provisionTables } from '../lib/adapters/tablestore/index.js';
+import {
+  TablestoreClient,
+  createTablestoreStore,
+  describeTablePlan,
+  provisionTables,
+} from '../lib/adapters/tablestore/index.js';
+import { reindexCopiesAndLocks } from '../lib/usecases/copy/reindex.js';
 import { provisionQueues as provisionMnsQueues } from './queues.js';
 import { DEFAULT_TABLE_PREFIX } from '../lib/schema/tables.js';
 
@@ -48,6 +54,12 @@ export async function provision(opts: ProvisionOptions): Promise<string[]> {
       const client = new TablestoreClient({ ...ts, ...creds });
       lines.push(`Tablestore ${ts.instanceName} at ${ts.endpoint}:`);
       lines.push(...(await provisionTables(client, { prefix, dryRun: false })));
+      // Rows written before copy expiries and the locked expiry range existed (see the README).
+      const store = createTablestoreStore({ ...ts, ...creds, tablePrefix: prefix });
+      const r = await reindexCopiesAndLocks(store);
+      lines.push(
+        `reindexed ${r.points} backups: ${r.copiesIndexed} copy expiries, ${r.lockedRewritten} locked backups rewritten`,
+      );
     }
   }
   if (opts.only !== 'tables') {

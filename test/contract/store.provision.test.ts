@@ -5,7 +5,7 @@ import { TABLE_LIST, indexKeyColumns } from '../../lib/schema/tables.js';
 import { TablestoreClient, createTablestoreStore } from '../../lib/adapters/tablestore/index.js';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns-emulator/index.js';
 import type { TablestoreEmulator } from '../../local/tablestore-emulator/index.js';
-import { aPlan } from './support/store-fixtures.js';
+import { aPlan, aPoint } from './support/store-fixtures.js';
 import { EMULATOR_KEY, startEmulator } from './support/store-tablestore.js';
 
 describe('infra/provision.ts', () => {
@@ -55,6 +55,7 @@ describe('infra/provision.ts', () => {
     const first = await provision(options(false));
     expect(first.filter((l) => l.startsWith('created Tablestore table'))).toHaveLength(TABLE_LIST.length);
     expect(first).toContainEqual(expect.stringMatching(/created queue ecs-backup-jobs\b/));
+    expect(first).toContain('reindexed 0 backups: 0 copy expiries, 0 locked backups rewritten');
 
     const sdk = new TablestoreClient({
       endpoint: tablestore.endpoint,
@@ -84,7 +85,10 @@ describe('infra/provision.ts', () => {
     expect(await store.plans.create(aPlan({ id: 'plan-1' }))).toMatchObject({ ok: true });
 
     await sdk.read((c) => c.dropIndex({ mainTableName: 'ecsb_plans', indexName: 'ecsb_plans_due' }));
+    const lock = { mode: 'compliance' as const, lockedAt: 0, overrides: [] };
+    expect(await store.points.create(aPoint({ id: 'bp-1', lock }))).toMatchObject({ ok: true });
     const second = await provision(options(false));
+    expect(second).toContain('reindexed 1 backups: 0 copy expiries, 1 locked backups rewritten');
     expect(second.filter((l) => l.startsWith('created Tablestore table'))).toEqual([]);
     expect(second.filter((l) => l.startsWith('created global index'))).toEqual([
       'created global index ecsb_plans_due on ecsb_plans (state, nextRunAt, id)',
