@@ -215,6 +215,31 @@ describe('Windows export', () => {
   );
 
   it(
+    'past the file limit the script skips files with the reason, and the export completes with what fits',
+    async () => {
+      const settings = cloud.deps.settings;
+      cloud.deps.settings = { ...settings, EXPORT_MAX_FILES: 2 };
+      try {
+        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
+          paths: ['C:\\Users\\Public\\Documents'],
+        });
+        const job = await finished(cloud, started.body.export.id, 90_000);
+        expect(job.status, job.reason ?? '').toBe('COMPLETE');
+        const view = await cloud.api.get<{ progress: { files: number }; skipped: number }>(
+          `/exports/${job.id}`,
+        );
+        expect([view.body.progress.files, view.body.skipped]).toEqual([2, 4]);
+        const manifest = (await cloud.deps.objectStore!.get(`exports/${job.id}/manifest`))!.toString('utf8');
+        expect(manifest.split('over the limit of 2 files per export').length - 1).toBe(3);
+        expect(manifest).toContain('a link that leads off the volume is not exported');
+      } finally {
+        cloud.deps.settings = settings;
+      }
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
     'the demo Windows instance: a backup of i-demowin01 exports its hosts file',
     async () => {
       const hosts = await cloud.emulator.admin.readFile({
