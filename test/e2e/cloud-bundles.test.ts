@@ -184,20 +184,28 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
     // Generous: the whole suite runs beside it on two cores.
     const done = await terminal(id, 180_000);
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
+    // The small file went up in a pack, and comes back by a range GET of it through the OSS adapter.
     expect(
-      [...cloud.oss.state.objects.keys()].filter((k) => k.startsWith(`exports/${id}/blobs/`)),
+      [...cloud.oss.state.objects.keys()].filter((k) => k.startsWith(`exports/${id}/packs/`)),
     ).toHaveLength(1);
-    const download = async (query: string) => {
-      const answer = await fetch(`${cloud.apiUrl}/api/v1/exports/${id}/download${query}`, {
+    const ask = (query: string) =>
+      fetch(`${cloud.apiUrl}/api/v1/exports/${id}/download${query}`, {
         headers: { authorization: `Bearer ${cloud.apiToken}` },
         redirect: 'manual',
       });
+    const download = async (query: string) => {
+      const answer = await ask(query);
       expect(answer.status).toBe(302);
       const location = answer.headers.get('location')!;
       expect(location.startsWith(cloud.oss.endpoint)).toBe(true);
       return Buffer.from(await (await fetch(location)).arrayBuffer());
     };
-    expect((await download('?path=/etc/hostname')).toString()).toBe('cloud\n');
+    const packed = await ask('?path=/etc/hostname');
+    expect([packed.status, await packed.text(), packed.headers.get('content-length')]).toEqual([
+      200,
+      'cloud\n',
+      '6',
+    ]);
     const archive = gunzipSync(await download(''));
     expect(archive.includes(Buffer.from('cloud\n'))).toBe(true);
     expect(archive.subarray(0, 512).toString('latin1')).toMatch(/^etc\//);

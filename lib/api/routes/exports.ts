@@ -59,7 +59,19 @@ function toExportView(job: Job) {
   };
 }
 
+/**
+ * Views of the entries pages showed, kept as long as their (cached, unchanging) tree: a page of a
+ * large directory is then a slice of ready objects, with no dates formatted and no garbage made.
+ */
+const entryViews = new WeakMap<ExportEntry, ReturnType<typeof entryView>>();
+
 function toEntryView(e: ExportEntry) {
+  let view = entryViews.get(e);
+  if (!view) entryViews.set(e, (view = entryView(e)));
+  return view;
+}
+
+function entryView(e: ExportEntry) {
   return {
     name: nameOf(e.path),
     path: e.path,

@@ -1,11 +1,14 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { ExportEntry } from '../../domain/export.js';
+import { ExportTree, parseManifest, type ExportEntry } from '../../domain/export.js';
+import type { Job } from '../../domain/model.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { Deps } from '../deps.js';
+import type { StepContext } from '../jobs/job-kind.js';
 import { conflict, ok, type Outcome } from '../management/outcome.js';
 import { attachment, DOWNLOAD_URL_MS, type DownloadLink } from './disposition.js';
+import { objectStoreOf } from './guest-steps.js';
 import { getExport, readyExport } from './requests.js';
 import { openExportedFile } from './packs.js';
 import { exportKeys, exportState } from './state.js';
@@ -48,7 +51,7 @@ async function* archiveBytes(store: ObjectStore, id: string, entries: ExportEntr
 }
 
 /** Streams the tar.gz of every exported entry into the store under the export's archive key. */
-async function buildArchive(store: ObjectStore, id: string, entries: ExportEntry[]): Promise<void> {
+export async function buildArchive(store: ObjectStore, id: string, entries: ExportEntry[]): Promise<void> {
   const gzip = createGzip({ level: 6 });
   const written = store.putStream(exportKeys(id).archive, gzip, 'application/gzip');
   const fed = pipeline(Readable.from(archiveBytes(store, id, entries)), gzip);
@@ -59,9 +62,23 @@ async function buildArchive(store: ObjectStore, id: string, entries: ExportEntry
 }
 
 /**
- * The whole export as one tar.gz. The API function cannot stream a body (an FC HTTP answer is one
- * buffered payload), so the archive is streamed once from the exported objects into the store,
- * then handed out like a single file: a signed URL that answers with `Content-Disposition`.
+ * The export job's last step: the whole export as one tar.gz in the store, streamed from the
+ * exported objects (packed files read by range), so memory holds a chunk, never a file. A step run
+ * again after a crash writes the archive again from the start.
+ */
+export async function archiveExport(ctx: StepContext, job: Job): Promise<void> {
+  const store = objectStoreOf(ctx);
+  const text = await store.get(exportKeys(job.id).manifest);
+  if (!text) throw new Error(`export ${job.id}: the manifest is missing from the object store`);
+  const tree = new ExportTree(parseManifest(text.toString('utf8')).entries);
+  await buildArchive(store, job.id, tree.under('/'));
+}
+
+/**
+ * The whole export as one tar.gz: the archive the job made, handed out like a single file (a signed
+ * URL that answers with `Content-Disposition`). The API function cannot stream a body (an FC HTTP
+ * answer is one buffered payload), hence an object. An export completed before its job made
+ * archives gets one on the first download.
  */
 export async function downloadArchive(
   deps: Pick<Deps, 'store' | 'objectStore' | 'clock'>,

@@ -6,6 +6,7 @@ import { checkMount, refusalReason } from '../restore/check.js';
 import { attachStep, createDiskStep, waitAttachStep, waitDiskStep } from '../restore/disk-steps.js';
 import { completeRecovery, createdDisk, pointClaim, removeDisk } from '../restore/held-resources.js';
 import { claimStep, enterClaim } from '../restore/restore-kind.js';
+import { archiveExport } from './archive.js';
 import { prepareStep, runGuestStep, waitGuestStep } from './guest-steps.js';
 import { guestCommand, uploadedObjects } from './held.js';
 import { exportParams, exportState, type ExportState } from './state.js';
@@ -41,7 +42,7 @@ async function attached(ctx: StepContext, job: Job, device: string | null): Prom
   return next<ExportState>(ctx, job, 'prepare', { device }, 72);
 }
 
-/** The files are in the store: the temporary disk goes, then the export completes and its TTL starts. */
+/** The files are in the store: the temporary disk goes, then the archive is made (archive.ts). */
 async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const st = exportState(job);
   const removal = await removeDisk(ctx, st.diskId ?? '', job.id);
@@ -51,15 +52,20 @@ async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
     }
     return waitFor(ctx, job, pollSeconds(ctx));
   }
-  const now = ctx.deps.clock.now();
-  const exportExpiresAt = now + ctx.deps.settings.EXPORT_TTL_DAYS * DAY_MS;
   const p = st.progress;
   const reason = [
     `${p?.files ?? 0} files (${p?.bytes ?? 0} bytes) exported from disk ${exportParams(job).diskId}`,
     ...(st.skipped ? [`${st.skipped} entries skipped (listed in the export)`] : []),
     removal.note ?? `disk ${st.diskId} deleted`,
   ].join('; ');
-  return completeRecovery(ctx, job, reason, {
+  return next<ExportState>(ctx, job, 'archive', { outcome: reason }, 95);
+}
+
+/** The whole-export archive is in the store: the export completes and its TTL starts. */
+async function archiveStep(ctx: StepContext, job: Job): Promise<StepResult> {
+  await archiveExport(ctx, job);
+  const exportExpiresAt = ctx.deps.clock.now() + ctx.deps.settings.EXPORT_TTL_DAYS * DAY_MS;
+  return completeRecovery(ctx, job, exportState(job).outcome ?? 'exported', {
     release: job.id,
     patch: { exportExpiresAt } as Partial<ExportState>,
     progress: 100,
@@ -76,7 +82,8 @@ function tooLate(): CancelDecision {
 
 /**
  * An export job: start → claim → create-disk → wait-disk → attach → wait-attach → prepare (work list
- * and signed URLs into the store) → run-guest → wait-guest (manifest read) → remove-disk → COMPLETE.
+ * and signed URLs into the store) → run-guest → wait-guest (manifest read) → remove-disk → archive
+ * (the whole export as one tar.gz) → COMPLETE.
  * Failure and cancel stop the script, delete what it uploaded, detach and delete the disk and
  * release the backup, in that order.
  */
@@ -94,7 +101,8 @@ export const exportKind: JobKind = {
     'run-guest': runGuestStep,
     'wait-guest': waitGuestStep,
     'remove-disk': removeDiskStep,
+    archive: archiveStep,
   },
-  cancel: { 'remove-disk': tooLate },
+  cancel: { 'remove-disk': tooLate, archive: tooLate },
   holds: [guestCommand, uploadedObjects, createdDisk, pointClaim],
 };

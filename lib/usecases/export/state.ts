@@ -29,6 +29,8 @@ export interface ExportState extends RecoveryState {
   invokeId?: string;
   progress?: ExportProgress;
   skipped?: number;
+  /** What the export did (files, skipped entries, the disk's removal), its reason once COMPLETE. */
+  outcome?: string;
   /** The exported files are deleted then (a completed export). */
   exportExpiresAt?: number;
   /** When the exported objects were deleted (DELETE or expiry). */
