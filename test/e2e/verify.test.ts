@@ -101,6 +101,14 @@ describe('automatic restore tests', () => {
         `/backups?instanceId=${instanceId}`,
       );
       expect(listed.body.items.map((p) => [p.id, p.verification?.status])).toEqual([[point.id, 'passed']]);
+      const passed = await cloud.api.get<{ items: { id: string }[] }>(
+        `/backups?instanceId=${instanceId}&verification=passed`,
+      );
+      expect(passed.body.items.map((p) => p.id)).toEqual([point.id]);
+      const failed = await cloud.api.get<{ items: { id: string }[] }>(
+        `/backups?instanceId=${instanceId}&verification=failed`,
+      );
+      expect(failed.body.items).toEqual([]);
     },
     E2E_TIMEOUT_MS,
   );
@@ -136,6 +144,8 @@ describe('automatic restore tests', () => {
       );
       const event = received.find((e) => e.type === 'com.ecs-backup.backup.verification-failed')!;
       expect(event.data).toMatchObject({ backupId: point.id, instanceId, jobId: job.id });
+      const failed = await cloud.api.get<{ items: { id: string }[] }>(`/backups?verification=failed`);
+      expect(failed.body.items.map((p) => p.id)).toContain(point.id);
       expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
     },
     E2E_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import type { PointFilter } from '../../ports/store.js';
 import { BREAK_GLASS_HEADER } from '../../domain/lock.js';
 import { changeBackup, deleteBackup, getBackup, listBackups } from '../../usecases/management/backups.js';
+import { listBackupsByVerification } from '../../usecases/verify/list.js';
 import { API_PREFIX, ok, stripUndefined } from '../answers.js';
 import { checkBreakGlass } from '../auth.js';
 import { boundPage } from '../cursor.js';
@@ -21,7 +22,7 @@ export const backupRoutes: Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/backups`,
     operationId: 'listBackups',
-    summary: 'Backups, newest first; filter by instance, plan, status, completion time',
+    summary: 'Backups, newest first; filter by instance, plan, status, completion time, verification',
     tag: 'backups',
     query: backupQuerySchema,
     responses: { 200: { description: 'One page', schema: backupPage } },
@@ -33,7 +34,10 @@ export const backupRoutes: Route[] = [
         from: query.from,
         to: query.to,
       });
-      const page = await boundPage(deps, 'backups', query, (p) => listBackups(deps, filter, p));
+      const wanted = query.verification;
+      const page = await boundPage(deps, 'backups', query, (p) =>
+        wanted ? listBackupsByVerification(deps, filter, p, wanted) : listBackups(deps, filter, p),
+      );
       return ok(toPageView(page, toBackupView));
     },
   }),

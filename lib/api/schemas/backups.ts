@@ -54,6 +54,12 @@ export const backupQuerySchema = z.strictObject({
   from: instantSchema.optional(),
   /** completedAt < to */
   to: instantSchema.optional(),
+  verification: z
+    .enum(['passed', 'failed', 'none'], { error: 'must be passed, failed or none' })
+    .optional()
+    .describe(
+      'The verdict of the latest restore test; none = never tested. A page may then hold fewer items',
+    ),
 });
 
 const pointConsistencyView = z.object({
