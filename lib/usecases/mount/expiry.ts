@@ -1,6 +1,7 @@
 import type { Job } from '../../domain/model.js';
 import type { Deps } from '../deps.js';
 import { jobContext } from '../jobs/job-context.js';
+import { JOB_KINDS } from '../job-kinds.js';
 import type { JobKinds, Resource } from '../jobs/job-kind.js';
 import { MAX_MOUNT_TTL_HOURS, recoveryState } from '../restore/state.js';
 import { activeOnly, requestUnmount } from './mounts.js';
@@ -23,7 +24,11 @@ const MAX_PAGES = 10;
  * its TTL, where the hourly retention timer could hold a 1-hour mount for up to two. The cost is one
  * query over the mounts of the last eight days and one over the recent failed recovery jobs, both small.
  */
-export async function sweepRecovery(deps: Deps, now: number, kinds?: JobKinds): Promise<RecoverySweepReport> {
+export async function sweepRecovery(
+  deps: Deps,
+  now: number,
+  kinds: JobKinds = JOB_KINDS,
+): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { unmountsStarted: 0, reaped: 0 };
   try {
     report.unmountsStarted = await unmountExpired(deps, now);
@@ -75,7 +80,7 @@ async function unmountExpired(deps: Deps, now: number): Promise<number> {
  * own endings release the point before their last write); its kind's resources are then released in
  * order, as the clean-up step would, and the claim last.
  */
-async function reapAbandoned(deps: Deps, now: number, given: JobKinds | undefined): Promise<number> {
+async function reapAbandoned(deps: Deps, now: number, kinds: JobKinds): Promise<number> {
   const failed = [
     ...(await recentJobs(deps, { type: 'restore', status: 'FAILED', from: now - LOOKBACK_MS })),
     ...(await recentJobs(deps, { type: 'mount', status: 'FAILED', from: now - LOOKBACK_MS })),
@@ -84,9 +89,6 @@ async function reapAbandoned(deps: Deps, now: number, given: JobKinds | undefine
   ];
   const withPoint = failed.filter((j) => recoveryState(j).pointId);
   if (withPoint.length === 0) return 0;
-  // Loaded only when there is something to reap: every kind's steps are most of the scheduler's code,
-  // and a tick almost never needs them (a cold start would compile them every time).
-  const kinds = given ?? (await import('../job-kinds.js')).JOB_KINDS;
   const points = new Map(
     (await deps.store.points.getMany([...new Set(withPoint.map((j) => recoveryState(j).pointId!))])).map(
       (p) => [p.id, p],

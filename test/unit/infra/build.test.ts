@@ -138,7 +138,7 @@ describe('npm run build', () => {
     expect(unused).toEqual([]);
   });
 
-  it('keeps the cold start small: the API imports no route but health, the scheduler no job step, no function the OSS SDK', () => {
+  it('keeps the cold start small: the API imports no route but health, and no function imports the OSS SDK', () => {
     for (const b of built) {
       expect(b.importedInputs, b.name).toEqual(expect.arrayContaining(b.entryInputs));
       const oss = b.importedInputs.filter((i) => /node_modules\/ali-oss\/|lib\/adapters\/oss\//.test(i));
@@ -155,12 +155,5 @@ describe('npm run build', () => {
     // Today about 240 KB, most of it zod (settings and request validation need it at once).
     expect(api.importedBytes).toBeLessThanOrEqual(280 * 1024);
     expect(api.inputs).toEqual(expect.arrayContaining(['lib/api/routes/plans.ts', 'lib/api/openapi.ts']));
-    // A tick needs the job kinds' steps only to clean up after an abandoned job (mount/expiry.ts).
-    const scheduler = built.find((b) => b.name === 'scheduler')!;
-    const steps = scheduler.importedInputs.filter((i) =>
-      /^lib\/usecases\/(job-kinds\.ts|(?!jobs\/)\w+\/(\w+-kind|\w+-step|steps)\.ts)/.test(i),
-    );
-    expect(steps).toEqual([]);
-    expect(scheduler.inputs).toContain('lib/usecases/job-kinds.ts');
   });
 });
