@@ -36,6 +36,9 @@ export interface Plan {
   timeZone: string;
   state: 'ACTIVE' | 'SUSPENDED';
   nextRunAt: string | null;
+  lock?: { mode: 'compliance' | 'governance' } | null;
+  copies?: { regionId: string; retention: Span<'days' | 'weeks' | 'months' | 'years'> }[];
+  verify?: { every: number } | null;
 }
 
 export interface ProtectedInstance {
