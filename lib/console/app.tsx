@@ -2,8 +2,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, getToken, setToken, whenUnauthorized } from './api.js';
 import { Exports } from './exports.js';
 import { Jobs } from './jobs.js';
+import { Notifications } from './notifications.js';
 import { Plans } from './plans.js';
 import { ProtectedInstances } from './protected.js';
+import { Rules } from './rules.js';
 import { ErrorText, operatorZone } from './ui.js';
 import { Wizard } from './wizard.js';
 
@@ -13,6 +15,8 @@ const SCREENS = [
   { id: 'plans', label: 'Protection Plans' },
   { id: 'jobs', label: 'Jobs' },
   { id: 'exports', label: 'Export Records' },
+  { id: 'rules', label: 'Protection Rules' },
+  { id: 'notifications', label: 'Notifications' },
 ] as const;
 type ScreenId = (typeof SCREENS)[number]['id'];
 
@@ -87,6 +91,8 @@ export function App() {
         {screen === 'plans' ? <Plans /> : null}
         {screen === 'jobs' ? <Jobs /> : null}
         {screen === 'exports' ? <Exports /> : null}
+        {screen === 'rules' ? <Rules /> : null}
+        {screen === 'notifications' ? <Notifications /> : null}
       </main>
     </>
   );

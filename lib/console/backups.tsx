@@ -4,6 +4,8 @@ import type { Backup, Job } from './types.js';
 import { described, ErrorText, Field, Time, useAction } from './ui.js';
 import { DeleteBackup } from './backup-delete.js';
 import { PagedTable, usePaged } from './list.js';
+import { BackupFacts, copyRegions, lockedReason } from './backup-facts.js';
+import { cloneBody, CloneFields, initialClone } from './restore-clone.js';
 
 type Action = { kind: 'restore' | 'mount' | 'expiry' | 'export'; backup: Backup } | null;
 
@@ -28,67 +30,86 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
         what="backups"
         empty="No backups yet."
         caption={`Backups of ${instanceId}`}
-        columns={['Backup', 'Completed', 'Consistency', 'Verified', 'Expires', 'Status', 'Actions']}
-        row={(b) => (
-          <tr key={b.id}>
-            <td>{b.id}</td>
-            <td>
-              <Time iso={b.completedAt} />
-            </td>
-            <td>
-              {b.consistency.achieved}
-              {b.consistency.reason ? <div class="hint">{b.consistency.reason}</div> : null}
-            </td>
-            <td>
-              {b.verification ? b.verification.status : 'not tested'}
-              {b.verification?.status === 'failed' && b.verification.reason ? (
-                <div class="hint">{b.verification.reason}</div>
-              ) : null}
-            </td>
-            <td>
-              <Time iso={b.effectiveExpireAt} />
-              {b.longTermRule ? <div class="hint">long-term ({b.longTermRule})</div> : null}
-            </td>
-            <td>
-              {b.status}
-              {b.inUseBy.length > 0 ? <div class="hint">in use by {b.inUseBy.join(', ')}</div> : null}
-            </td>
-            <td class="actions">
-              <button
-                type="button"
-                disabled={b.status !== 'AVAILABLE'}
-                onClick={() => setAction({ kind: 'restore', backup: b })}
-              >
-                Restore
-              </button>
-              <button
-                type="button"
-                disabled={b.status !== 'AVAILABLE'}
-                onClick={() => setAction({ kind: 'mount', backup: b })}
-              >
-                Mount
-              </button>
-              <button
-                type="button"
-                disabled={b.status !== 'AVAILABLE'}
-                onClick={() => setAction({ kind: 'export', backup: b })}
-              >
-                Export
-              </button>
-              <button type="button" onClick={() => setAction({ kind: 'expiry', backup: b })}>
-                Change expiry
-              </button>
-              <button
-                type="button"
-                class="danger"
-                disabled={b.status !== 'AVAILABLE'}
-                onClick={() => setDeleting(b)}
-              >
-                Delete
-              </button>
-            </td>
-          </tr>
-        )}
+        columns={[
+          'Backup',
+          'Completed',
+          'Consistency',
+          'Expires',
+          'Status',
+          'Lock, copies, verification',
+          'Actions',
+        ]}
+        row={(b) => {
+          const available = b.status === 'AVAILABLE';
+          // Only a clone can start from a copy, so a COPIES_ONLY backup can still be restored.
+          const restorable = available || (b.status === 'COPIES_ONLY' && copyRegions(b).length > 0);
+          const locked = lockedReason(b);
+          return (
+            <tr key={b.id}>
+              <td>{b.id}</td>
+              <td>
+                <Time iso={b.completedAt} />
+              </td>
+              <td>
+                {b.consistency.achieved}
+                {b.consistency.reason ? <div class="hint">{b.consistency.reason}</div> : null}
+              </td>
+              <td>
+                <Time iso={b.effectiveExpireAt} />
+                {b.longTermRule ? <div class="hint">long-term ({b.longTermRule})</div> : null}
+              </td>
+              <td>
+                {b.status}
+                {b.inUseBy.length > 0 ? <div class="hint">in use by {b.inUseBy.join(', ')}</div> : null}
+                {b.status === 'COPIES_ONLY' ? (
+                  <div class="hint">Its own snapshots are gone; restore clones from a copy.</div>
+                ) : null}
+              </td>
+              <BackupFacts b={b} />
+              <td class="actions">
+                <button
+                  type="button"
+                  disabled={!restorable}
+                  onClick={() => setAction({ kind: 'restore', backup: b })}
+                >
+                  Restore
+                </button>
+                <button
+                  type="button"
+                  disabled={b.status !== 'AVAILABLE'}
+                  onClick={() => setAction({ kind: 'mount', backup: b })}
+                >
+                  Mount
+                </button>
+                <button
+                  type="button"
+                  disabled={b.status !== 'AVAILABLE'}
+                  onClick={() => setAction({ kind: 'export', backup: b })}
+                >
+                  Export
+                </button>
+                <button type="button" onClick={() => setAction({ kind: 'expiry', backup: b })}>
+                  Change expiry
+                </button>
+                <button
+                  type="button"
+                  class="danger"
+                  disabled={!available || locked !== null}
+                  title={locked ?? undefined}
+                  aria-describedby={locked ? `locked-${b.id}` : undefined}
+                  onClick={() => setDeleting(b)}
+                >
+                  Delete
+                </button>
+                {locked ? (
+                  <p class="hint" id={`locked-${b.id}`} data-testid={`locked-reason-${b.id}`}>
+                    {locked}
+                  </p>
+                ) : null}
+              </td>
+            </tr>
+          );
+        }}
       />
       {action ? (
         <BackupAction
@@ -123,7 +144,9 @@ function BackupAction({
   onClose(message?: string): void;
 }) {
   const b = action.backup;
-  const [mode, setMode] = useState('rollback-disk');
+  const regions = copyRegions(b);
+  const [mode, setMode] = useState(b.status === 'COPIES_ONLY' ? 'clone-instance' : 'rollback-disk');
+  const [clone, setClone] = useState(() => initialClone(b, regions));
   const [diskId, setDiskId] = useState(b.snapshots[0]?.diskId ?? '');
   const [target, setTarget] = useState(instanceId);
   const [stop, setStop] = useState(true);
@@ -139,9 +162,13 @@ function BackupAction({
       try {
         if (action.kind === 'restore') {
           const body: Record<string, unknown> = { mode };
-          if (mode !== 'rollback-instance') body.diskId = diskId;
-          if (mode === 'clone-disk') body.targetInstanceId = target;
-          else body.stopInstance = stop;
+          if (mode === 'clone-instance') Object.assign(body, cloneBody(clone, true));
+          else {
+            if (mode !== 'rollback-instance') body.diskId = diskId;
+            if (mode === 'clone-disk')
+              Object.assign(body, { targetInstanceId: target }, cloneBody(clone, false));
+            else body.stopInstance = stop;
+          }
           const job = await api<Job>('POST', `/backups/${b.id}/restore`, body);
           onClose(`Restore job ${job.id} started.`);
         } else if (action.kind === 'mount') {
@@ -185,13 +212,29 @@ function BackupAction({
             value={mode}
             onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value)}
           >
-            <option value="rollback-disk">Roll back one disk</option>
-            <option value="rollback-instance">Roll back the whole instance</option>
+            {b.status === 'COPIES_ONLY' ? null : (
+              <>
+                <option value="rollback-disk">Roll back one disk</option>
+                <option value="rollback-instance">Roll back the whole instance</option>
+              </>
+            )}
             <option value="clone-disk">Clone a disk to an instance</option>
+            <option value="clone-instance">Clone the whole instance as a new one</option>
           </select>
         </Field>
       ) : null}
-      {action.kind !== 'expiry' && (action.kind === 'mount' || mode !== 'rollback-instance') ? (
+      {action.kind === 'restore' && mode.startsWith('clone-') ? (
+        <CloneFields
+          b={b}
+          regions={regions}
+          instance={mode === 'clone-instance'}
+          value={clone}
+          onChange={setClone}
+          errors={errors}
+        />
+      ) : null}
+      {action.kind !== 'expiry' &&
+      (action.kind === 'mount' || (mode !== 'rollback-instance' && mode !== 'clone-instance')) ? (
         <Field id="action-disk" label="Disk" error={errors.diskId}>
           <select
             {...described('action-disk', errors.diskId)}
@@ -215,7 +258,7 @@ function BackupAction({
           />
         </Field>
       ) : null}
-      {action.kind === 'restore' && mode !== 'clone-disk' ? (
+      {action.kind === 'restore' && !mode.startsWith('clone-') ? (
         <div class="switch-row">
           <input
             type="checkbox"

@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { Plan, Span } from './types.js';
 import { described, Field, operatorZone } from './ui.js';
+import { extrasBody, initialExtras, PlanExtras, type PlanExtrasValue } from './plan-extras.js';
 import { isoToWallTime, wallTimeToIso } from './zoned.js';
 
 type RetUnit = 'days' | 'weeks' | 'months' | 'years';
 type Period = 'week' | 'month' | 'year';
 
-export interface PlanFormValue {
+export interface PlanFormValue extends PlanExtrasValue {
   name: string;
   onSchedule: boolean;
   startWall: string;
@@ -35,6 +36,7 @@ export function initialPlanForm(plan?: Plan): PlanFormValue {
     applicationConsistent: plan?.consistency.applicationConsistent ?? false,
     fsFreeze: plan?.consistency.fsFreeze ?? true,
     windowsWriters: plan?.consistency.windowsWriters ?? true,
+    ...initialExtras(plan),
   };
 }
 
@@ -57,6 +59,7 @@ export function planBody(v: PlanFormValue, forPatch = false): Record<string, unk
       windowsWriters: v.windowsWriters,
     },
     timeZone: v.timeZone,
+    ...extrasBody(v, forPatch),
   };
 }
 
@@ -279,6 +282,7 @@ export function PlanForm({
           {consistencyExplained(value, os)}
         </p>
       </fieldset>
+      <PlanExtras value={value} onChange={set} err={err} id={id} />
     </div>
   );
 }

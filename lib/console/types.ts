@@ -36,6 +36,9 @@ export interface Plan {
   timeZone: string;
   state: 'ACTIVE' | 'SUSPENDED';
   nextRunAt: string | null;
+  lock?: { mode: 'compliance' | 'governance' } | null;
+  copies?: { regionId: string; retention: Span<'days' | 'weeks' | 'months' | 'years'> }[];
+  verify?: { every: number } | null;
 }
 
 export interface ProtectedInstance {
@@ -80,7 +83,31 @@ export interface Backup {
   longTermRule: string | null;
   effectiveExpireAt: string;
   inUseBy: string[];
-  verification?: { status: 'passed' | 'failed'; at: string; reason: string | null } | null;
+  /** Write-once retention: held until effectiveExpireAt. Absent from servers before locks. */
+  lock?: { mode: 'compliance' | 'governance'; lockedAt: string } | null;
+  copies?: BackupCopy[];
+  verification?: {
+    status: 'passed' | 'failed';
+    at: string;
+    reason: string | null;
+    durationSeconds: number;
+    jobId: string;
+  } | null;
+  source?: {
+    instanceName: string;
+    zoneId: string;
+    instanceType: string | null;
+    vSwitchId: string | null;
+    securityGroupIds: string[];
+  } | null;
+}
+
+export interface BackupCopy {
+  regionId: string;
+  jobId: string;
+  status: 'copying' | 'available' | 'failed' | 'deleted' | 'delete_failed';
+  expireAt: string | null;
+  reason: string | null;
 }
 
 export interface Mount {
