@@ -6,7 +6,7 @@ import { ApiRefused } from '../errors.js';
 
 /** The option for a field path: the longest field in `options` that is the path or a prefix of it. */
 export function optionFor(path: string, options: Record<string, string>): string | undefined {
-  const parts = path.split('.');
+  const parts = path.replace(/\[(\d+)\]/g, '.$1').split('.');
   for (let n = parts.length; n > 0; n--) {
     const option = options[parts.slice(0, n).join('.')];
     if (option !== undefined) return option;
