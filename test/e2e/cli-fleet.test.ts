@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './cli-support.js';
+import { cli, cliOnTty, seen } from './cli-support.js';
 import { E2E_TIMEOUT_MS, isoIn, startTestCloud, type TestCloud } from './support.js';
 
 const BREAK_GLASS = 'break-glass-token-for-cli-tests';
@@ -138,9 +138,20 @@ describe(
       expect(wrongToken.stderr).not.toContain('not-the-break-glass-token');
       // --region reaches the API as regionId: only a clone may come from a copy.
       expect(fromCopy.code).toBe(3);
-      expect(fromCopy.stderr).toMatch(/regionId: a copy in another region can only be cloned/);
+      expect(fromCopy.stderr).toMatch(/regionId \(--region\): a copy in another region can only be cloned/);
       const still = json<{ status: string }>((await cli(['backups', 'show', backupId], { env })).stdout);
       expect(still.status).toBe('AVAILABLE');
+
+      // On a terminal the token is asked for without echo: shorten the expiry through the prompt.
+      const tty = cliOnTty(
+        ['--output', 'json', 'backups', 'expire', backupId, isoIn(3 * 86_400), '--break-glass'],
+        { env },
+      );
+      await seen(tty, 'break-glass token: ');
+      tty.write(`${BREAK_GLASS}\r`);
+      expect(await tty.exited).toBe(0);
+      expect(tty.output()).toMatch(/"action":\s*"shorten"/);
+      expect(tty.output()).not.toContain(BREAK_GLASS);
 
       const deleted = await cli(['backups', 'rm', backupId, '--break-glass', '--confirm-last-good'], {
         env: { ...env, ECS_BACKUP_BREAK_GLASS_TOKEN: BREAK_GLASS },
@@ -148,7 +159,7 @@ describe(
       expect(deleted.code).toBe(0);
       const after = json<{ status: string; lock: { overrides: { action: string }[] } }>(deleted.stdout);
       expect(after.status).not.toBe('AVAILABLE');
-      expect(after.lock.overrides.map((o) => o.action)).toEqual(['delete']);
+      expect(after.lock.overrides.map((o) => o.action)).toEqual(['shorten', 'delete']);
     });
 
     it('rules: create from options or a file, list, preview, bad input naming the option, rm', async () => {

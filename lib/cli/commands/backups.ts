@@ -4,6 +4,7 @@ import { BREAK_GLASS_ENV, breakGlassHeaders } from '../break-glass.js';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
+import { namingOptions, RESTORE_FIELD_OPTIONS } from './field-options.js';
 import { addListOptions, addWait, enc, printList, positiveInt, type ListOptions } from './common.js';
 
 interface BackupView {
@@ -222,7 +223,9 @@ export function registerBackups(program: Command): void {
       ...(o.keepImage ? { keepImage: true } : {}),
       ...(o.region ? { regionId: o.region } : {}),
     };
-    const job = await ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body);
+    const job = await namingOptions(RESTORE_FIELD_OPTIONS, () =>
+      ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body),
+    );
     await finishJob(ctx, job, o.wait === true, `restore of ${backupId} started`);
   });
 

@@ -33,3 +33,19 @@ export async function namingOptions<T>(options: Record<string, string>, run: () 
 export function under(key: string, options: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(options).map(([field, option]) => [`${key}.${field}`, option]));
 }
+
+/** `backups restore`: the body fields its options set. */
+export const RESTORE_FIELD_OPTIONS: Record<string, string> = {
+  mode: '--mode',
+  diskId: '--disk',
+  targetInstanceId: '--target',
+  stopInstance: '--stop-instance',
+  instanceType: '--instance-type',
+  vSwitchId: '--vswitch',
+  securityGroupIds: '--security-group',
+  instanceName: '--name',
+  hostname: '--hostname',
+  keyPairName: '--key-pair',
+  keepImage: '--keep-image',
+  regionId: '--region',
+};
