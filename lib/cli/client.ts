@@ -11,6 +11,7 @@ export interface RequestOptions {
   query?: Query;
   body?: unknown;
   idempotencyKey?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Page<T> {
@@ -29,7 +30,10 @@ export class ApiClient {
 
   /** The raw response of a successful request (downloads stream it); refusals throw. */
   async fetch(method: string, p: string, options: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.connection.token}` };
+    const headers: Record<string, string> = {
+      ...options.headers,
+      authorization: `Bearer ${this.connection.token}`,
+    };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     let res: Response;
@@ -69,12 +73,12 @@ export class ApiClient {
     return this.call<T>('POST', p, { body, ...(idempotencyKey ? { idempotencyKey } : {}) });
   }
 
-  patch<T>(p: string, body: unknown): Promise<T> {
-    return this.call<T>('PATCH', p, { body });
+  patch<T>(p: string, body: unknown, headers?: Record<string, string>): Promise<T> {
+    return this.call<T>('PATCH', p, { body, ...(headers ? { headers } : {}) });
   }
 
-  del<T>(p: string, query?: Query): Promise<T> {
-    return this.call<T>('DELETE', p, query ? { query } : {});
+  del<T>(p: string, query?: Query, headers?: Record<string, string>): Promise<T> {
+    return this.call<T>('DELETE', p, { ...(query ? { query } : {}), ...(headers ? { headers } : {}) });
   }
 
   /** One page, or every page when `all` (each cursor is bound to its query, so only it changes). */

@@ -10,6 +10,8 @@ import { registerInstances } from './commands/instances.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLogin } from './commands/login.js';
 import { registerPlans } from './commands/plans.js';
+import { registerRules } from './commands/rules.js';
+import { registerSubscriptions } from './commands/subscriptions.js';
 import { SHELLS } from './completion.js';
 import { lastExitCode } from './context.js';
 import { CliError, EXIT } from './errors.js';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerBackups(program);
   registerExports(program);
+  registerRules(program);
+  registerSubscriptions(program);
   registerLogin(program);
   program
     .command('completion')

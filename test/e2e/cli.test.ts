@@ -89,7 +89,7 @@ describe('ecs-backup command-line tool', { timeout: 2 * E2E_TIMEOUT_MS }, () => 
 
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('Validation failed (HTTP 400)');
-    expect(run.stderr).toMatch(/plan\.schedule\.startAt: .*with seconds and an offset/);
+    expect(run.stderr).toMatch(/plan\.schedule\.startAt \(--start\): .*with seconds and an offset/);
     const prot = json<{ items: { instanceId: string }[] }>((await cli(['protected', 'ls'], { env })).stdout);
     expect(prot.items.map((p) => p.instanceId)).not.toContain('i-demodb01');
   });
@@ -134,7 +134,7 @@ describe('ecs-backup command-line tool', { timeout: 2 * E2E_TIMEOUT_MS }, () => 
     });
     const badZone = await cli(['plans', 'modify', planId, '--time-zone', 'Mars/Olympus'], { env });
     expect(badZone.code).toBe(3);
-    expect(badZone.stderr).toMatch(/^\s+timeZone: /m);
+    expect(badZone.stderr).toMatch(/^\s+timeZone \(--time-zone\): /m);
 
     expect(json<{ state: string }>((await cli(['plans', 'suspend', planId], { env })).stdout).state).toBe(
       'SUSPENDED',

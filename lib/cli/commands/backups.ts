@@ -1,8 +1,10 @@
 /** `backups ls|show|rm|expire|restore|mount` and `mounts ls|unmount`. */
 import { Option, type Command } from 'commander';
+import { BREAK_GLASS_ENV, breakGlassHeaders } from '../break-glass.js';
 import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
+import { namingOptions, RESTORE_FIELD_OPTIONS } from './field-options.js';
 import { addListOptions, addWait, enc, printList, positiveInt, type ListOptions } from './common.js';
 
 interface BackupView {
@@ -19,9 +21,16 @@ interface BackupView {
   longTermRule: string | null;
   inUseBy: string[];
   lastError: string | null;
-  verification?: { status: string; reason: string | null; at: string } | null;
+  lock?: { mode: string; lockedAt: string; overrides: { action: string; at: string }[] } | null;
+  copies?: { regionId: string; status: string; expireAt: string | null; snapshotIds: string[] }[];
+  verification?: { status: string; at: string; reason: string | null; durationSeconds: number } | null;
   [key: string]: unknown;
 }
+
+const copiesSummary = (b: BackupView) =>
+  (b.copies ?? []).map((c) => `${c.regionId}:${c.status}`).join(' ') || null;
+
+const verified = (b: BackupView) => (b.verification ? `${b.verification.status} ${b.verification.at}` : null);
 
 const backupColumns: Column<BackupView>[] = [
   { header: 'BACKUP', value: (b) => b.id },
@@ -32,7 +41,9 @@ const backupColumns: Column<BackupView>[] = [
   { header: 'COMPLETED', value: (b) => b.completedAt },
   { header: 'EXPIRES', value: (b) => b.expireAt },
   { header: 'LONG-TERM', value: (b) => b.longTermRule },
-  { header: 'VERIFIED', value: (b) => b.verification?.status ?? null },
+  { header: 'LOCK', value: (b) => b.lock?.mode },
+  { header: 'COPIES', value: copiesSummary },
+  { header: 'VERIFIED', value: (b) => b.verification?.status },
 ];
 
 const backupFields: Column<BackupView>[] = [
@@ -60,15 +71,29 @@ const backupFields: Column<BackupView>[] = [
   { header: 'completed', value: (b) => b.completedAt },
   { header: 'expires', value: (b) => b.expireAt },
   { header: 'long-term', value: (b) => b.longTermRule },
+  { header: 'in use by', value: (b) => b.inUseBy },
+  { header: 'last error', value: (b) => b.lastError },
+  {
+    header: 'lock',
+    value: (b) =>
+      b.lock
+        ? `${b.lock.mode} since ${b.lock.lockedAt}${b.lock.overrides.map((o) => `; overridden (${o.action}) ${o.at}`).join('')}`
+        : null,
+  },
+  {
+    header: 'copies',
+    value: (b) =>
+      (b.copies ?? [])
+        .map((c) => `${c.regionId} ${c.status} until ${c.expireAt ?? '-'} (${c.snapshotIds.join(' ')})`)
+        .join('; ') || null,
+  },
   {
     header: 'verification',
     value: (b) =>
       b.verification
-        ? `${b.verification.status} at ${b.verification.at}${b.verification.reason ? `: ${b.verification.reason}` : ''}`
+        ? `${verified(b)} in ${b.verification.durationSeconds} s${b.verification.reason ? `: ${b.verification.reason}` : ''}`
         : null,
   },
-  { header: 'in use by', value: (b) => b.inUseBy },
-  { header: 'last error', value: (b) => b.lastError },
 ];
 
 interface MountView {
@@ -92,6 +117,8 @@ const mountColumns: Column<MountView>[] = [
   { header: 'EXPIRES', value: (m) => m.expiresAt },
 ];
 
+const BREAK_GLASS_HELP = `override a governance lock with the break-glass token (from ${BREAK_GLASS_ENV}, else asked for on the terminal)`;
+
 export function registerBackups(program: Command): void {
   const backups = program.command('backups').description('backup points');
   addListOptions(
@@ -100,7 +127,7 @@ export function registerBackups(program: Command): void {
       .description('list backups, newest first')
       .option('--instance <instanceId>', 'backups of one instance')
       .option('--plan <planId>', 'backups of one plan')
-      .option('--status <list>', 'statuses, comma separated')
+      .option('--status <list>', 'statuses, comma separated (e.g. AVAILABLE,COPIES_ONLY)')
       .option('--from <time>', 'completed at or after (ISO 8601)')
       .option('--to <time>', 'completed before (ISO 8601)'),
   ).action(
@@ -128,21 +155,31 @@ export function registerBackups(program: Command): void {
     .description('delete a backup and its snapshots (refused while in use)')
     .argument('<backupId>')
     .option('--confirm-last-good', 'delete it even when it is the instance’s only good backup')
-    .action(async (backupId: string, o: { confirmLastGood?: boolean }, cmd: Command) => {
-      const ctx = context(cmd);
-      const query = o.confirmLastGood ? { confirm: 'last-good-backup' } : undefined;
-      const backup = await ctx.client.del<BackupView>(`/backups/${enc(backupId)}`, query);
-      ctx.out.done(`backup ${backup.id} ${backup.status}`, backup);
-    });
+    .option('--break-glass', BREAK_GLASS_HELP)
+    .action(
+      async (backupId: string, o: { confirmLastGood?: boolean; breakGlass?: boolean }, cmd: Command) => {
+        const ctx = context(cmd);
+        const query = o.confirmLastGood ? { confirm: 'last-good-backup' } : undefined;
+        const headers = await breakGlassHeaders(ctx, o.breakGlass);
+        const backup = await ctx.client.del<BackupView>(`/backups/${enc(backupId)}`, query, headers);
+        ctx.out.done(`backup ${backup.id} ${backup.status}`, backup);
+      },
+    );
 
   backups
     .command('expire')
     .description('set when a backup expires')
     .argument('<backupId>')
     .argument('<time>', 'ISO 8601, e.g. 2027-01-01T00:00:00Z')
-    .action(async (backupId: string, time: string, _o: unknown, cmd: Command) => {
+    .option('--break-glass', BREAK_GLASS_HELP)
+    .action(async (backupId: string, time: string, o: { breakGlass?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      const backup = await ctx.client.patch<BackupView>(`/backups/${enc(backupId)}`, { expireAt: time });
+      const headers = await breakGlassHeaders(ctx, o.breakGlass);
+      const backup = await ctx.client.patch<BackupView>(
+        `/backups/${enc(backupId)}`,
+        { expireAt: time },
+        headers,
+      );
       ctx.out.done(`backup ${backup.id} expires ${backup.expireAt}`, backup);
     });
 
@@ -165,7 +202,11 @@ export function registerBackups(program: Command): void {
       .option('--name <instanceName>', 'clone-instance: the new instance name')
       .option('--hostname <hostname>', 'clone-instance: the new host name')
       .option('--key-pair <name>', 'clone-instance: the key pair to log in with (there is no password)')
-      .option('--keep-image', 'clone-instance: keep the image the clone is launched from'),
+      .option('--keep-image', 'clone-instance: keep the image the clone is launched from')
+      .option(
+        '--region <regionId>',
+        'clone-disk, clone-instance: clone from the backup’s copy in this region',
+      ),
   ).action(async (backupId: string, o: RestoreOptions, cmd: Command) => {
     const ctx = context(cmd);
     const body = {
@@ -180,8 +221,11 @@ export function registerBackups(program: Command): void {
       ...(o.hostname ? { hostname: o.hostname } : {}),
       ...(o.keyPair ? { keyPairName: o.keyPair } : {}),
       ...(o.keepImage ? { keepImage: true } : {}),
+      ...(o.region ? { regionId: o.region } : {}),
     };
-    const job = await ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body);
+    const job = await namingOptions(RESTORE_FIELD_OPTIONS, () =>
+      ctx.client.post<JobView>(`/backups/${enc(backupId)}/restore`, body),
+    );
     await finishJob(ctx, job, o.wait === true, `restore of ${backupId} started`);
   });
 
@@ -242,5 +286,6 @@ interface RestoreOptions {
   hostname?: string;
   keyPair?: string;
   keepImage?: boolean;
+  region?: string;
   wait?: boolean;
 }

@@ -9,10 +9,14 @@ import {
   parseDisks,
   parseLongTerm,
   parseAmount,
+  PLAN_FIELD_OPTIONS,
   planFields,
   type PlanOptions,
 } from './plan-options.js';
 import { planSummary, type PlanView } from './plans.js';
+import { namingOptions, under } from './field-options.js';
+
+const PROTECT_FIELD_OPTIONS = { ...under('plan', PLAN_FIELD_OPTIONS), disks: '--disks' };
 
 interface InstanceView {
   instanceId: string;
@@ -90,10 +94,12 @@ export function registerInstances(program: Command): void {
     const ctx = context(cmd);
     const plan = planFields(o);
     const body = { instanceId, disks: parseDisks(o.disks), ...(Object.keys(plan).length ? { plan } : {}) };
-    const answer = await ctx.client.post<{ plan: PlanView | null; job: JobView | null }>(
-      '/protected-instances',
-      body,
-      o.idempotencyKey,
+    const answer = await namingOptions(PROTECT_FIELD_OPTIONS, () =>
+      ctx.client.post<{ plan: PlanView | null; job: JobView | null }>(
+        '/protected-instances',
+        body,
+        o.idempotencyKey,
+      ),
     );
     if (answer.job)
       return finishJob(ctx, answer.job, o.wait === true, `${instanceId} protected, one backup now`);

@@ -9,7 +9,11 @@ import { context, type GlobalOptions } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 
 /** Reads one line from the terminal in raw mode, echoing nothing (not even `*`, which tells the length). */
-function readHidden(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream): Promise<string> {
+export function readHidden(
+  prompt: string,
+  stdin: NodeJS.ReadStream,
+  stderr: NodeJS.WriteStream,
+): Promise<string> {
   stderr.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();

@@ -60,6 +60,9 @@ export interface PlanOptions {
   onAgentUnavailable?: string;
   timeZone?: string;
   keepLatest?: boolean;
+  copy?: string[];
+  lock?: string;
+  verifyEvery?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -93,8 +96,51 @@ export function addPlanOptions(cmd: Command): Command {
     )
     .option('--time-zone <iana>', 'time zone of retention and long-term periods (default UTC)')
     .option('--keep-latest', 'never let retention delete the newest good backup (default)')
-    .option('--no-keep-latest', 'retention may delete the newest good backup');
+    .option('--no-keep-latest', 'retention may delete the newest good backup')
+    .option(
+      '--copy <region:duration>',
+      'copy each backup to another region, kept there this long, e.g. cn-shanghai:30d (repeatable, at most 3)',
+      collect,
+    )
+    .addOption(
+      new Option('--lock <mode>', 'lock each backup until it expires (a lock is never removed)').choices([
+        'compliance',
+        'governance',
+      ]),
+    )
+    .option('--verify-every <n>', 'restore-test every nth backup (1-100)');
 }
+
+/** `cn-shanghai:30d`: the region is the API's to check; only the short form of the duration is ours. */
+export function parseCopy(raw: string): { regionId: string; retention: Amount } {
+  const at = raw.lastIndexOf(':');
+  if (at <= 0) throw new UsageError(`--copy: "${raw}" must be <region>:<duration>, e.g. cn-shanghai:30d`);
+  return {
+    regionId: raw.slice(0, at),
+    retention: parseAmount('--copy', raw.slice(at + 1), ['days', 'weeks', 'months', 'years']),
+  };
+}
+
+/**
+ * The option that sets each plan field, so an API field error names what the operator typed. The
+ * longest matching field wins (`schedule.every` before `schedule`).
+ */
+export const PLAN_FIELD_OPTIONS: Record<string, string> = {
+  name: '--name',
+  schedule: '--start/--every',
+  'schedule.startAt': '--start',
+  'schedule.every': '--every',
+  retention: '--retention',
+  longTerm: '--long-term',
+  'consistency.applicationConsistent': '--app-consistent',
+  'consistency.timeoutSeconds': '--freeze-timeout',
+  timeZone: '--time-zone',
+  keepLatest: '--keep-latest',
+  copies: '--copy',
+  lock: '--lock',
+  verify: '--verify-every',
+  disks: '--disks',
+};
 
 /** The plan fields the options name; nothing for options left out (a PATCH changes only those). */
 export function planFields(o: PlanOptions): Record<string, unknown> {
@@ -126,5 +172,13 @@ export function planFields(o: PlanOptions): Record<string, unknown> {
   if (Object.keys(consistency).length) body['consistency'] = consistency;
   if (o.timeZone !== undefined) body['timeZone'] = o.timeZone;
   if (o.keepLatest !== undefined) body['keepLatest'] = o.keepLatest;
+  if (o.copy !== undefined) body['copies'] = o.copy.map(parseCopy);
+  if (o.lock !== undefined) body['lock'] = { mode: o.lock };
+  if (o.verifyEvery !== undefined) {
+    const every = Number(o.verifyEvery);
+    if (!Number.isInteger(every))
+      throw new UsageError(`--verify-every: "${o.verifyEvery}" is not a whole number`);
+    body['verify'] = { every };
+  }
   return body;
 }

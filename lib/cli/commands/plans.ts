@@ -4,7 +4,8 @@ import { context, finishJob } from '../context.js';
 import type { Column } from '../output.js';
 import type { JobView } from '../wait.js';
 import { addListOptions, addWait, enc, printList, type ListOptions } from './common.js';
-import { addPlanOptions, planFields, type PlanOptions } from './plan-options.js';
+import { namingOptions } from './field-options.js';
+import { addPlanOptions, PLAN_FIELD_OPTIONS, planFields, type PlanOptions } from './plan-options.js';
 
 interface Amount {
   value: number;
@@ -137,7 +138,10 @@ export function registerPlans(program: Command): void {
       .option('--no-schedule', 'remove the schedule (backups on demand only)'),
   ).action(async (planId: string, o: PlanOptions, cmd: Command) => {
     const ctx = context(cmd);
-    const plan = await ctx.client.patch<PlanView>(`/plans/${enc(planId)}`, planFields(o));
+    const body = planFields(o);
+    const plan = await namingOptions(PLAN_FIELD_OPTIONS, () =>
+      ctx.client.patch<PlanView>(`/plans/${enc(planId)}`, body),
+    );
     ctx.out.item(plan, planFieldsView);
   });
 
