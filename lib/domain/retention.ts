@@ -70,6 +70,8 @@ export interface RetentionPolicy {
   longTerm: LongTermRule[];
   timeZone: string;
   keepLatest: boolean;
+  /** The plan verifies its backups: the newest one that passed is kept. */
+  keepVerified?: boolean;
 }
 
 export interface PointExpiry {
@@ -196,9 +198,11 @@ export function preview(policy: RetentionPolicy, points: readonly BackupPoint[],
     const previous = latestBefore(completedByInstance.get(p.instanceId) ?? [], p.completedAt);
     return { ...p, ...pointExpiry(p.completedAt, previous === null ? [] : [previous], policy) };
   });
+  const keepVerified = () => policy.keepVerified === true;
   const expired = new Set(
-    selectExpired(recomputed, now, { keepLatest: policy.keepLatest }).map((e) => e.point.id),
+    selectExpired(recomputed, now, { keepLatest: policy.keepLatest, keepVerified }).map((e) => e.point.id),
   );
+  const newestGood = latestAvailableByInstance(recomputed);
 
   return recomputed.map((p) => {
     const row = (decision: PreviewRow['decision'], reason: string): PreviewRow => ({
@@ -218,7 +222,10 @@ export function preview(policy: RetentionPolicy, points: readonly BackupPoint[],
     if (p.effectiveExpireAt > now)
       return row('keep', `${kept} keeps it until ${isoSeconds(p.effectiveExpireAt)}`);
     if (p.inUseBy.length > 0) return row('keep', `expired but in use by ${p.inUseBy.join(', ')}`);
-    // Every other reason to keep was ruled out above, so the newest-point guard is what held it.
-    return row('keep', 'expired but the newest good backup of the instance (keepLatest)');
+    // Every other reason to keep was ruled out above, so a newest-point guard is what held it.
+    if (policy.keepLatest && newestGood.get(p.instanceId) === p) {
+      return row('keep', 'expired but the newest good backup of the instance (keepLatest)');
+    }
+    return row('keep', 'expired but the newest verified backup of the instance (verify)');
   });
 }

@@ -251,6 +251,7 @@ export async function retentionPreview(
       longTerm: plan.longTerm,
       timeZone: plan.timeZone,
       keepLatest: plan.keepLatest,
+      keepVerified: plan.verify !== undefined,
     },
     points,
     now,

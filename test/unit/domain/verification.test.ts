@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lib/domain/errors.js';
 import type { BackupPoint } from '../../../lib/domain/model.js';
 import { applyPlanPatch, newPlan, parsePlanPatch, parsePlanSpec } from '../../../lib/domain/plan.js';
-import { selectExpired } from '../../../lib/domain/retention.js';
+import { preview, selectExpired } from '../../../lib/domain/retention.js';
 import {
   countBackup,
   helperRefusal,
@@ -181,6 +181,23 @@ describe('retention keeps the newest verified backup', () => {
     const points = [verified(old, 'passed'), verified(newer, 'failed'), newest];
     const chosen = selectExpired(points, 20 * H, { keepLatest: true, keepVerified: () => true });
     expect(chosen.map((c) => c.point.id)).toEqual(['p2']);
+  });
+
+  it('the preview keeps it and says why', () => {
+    const points = [verified(old, 'passed'), verified(newer, 'failed'), newest];
+    const policy = {
+      retention: { value: 1, unit: 'days' as const },
+      longTerm: [],
+      timeZone: 'UTC',
+      keepLatest: true,
+    };
+    const rows = preview({ ...policy, keepVerified: true }, points, 30 * 24 * H);
+    expect(rows.map((r) => [r.pointId, r.decision, r.reason])).toEqual([
+      ['p1', 'keep', 'expired but the newest verified backup of the instance (verify)'],
+      ['p2', 'delete', expect.stringContaining('retention 1 day')],
+      ['p3', 'keep', 'expired but the newest good backup of the instance (keepLatest)'],
+    ]);
+    expect(preview(policy, points, 30 * 24 * H).find((r) => r.pointId === 'p1')?.decision).toBe('delete');
   });
 
   it('lets it go when the plan does not verify', () => {
