@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, query } from './api.js';
 import type { Backup } from './types.js';
+import { lockedReason } from './backup-facts.js';
 import { Confirm, ErrorText, useAction } from './ui.js';
 
 const LAST_GOOD = 'last-good-backup';
@@ -34,5 +35,37 @@ export function DeleteBackup({ backup, onClose }: { backup: Backup; onClose(mess
       <p>{lastGood ?? 'Its snapshots are deleted; nothing can be restored from it afterwards.'}</p>
       <ErrorText error={state.error} />
     </Confirm>
+  );
+}
+
+/** Delete, disabled while the backup is locked with the reason beside it (and read with the button). */
+export function DeleteButton({
+  b,
+  available,
+  onDelete,
+}: {
+  b: Backup;
+  available: boolean;
+  onDelete(): void;
+}) {
+  const locked = lockedReason(b);
+  return (
+    <>
+      <button
+        type="button"
+        class="danger"
+        disabled={!available || locked !== null}
+        title={locked ?? undefined}
+        aria-describedby={locked ? `locked-${b.id}` : undefined}
+        onClick={onDelete}
+      >
+        Delete
+      </button>
+      {locked ? (
+        <p class="hint" id={`locked-${b.id}`} data-testid={`locked-reason-${b.id}`}>
+          {locked}
+        </p>
+      ) : null}
+    </>
   );
 }

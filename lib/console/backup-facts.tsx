@@ -7,7 +7,7 @@ import { Time } from './ui.js';
  */
 export function lockedReason(b: Backup, now = Date.now()): string | null {
   if (!b.lock || now >= Date.parse(b.effectiveExpireAt)) return null;
-  const until = new Date(b.effectiveExpireAt).toISOString().replace('.000Z', 'Z');
+  const until = new Date(b.effectiveExpireAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return b.lock.mode === 'compliance'
     ? `Locked (compliance) until ${until}: no one can delete it before then.`
     : `Locked (governance) until ${until}: only the break-glass token can delete it before then.`;

@@ -2,9 +2,9 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, query, type Page } from './api.js';
 import type { Backup, Job } from './types.js';
 import { described, ErrorText, Field, Time, useAction } from './ui.js';
-import { DeleteBackup } from './backup-delete.js';
+import { DeleteBackup, DeleteButton } from './backup-delete.js';
 import { PagedTable, usePaged } from './list.js';
-import { BackupFacts, copyRegions, lockedReason } from './backup-facts.js';
+import { BackupFacts, copyRegions } from './backup-facts.js';
 import { cloneBody, CloneFields, initialClone } from './restore-clone.js';
 
 type Action = { kind: 'restore' | 'mount' | 'expiry' | 'export'; backup: Backup } | null;
@@ -43,7 +43,6 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
           const available = b.status === 'AVAILABLE';
           // Only a clone can start from a copy, so a COPIES_ONLY backup can still be restored.
           const restorable = available || (b.status === 'COPIES_ONLY' && copyRegions(b).length > 0);
-          const locked = lockedReason(b);
           return (
             <tr key={b.id}>
               <td>{b.id}</td>
@@ -91,21 +90,7 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
                 <button type="button" onClick={() => setAction({ kind: 'expiry', backup: b })}>
                   Change expiry
                 </button>
-                <button
-                  type="button"
-                  class="danger"
-                  disabled={!available || locked !== null}
-                  title={locked ?? undefined}
-                  aria-describedby={locked ? `locked-${b.id}` : undefined}
-                  onClick={() => setDeleting(b)}
-                >
-                  Delete
-                </button>
-                {locked ? (
-                  <p class="hint" id={`locked-${b.id}`} data-testid={`locked-reason-${b.id}`}>
-                    {locked}
-                  </p>
-                ) : null}
+                <DeleteButton b={b} available={available} onDelete={() => setDeleting(b)} />
               </td>
             </tr>
           );

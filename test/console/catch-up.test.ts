@@ -83,7 +83,7 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     // The reason is the button's description, so a screen reader says it too.
     expect(await del.getAttribute('aria-describedby')).toBe(`locked-${point}`);
     expect(await row.getByText('Never verified').count()).toBe(1);
-    await capture('20-backups-locked');
+    await capture('30-backups-locked');
 
     await row.getByRole('button', { name: 'Restore' }).click();
     await page.getByLabel('Restore mode').selectOption('clone-instance');
@@ -93,7 +93,7 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     await page.locator('#clone-instanceName-error').waitFor();
     expect(await page.getByLabel('Instance name').getAttribute('aria-invalid')).toBe('true');
     await page.getByLabel('Instance name').fill('web-clone');
-    await capture('21-restore-clone-instance');
+    await capture('31-restore-clone-instance');
     await page.locator('form.panel').getByRole('button', { name: 'Restore' }).click();
     const started = await page.getByText(/Restore job .* started\./).textContent();
     const jobId = /Restore job (\S+) started/.exec(started ?? '')![1]!;
@@ -111,7 +111,7 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     await page.locator('#modify-copy-0-region-error').waitFor();
     expect(await page.locator('#modify-copy-0-region-error').textContent()).toContain('region id');
     expect(await page.locator('#modify-copy-0-region').getAttribute('aria-invalid')).toBe('true');
-    await capture('25-plan-copies-field-error');
+    await capture('32-plan-copies-field-error');
     await page.getByRole('button', { name: 'Remove region 1' }).click();
     await page.getByLabel('Lock each backup until it expires').selectOption('governance');
     await page.getByLabel('Restore-test one backup in N (empty: never)').fill('3');
@@ -136,7 +136,7 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     const preview = page.getByRole('region', { name: 'Rule preview' });
     await preview.getByRole('cell', { name: tagged }).waitFor();
     expect(await preview.getByRole('cell', { name: locked }).count()).toBe(0);
-    await capture('22-rules-preview');
+    await capture('33-rules-preview');
     const rules = await cloud.api.get<{ items: { name: string; match: unknown }[] }>('/protection-rules');
     expect(rules.body.items).toMatchObject([{ name: 'web-rule', match: { tags: { tier: 'web' } } }]);
 
@@ -162,7 +162,7 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     await page.getByRole('button', { name: 'Subscribe' }).click();
     const secret = await page.getByTestId('secret').locator('code').textContent();
     expect(secret).toMatch(/^whsec_/);
-    await capture('23-notifications-secret');
+    await capture('34-notifications-secret');
     const subs = await cloud.api.get<{ items: { events: string[] }[] }>('/subscriptions');
     expect(subs.body.items).toMatchObject([{ url: HOOK, events: ['backup.lock-drift', 'backup.expired'] }]);
     // Shown once: away and back, the list is there and the secret is not.
@@ -173,7 +173,7 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     expect(await page.getByText(secret!).count()).toBe(0);
     await page.getByRole('button', { name: 'Deliveries' }).click();
     await page.getByText('Nothing delivered yet.').waitFor();
-    await capture('24-notifications-deliveries');
+    await capture('35-notifications-deliveries');
   });
 
   it('has no serious accessibility findings on the new screens', () => {
