@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTerminal } from '../../../lib/domain/job.js';
-import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
+import { ownershipTags, TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
+import { sweepCloneOrphans } from '../../../lib/usecases/clone/orphans.js';
 import { requestClone } from '../../../lib/usecases/clone/requests.js';
 import type { CloneState } from '../../../lib/usecases/clone/state.js';
 import { copyJobId } from '../../../lib/usecases/copy/state.js';
@@ -107,5 +108,36 @@ describe('clone-instance from a copy in another region', () => {
     expect(h.ecs.calls.createImage ?? 0).toBe(0);
     expect(other.calls.createImage).toBe(1);
     expect((await h.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
+  });
+
+  it('the leftover sweep looks in the region a clone from a copy launched in', async () => {
+    h = harness();
+    const { point } = await copiedBackup();
+    const other = h.ecs.forRegion(OTHER);
+    other.vSwitches = [{ vSwitchId: 'vsw-other-b', zoneId: 'cn-other-b' }];
+    const answer = await requestClone(h.deps, point.id, {
+      regionId: OTHER,
+      vSwitchId: 'vsw-other-b',
+      securityGroupIds: ['sg-other'],
+    });
+    if (!answer.ok) throw new Error(JSON.stringify(answer));
+    const done = await finished(answer.value.id);
+    expect(done.status, done.reason ?? '').toBe('COMPLETE');
+    // What a second launch from a re-sent request would leave: an image carrying the ended job's tag.
+    const leftover = await other.createImage({
+      systemSnapshotId: point.copies![0]!.snapshotIds[0]!,
+      dataSnapshotIds: [],
+      name: 'leftover',
+      tags: ownershipTags(done),
+      clientToken: 'leftover',
+    });
+    await other.describeImages([leftover]);
+
+    const swept = await sweepCloneOrphans(h.deps);
+
+    expect(swept.imagesDeleted).toEqual([leftover]);
+    expect(other.images.has(leftover)).toBe(false);
+    // The clone itself is the job's result and stays.
+    expect(other.instances.get((done.state as CloneState).newInstanceId!)?.status).toBe('Running');
   });
 });
