@@ -204,6 +204,16 @@ else
   }
 fi
 
+# find names owners by numbers: its own %u:%g looks each file's up in the user database, which cost
+# half of find's time. The names of a pair of numbers are asked once, from find for the first file
+# that has them, so they are the same as its %u:%g would give (the number where there is no name).
+declare -A owners=()
+owner_names() {
+  local names
+  names=$(find "$2" -maxdepth 0 -printf '%u:%g' 2>/dev/null)
+  owners[$1]=${names:-$1}
+}
+
 # The directories above a requested path, so the tree can be browsed from /.
 ancestors() {
   local p=$1 acc=""
@@ -228,13 +238,14 @@ for p in "${wanted[@]}"; do
   ancestors "$p"
   base="${real_parent#"$root"}"
   name=$(basename -- "$p")
-  find "$start" -xdev -printf '%y\0%s\0%m\0%u:%g\0%T@\0%P\0%l\0' >"$work/found"
+  find "$start" -xdev -printf '%y\0%s\0%m\0%U:%G\0%T@\0%P\0%l\0' >"$work/found"
   exec 3<"$work/found"
   while next_entries && [ "${#f[@]}" -gt 0 ]; do
     for ((j = 0; j + 6 < ${#f[@]}; j += 7)); do
       rel=${f[j + 5]}
       if [ "$p" = "/" ]; then path="/$rel"; [ -z "$rel" ] && path="/"; else path="$base/$name${rel:+/$rel}"; fi
-      record "$path" "$start${rel:+/$rel}" "${f[j]}" "${f[j + 1]}" "${f[j + 2]}" "${f[j + 3]}" "${f[j + 4]%%.*}" "${f[j + 6]}"
+      [ -n "${owners[${f[j + 3]}]+x}" ] || owner_names "${f[j + 3]}" "$start${rel:+/$rel}"
+      record "$path" "$start${rel:+/$rel}" "${f[j]}" "${f[j + 1]}" "${f[j + 2]}" "${owners[${f[j + 3]}]}" "${f[j + 4]%%.*}" "${f[j + 6]}"
     done
   done
   exec 3<&-

@@ -68,6 +68,13 @@ async function write(rel: string, body: Buffer | string): Promise<void> {
   await fs.writeFile(file, body);
 }
 
+async function groupName(gid: number): Promise<string> {
+  const line = (await fs.readFile('/etc/group', 'utf8'))
+    .split('\n')
+    .find((l) => l.split(':')[2] === String(gid));
+  return line ? line.split(':')[0]! : String(gid);
+}
+
 interface Packing {
   urls: number;
   fileBytes: number;
@@ -153,6 +160,11 @@ describe('linux export script', { timeout: 60_000 }, () => {
       expect([f.path, sha(uploaded), f.size]).toEqual([f.path, sha(original), original.length]);
       expect(f.sha256).toBe(sha(original));
     }
+    // Owners by name, as find's %u:%g names them (the numbers where the name is unknown).
+    const names = `${os.userInfo().username}:${await groupName(os.userInfo().gid)}`;
+    expect(
+      new Set(m.entries.filter((e) => e.type !== 'file' || e.path.startsWith('/var')).map((e) => e.owner)),
+    ).toEqual(new Set([names]));
     expect(tree.entry('/var/www/link')).toMatchObject({ type: 'symlink', target: 'index.html' });
     expect(tree.entry('/var/www/abs-link')).toMatchObject({ type: 'symlink', target: '/etc/passwd' });
     expect(tree.list('/', undefined, 10).items.map((e) => e.path)).toEqual(['/etc', '/var']);
