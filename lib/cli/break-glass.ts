@@ -19,7 +19,7 @@ export async function breakGlassHeaders(
   const token = fromEnv
     ? fromEnv
     : ctx.stdin.isTTY
-      ? (await readHidden('break-glass token: ', ctx.stdin, ctx.stderr)).trim()
+      ? (await readHidden('break-glass token: ', ctx.stdin, ctx.stderr, 'break-glass')).trim()
       : '';
   if (!token)
     throw new UsageError(

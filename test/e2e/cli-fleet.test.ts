@@ -96,6 +96,10 @@ describe(
         lock: { mode: 'compliance' },
         copies: [{ regionId: 'cn-shanghai', retention: { value: 2, unit: 'weeks' } }],
       });
+      const shown = await cli(['plans', 'show', plan.id, '--output', 'table'], { env });
+      expect(shown.stdout).toMatch(/^lock\s+compliance$/m);
+      expect(shown.stdout).toMatch(/^copies\s+cn-shanghai kept 2 weeks$/m);
+      expect(shown.stdout).toMatch(/^verify\s+every 3 backups$/m);
     });
 
     it('backups show their lock; rm is refused until --break-glass with the token from the environment', async () => {

@@ -46,3 +46,6 @@ export function positiveInt(option: string, raw: string | undefined): number | u
 }
 
 export const enc = encodeURIComponent;
+
+/** Commander's accumulator for a repeatable option. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -13,6 +13,7 @@ export function readHidden(
   prompt: string,
   stdin: NodeJS.ReadStream,
   stderr: NodeJS.WriteStream,
+  what = 'login',
 ): Promise<string> {
   stderr.write(prompt);
   stdin.setRawMode(true);
@@ -29,7 +30,7 @@ export function readHidden(
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(() => resolve(value));
-        if (ch === '\u0003') return done(() => reject(new CliError('login canceled', 130)));
+        if (ch === '\u0003') return done(() => reject(new CliError(`${what} canceled`, 130)));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }

@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { collect } from './common.js';
 
 const UNITS: Record<string, string> = {
   h: 'hours',
@@ -64,8 +65,6 @@ export interface PlanOptions {
   lock?: string;
   verifyEvery?: string;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function addPlanOptions(cmd: Command): Command {
   return cmd

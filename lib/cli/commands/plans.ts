@@ -23,6 +23,9 @@ export interface PlanView {
   consistency: Record<string, unknown>;
   timeZone: string;
   keepLatest: boolean;
+  lock?: { mode: string } | null;
+  copies?: { regionId: string; retention: Amount }[];
+  verify?: { every: number } | null;
   state: string;
   nextRunAt: string | null;
   createdAt: string;
@@ -70,6 +73,12 @@ const planFieldsView: Column<PlanView>[] = [
   },
   { header: 'time zone', value: (p) => p.timeZone },
   { header: 'keep latest', value: (p) => p.keepLatest },
+  { header: 'lock', value: (p) => p.lock?.mode },
+  {
+    header: 'copies',
+    value: (p) => (p.copies ?? []).map((c) => `${c.regionId} kept ${amount(c.retention)}`).join('; ') || null,
+  },
+  { header: 'verify', value: (p) => (p.verify ? `every ${p.verify.every} backups` : null) },
   { header: 'created', value: (p) => p.createdAt },
   { header: 'updated', value: (p) => p.updatedAt },
 ];

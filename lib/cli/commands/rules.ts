@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Column } from '../output.js';
-import { addListOptions, enc, printList, type ListOptions } from './common.js';
+import { addListOptions, collect, enc, printList, type ListOptions } from './common.js';
 import { namingOptions, under } from './field-options.js';
 import { addPlanOptions, PLAN_FIELD_OPTIONS, planFields, type PlanOptions } from './plan-options.js';
 
@@ -82,8 +82,6 @@ interface RuleOptions extends PlanOptions {
   os?: string;
   onUnmatch?: string;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function parseTag(raw: string): [string, string] {
   const at = raw.indexOf('=');

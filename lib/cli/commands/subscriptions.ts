@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { context } from '../context.js';
 import type { Column } from '../output.js';
-import { addListOptions, enc, printList, type ListOptions } from './common.js';
+import { addListOptions, collect, enc, printList, type ListOptions } from './common.js';
 import { namingOptions } from './field-options.js';
 
 interface SubscriptionView {
@@ -56,8 +56,6 @@ const SUBSCRIPTION_FIELD_OPTIONS = {
   'filter.instanceId': '--instance',
   'filter.planId': '--plan',
 };
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface CreateOptions {
   url?: string;
