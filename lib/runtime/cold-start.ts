@@ -10,6 +10,7 @@ export type FcFunction<R> = (event: Buffer, context: FcContext) => Promise<R>;
  * A function module's deployed handler: on the instance's first invocation it builds the
  * dependencies from the environment (once), hands them to `create`, and keeps the handler it gets.
  * Every invocation first records its STS credentials, which every adapter reads per request.
+ * Once built, it logs `instance ready` with the milliseconds since the process started.
  * A failed build is not kept, so the next invocation tries again.
  */
 export function coldStart<R>(
@@ -23,7 +24,12 @@ export function coldStart<R>(
     handler ??= settingsFor(env, credentials)
       .then((settings) => buildCloudDeps(settings, { credentials: () => credentials.current() }))
       .then(
-        (built) => create(built.deps),
+        (built) => {
+          // How long this instance took to start, in the function's log: the part of a cold start
+          // this code controls (Node's own start and FC's are before it).
+          built.deps.log.info('instance ready', { msSinceProcessStart: Math.round(performance.now()) });
+          return create(built.deps);
+        },
         (err: unknown) => {
           handler = undefined;
           throw err;

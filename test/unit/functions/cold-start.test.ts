@@ -52,6 +52,27 @@ describe('coldStart', () => {
     expect(built).toHaveLength(1);
   });
 
+  it('logs once, when the instance is ready, how long after the process started', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      const text = String(chunk);
+      if (text.includes('instance ready')) lines.push(JSON.parse(text) as Record<string, unknown>);
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      const handler = coldStart(() => async () => 'ok', CLOUD_ENV);
+      await handler(Buffer.from('{}'), context);
+      await handler(Buffer.from('{}'), context);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'info', message: 'instance ready' });
+    expect(lines[0]!.msSinceProcessStart).toBeGreaterThan(0);
+    expect(lines[0]!.msSinceProcessStart).toBeLessThanOrEqual(Math.round(performance.now()));
+  });
+
   it('refuses SQLite or the embedded queue: a deployed function runs on Tablestore and MNS', async () => {
     const handler = coldStart(() => async () => 'never', { ...CLOUD_ENV, STORE: 'sqlite' });
     await expect(handler(Buffer.from('{}'), context)).rejects.toThrow(/STORE=tablestore and QUEUE=mns/);
