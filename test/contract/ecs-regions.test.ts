@@ -5,7 +5,7 @@ import { createEcsAdapter, regionalEndpoint } from '../../lib/adapters/ecs/index
 import {
   EcsBusyError,
   EcsError,
-  EcsInvalidParameterError,
+  EcsUnsupportedError,
   EcsNotFoundError,
   type Ecs,
 } from '../../lib/ports/ecs.js';
@@ -139,7 +139,9 @@ describe('ECS adapter: regions', () => {
     const same = await caught(
       ecs.copySnapshot({ ...copyRequest, destinationRegionId: emu.regionId, clientToken: 'x1' }),
     );
-    expect(same).toBeInstanceOf(EcsInvalidParameterError);
+    // ECS answers InvalidOperation.NotSupportCopyInSameRegion (403) for a copy to its own region.
+    expect(same).toBeInstanceOf(EcsUnsupportedError);
+    expect((same as EcsUnsupportedError).code).toBe('InvalidOperation.NotSupportCopyInSameRegion');
     const nowhere = await caught(
       ecs.copySnapshot({ ...copyRequest, destinationRegionId: 'cn-nowhere', clientToken: 'x2' }),
     );

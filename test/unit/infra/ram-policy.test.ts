@@ -62,6 +62,8 @@ describe('RAM policy of the functions', () => {
       completeMultipartUpload: 'PutObject',
       abortMultipartUpload: 'AbortMultipartUpload',
       get: 'GetObject',
+      // HeadObject is authorized by oss:GetObject.
+      head: 'GetObject',
       getStream: 'GetObject',
       deleteMulti: 'DeleteObject',
       list: 'ListObjects',
