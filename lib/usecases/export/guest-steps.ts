@@ -4,8 +4,9 @@ import { readExportOutput, renderLinuxExportScript, renderWorkList } from '../..
 import { renderWindowsExportScript } from '../../guest/render-windows-export.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { partToken, snapshotName } from '../backup/ownership.js';
+import { SETTLED, sendGuestCommandOnce } from '../jobs/guest-command.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
-import { next, pollSeconds, record, waitFor } from '../jobs/job-writes.js';
+import { next, pollSeconds, waitFor } from '../jobs/job-writes.js';
 import { windDown } from '../jobs/wind-down.js';
 import { checkPacks, PACK_BYTES, PACK_FILE_BYTES, PACK_FILES, packCount } from './packs.js';
 import { exportKeys, exportParams, exportState, type ExportState } from './state.js';
@@ -13,16 +14,6 @@ import { exportKeys, exportParams, exportState, type ExportState } from './state
 /** The guest has this long to walk and upload; its signed URLs live a little longer. */
 export const GUEST_TIMEOUT_SECONDS = 6 * 3600;
 const URL_MARGIN_MS = 10 * 60_000;
-const SETTLED = new Set([
-  'Success',
-  'Failed',
-  'Error',
-  'Timeout',
-  'Cancelled',
-  'Terminated',
-  'Aborted',
-  'Invalid',
-]);
 
 export function objectStoreOf(ctx: StepContext): ObjectStore {
   const store = ctx.deps.objectStore;
@@ -100,12 +91,7 @@ export async function sendGuest(ctx: StepContext, job: Job): Promise<string> {
 }
 
 export async function runGuestStep(ctx: StepContext, job: Job): Promise<StepResult> {
-  if (exportState(job).invokeId) return next(ctx, job, 'wait-guest');
-  const current = exportState(job).guestRequested
-    ? job
-    : await record<ExportState>(ctx, job, { guestRequested: true });
-  const invokeId = await sendGuest(ctx, current);
-  return next<ExportState>(ctx, current, 'wait-guest', { invokeId }, 80);
+  return sendGuestCommandOnce(ctx, job, (current) => sendGuest(ctx, current), 'wait-guest', 80);
 }
 
 export async function waitGuestStep(ctx: StepContext, job: Job): Promise<StepResult> {

@@ -4,23 +4,14 @@ import { readExportOutput } from '../../guest/render-export.js';
 import { renderLinuxVerifyScript } from '../../guest/render-verify.js';
 import { partToken, snapshotName } from '../backup/ownership.js';
 import { deviceCandidates } from '../export/guest-steps.js';
+import { SETTLED, sendGuestCommandOnce } from '../jobs/guest-command.js';
 import type { StepContext, StepResult } from '../jobs/job-kind.js';
-import { next, pollSeconds, record, waitFor } from '../jobs/job-writes.js';
+import { next, pollSeconds, waitFor } from '../jobs/job-writes.js';
 import { verifyParams, verifyState, type VerifyState } from './state.js';
 
 /** The operator's check script gets this long per disk; the whole command a margin on top. */
 export const SCRIPT_TIMEOUT_SECONDS = 1800;
 const COMMAND_MARGIN_SECONDS = 600;
-export const SETTLED = new Set([
-  'Success',
-  'Failed',
-  'Error',
-  'Timeout',
-  'Cancelled',
-  'Terminated',
-  'Aborted',
-  'Invalid',
-]);
 
 /** Sends the verify script to the helper. The token is the job's, so a resend after a crash finds the same command. */
 export async function sendGuest(ctx: StepContext, job: Job): Promise<string> {
@@ -45,12 +36,7 @@ export async function sendGuest(ctx: StepContext, job: Job): Promise<string> {
 }
 
 export async function runGuestStep(ctx: StepContext, job: Job): Promise<StepResult> {
-  if (verifyState(job).invokeId) return next(ctx, job, 'wait-guest');
-  const current = verifyState(job).guestRequested
-    ? job
-    : await record<VerifyState>(ctx, job, { guestRequested: true });
-  const invokeId = await sendGuest(ctx, current);
-  return next<VerifyState>(ctx, current, 'wait-guest', { invokeId }, 70);
+  return sendGuestCommandOnce(ctx, job, (current) => sendGuest(ctx, current), 'wait-guest', 70);
 }
 
 /** The script's verdict is kept; the disks go before it is recorded on the point. */

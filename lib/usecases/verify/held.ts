@@ -5,7 +5,8 @@ import { engineState } from '../jobs/job-kind.js';
 import { record } from '../jobs/job-writes.js';
 import { removeDisk } from '../restore/held-resources.js';
 import { sendCreateDisk } from './disk-steps.js';
-import { SETTLED, sendGuest } from './guest-steps.js';
+import { SETTLED } from '../jobs/guest-command.js';
+import { sendGuest } from './guest-steps.js';
 import { recordVerification } from './record.js';
 import { verifyState, type VerifyDisk, type VerifyState } from './state.js';
 
