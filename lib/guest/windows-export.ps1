@@ -19,8 +19,8 @@ $PackFiles = 0
 #
 # Manifest records are the Linux script's: `f|d|l|x<TAB>size<TAB>mode<TAB>owner<TAB>mtime<TAB>sha256
 # <TAB>blob` (`p<pack>@<offset>` for a packed file), then the path (`\dir\file`, relative to the
-# volume) and the link target or the skip reason, each ended by NUL. Modes are synthesized (NTFS has ACLs): 755 directories, 644 files,
-# 444 read-only files. Links are recorded, never followed; a link leaving the volume is skipped.
+# volume) and the link target or the skip reason, each ended by NUL. Modes are synthesized (NTFS
+# has ACLs): 755 directories, 644 files, 444 read-only files. Links are recorded, never followed; a link leaving the volume is skipped.
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
