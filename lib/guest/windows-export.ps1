@@ -40,7 +40,9 @@ $pack = New-Object System.Collections.Generic.List[object]
 $packSize = [int64]0
 $npacks = 0
 $buf = New-Object byte[] 1048576
-$sha = [Security.Cryptography.SHA256]::Create()
+# The CryptoAPI SHA-256, not SHA256.Create()'s managed one: that one refuses to run where the FIPS
+# policy is on.
+$sha = New-Object Security.Cryptography.SHA256CryptoServiceProvider
 $diskNumber = $null
 $accessPath = ''
 $work = Join-Path $env:TEMP ('ecsb-export-' + [guid]::NewGuid().ToString('N'))

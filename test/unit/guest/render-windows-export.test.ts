@@ -58,6 +58,8 @@ describe('renderWindowsExportScript', () => {
       '$req.AllowWriteStreamBuffering = $false',
       '$req.SendChunked = $false',
       // Hashed while streaming, and the manifest's pack place.
+      '$sha = New-Object Security.Cryptography.SHA256CryptoServiceProvider',
+      '$sha.Initialize()',
       '$sha.TransformBlock($buf, 0, $n, $null, 0)',
       '$out.Write($buf, 0, $n)',
       '"`tp" + $npacks + \'@\' + $offset',
