@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'vitest';
 import type { Job } from '../../lib/domain/model.js';
 import type { BackupPoint } from '../../lib/domain/model.js';
@@ -25,6 +29,38 @@ export async function downloadFile(cloud: TestCloud, id: string, p: string): Pro
   expect([p, answer.status]).toEqual([p, expect.toBeOneOf([200, 302])]);
   if (answer.status === 200) return Buffer.from(await answer.arrayBuffer());
   return Buffer.from(await (await fetch(answer.headers.get('location')!)).arrayBuffer());
+}
+
+/**
+ * The whole export as one tar.gz through its download redirect, checked to name itself and its
+ * length, and what GNU tar unpacks from it: every regular file's path and bytes.
+ */
+export async function downloadArchive(
+  cloud: TestCloud,
+  id: string,
+): Promise<{ bytes: Buffer; files: Map<string, Buffer> }> {
+  const whole = await raw(cloud, `/exports/${id}/download`);
+  expect(whole.status).toBe(302);
+  const archive = await fetch(whole.headers.get('location')!);
+  expect(archive.headers.get('content-disposition')).toBe(
+    `attachment; filename="export-${id}.tar.gz"; filename*=UTF-8''export-${id}.tar.gz`,
+  );
+  const bytes = Buffer.from(await archive.arrayBuffer());
+  expect(Number(archive.headers.get('content-length'))).toBe(bytes.length);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-archive-'));
+  try {
+    fs.writeFileSync(path.join(out, 'all.tar.gz'), bytes);
+    const x = path.join(out, 'x');
+    fs.mkdirSync(x);
+    execFileSync('tar', ['-xzf', path.join(out, 'all.tar.gz'), '-C', x]);
+    const files = new Map<string, Buffer>();
+    for (const f of (fs.readdirSync(x, { recursive: true }) as string[]).sort()) {
+      if (fs.lstatSync(path.join(x, f)).isFile()) files.set(f, fs.readFileSync(path.join(x, f)));
+    }
+    return { bytes, files };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 }
 
 /** A complete backup of the instance, to export from. */

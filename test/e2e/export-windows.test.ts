@@ -8,6 +8,7 @@ import { PACK_FILE_BYTES } from '../../lib/usecases/export/packs.js';
 import {
   backupOf,
   cancelDuringHeldUpload,
+  downloadArchive,
   downloadFile,
   exportJobCount,
   objectsOf,
@@ -190,6 +191,10 @@ describe('Windows export', () => {
         const windowsPath = `C:\\${rel.replace(/\//g, '\\')}`;
         expect([rel, sha(await download(id, windowsPath))]).toEqual([rel, sha(bytes)]);
       }
+      // The whole export: the packed files come out of the archive byte for byte, under `/` paths.
+      const { files: archived } = await downloadArchive(cloud, id);
+      expect([...archived.keys()].sort()).toEqual(want.map(([rel]) => rel).sort());
+      for (const [rel, bytes] of want) expect([rel, sha(archived.get(rel)!)]).toEqual([rel, sha(bytes)]);
       expect(sha(await download(id, '\\Windows\\win.ini'))).toBe(sha(TEXT['Windows/win.ini']!));
       expect(sha(await download(id, '/Users/Public/Documents/photo.bin'))).toBe(sha(BINARY));
       // Names match in any case, as on NTFS.
