@@ -70,10 +70,9 @@ root=$(cd "$mnt" && pwd -P) && [ -n "$root" ] || fail "the mounted disk cannot b
 # Every entry as seven NUL-ended fields: type, size, mode, owner and group numbers, mtime, path on
 # the instance, symlink target. find's own %u:%g looks each file's owner up, which cost half its time.
 FIELDS='%y\0%s\0%m\0%U:%G\0%T@\0%p\0%l\0'
-found="$work/found"
-: >"$found"
 # An entry that cannot be exported, in the same layout (type X, the reason as its target).
-missing() { printf 'X\0\0\0\0\0%s\0%s\0' "$root$1" "$2" >>"$found"; }
+missing() { printf 'X\0\0\0\0\0%s\0%s\0' "$root$1" "$2"; }
+entries() {
 for p in "${wanted[@]}"; do
   p=$(printf '%s' "$p" | base64 -d)
   parent=$(dirname -- "$root$p")
@@ -90,17 +89,32 @@ for p in "${wanted[@]}"; do
     rest=${rest#/}
     acc="$acc/${rest%%/*}"
     rest="/${rest#*/}"
-    find "$acc" -maxdepth 0 -type d -printf "$FIELDS" >>"$found"
+    find "$acc" -maxdepth 0 -type d -printf "$FIELDS"
   done
-  find "$start" -xdev -printf "$FIELDS" >>"$found"
+  find "$start" -xdev -printf "$FIELDS"
 done
+}
 
-# The plan, in one pass over the entries: the manifest's records (owner and sha256 filled in later),
-# which files go into which pack at which offset, which go up one by one (as curl configs of up to
-# 200 uploads, one connection each), the list of files to hash, and one sample path per owner.
-# A pack closes before it would pass PACK_BYTES or PACK_FILES; once the pack URLs run out, small
-# files go up one by one too.
-ROOT=$root WORK=$work "$AWK" -v maxfiles="$MAX_FILES" -v maxbytes="$MAX_BYTES" \
+# A pack streams up as its files are read one after the other (no copy on the instance's disk), fed
+# the names of its files while the walk goes on. Its offsets come from the sizes found, which a
+# read-only disk keeps; a pack of another size than they add up to is refused below, and the job
+# checks each pack again. The commands run under sh with the pack number in K.
+if [ "$TARPACKS" = 1 ]; then
+  PACK_CMD='tar c -C "$ROOT" --format=gnu --numeric-owner --hard-dereference --no-recursion --totals --null -T - 2>"$WORK/totals.$K"'
+else
+  # cat allocates its 128 KB buffer per file; from the heap (these glibc settings) instead of a
+  # fresh mapping, since mapping and unmapping it for each small file cost several times their reading.
+  PACK_CMD='MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864 xargs -0 cat --'
+fi
+SEND_CMD='curl -fsS --max-time 3600 -H Content-Type: -T - -o /dev/null "$(sed -n "$((K + 1))p" "$WORK/packs")"'
+export PACK_CMD SEND_CMD CANCEL_URL
+
+# The plan, in one pass over the entries as find lists them: the manifest's records (owner and sha256
+# filled in later), which files go into which pack at which offset (each pack sent as it fills),
+# which go up one by one (as curl configs of up to 200 uploads, one connection each), the list of
+# files to hash, and one sample path per owner. A pack closes before it would pass PACK_BYTES or
+# PACK_FILES; once the pack URLs run out, small files go up one by one too.
+entries | ROOT=$root WORK=$work "$AWK" -v maxfiles="$MAX_FILES" -v maxbytes="$MAX_BYTES" \
   -v packfile="$PACK_FILE_BYTES" -v packbytes="$PACK_BYTES" -v packfiles="$PACK_FILES" \
   -v npackurls="${#packs[@]}" -v tarpacks="$TARPACKS" '
 # A value quoted for a curl config file. Joined by hand: what a backslash means in the gsub
@@ -115,9 +129,14 @@ function quote(v) {
   return "\"" v "\""
 }
 function blocks(n) { return int((n + 511) / 512) * 512 }
+# A pack starts sending with its first file, unless the job asked to stop (its marker answers 200).
+function openpack() {
+  if (system("curl -fs --max-time 10 -o /dev/null \"$CANCEL_URL\" 2>/dev/null") == 0) { canceled = 1; exit }
+  sending = "K=" pack "; { " ENVIRON["PACK_CMD"] "; echo $? >\"$WORK/read.$K\"; } | " ENVIRON["SEND_CMD"] "; echo $? >\"$WORK/sent.$K\""
+}
 # A tar pack ends with two zero blocks and is padded to a whole record of 20 blocks.
 function closepack() {
-  close(work "/pack." pack)
+  close(work "/pack." pack); close(sending)
   printf "%.0f\n", tarpacks ? int((offset + 1024 + 10239) / 10240) * 10240 : offset > (work "/packsizes")
   pack++; inpack = 0; kbytes = 0; offset = 0
 }
@@ -156,10 +175,11 @@ BEGIN {
   if (size < packfile && pack < npackurls) {
     # In a tar pack the member is named ".<path>" (never read as an option), below the mount point;
     # GNU tar puts a name longer than 100 bytes in a header and blocks of its own before the file header.
-    if (tarpacks) {
-      print "." path > (work "/pack." pack)
-      offset += 512 + (length(path) + 1 > 100 ? 512 + blocks(length(path) + 2) : 0)
-    } else print full > (work "/pack." pack)
+    if (inpack == 0) openpack()
+    member = tarpacks ? "." path : full
+    print member > (work "/pack." pack)
+    print member | sending
+    if (tarpacks) offset += 512 + (length(path) + 1 > 100 ? 512 + blocks(length(path) + 2) : 0)
     record("f\t" meta "\t-\tp" pack "@" offset, path, "")
     inpack++; kbytes += size; offset += tarpacks ? blocks(size) : size
     next
@@ -176,11 +196,12 @@ BEGIN {
 }
 END {
   if (inpack > 0) closepack()
-  printf "files=%d\nbytes=%.0f\nskipped=%d\nnpacks=%d\nbatches=%d\nblobs=%d\noddnames=%d\n", files, bytes, skipped, pack, batches, blobs, oddnames > (work "/counts")
-}' "$found" || fail "cannot plan the export" 6
+  printf "files=%d\nbytes=%.0f\nskipped=%d\nnpacks=%d\nbatches=%d\nblobs=%d\noddnames=%d\ncanceled=%d\n", files, bytes, skipped, pack, batches, blobs, oddnames, canceled > (work "/counts")
+}' || fail "cannot plan the export" 6
 # shellcheck disable=SC1091
 . "$work/counts"
 mapfile -t packsizes <"$work/packsizes"
+[ "$canceled" = 0 ] || fail "canceled" 7
 [ "$blobs" -le "$(wc -l <"$work/urls")" ] || fail "the work list holds fewer upload URLs than files" 6
 
 # The larger files are hashed while they upload, not before: one pass after the other made a large
@@ -191,32 +212,30 @@ hasher=(sha256sum --)
 [ "$oddnames" = 0 ] && openssl dgst -sha256 -r /dev/null >/dev/null 2>&1 && hasher=(openssl dgst -sha256 -r)
 xargs -0 -r "${hasher[@]}" <"$work/hash.list" >"$work/sums" &
 hashing=$!
-# A pack streams up as its files are read one after the other (no copy on the instance's disk). The
-# offsets come from the sizes found, which a read-only disk keeps; a pack of another size than they
-# add up to is refused here, and the job checks each pack's size against them again. A failed try is
-# sent again whole: a stream cannot rewind.
+# A pack is sent again whole (a stream cannot rewind), twice at most, when its first sending failed:
+# tar or cat could not read, curl could not send, or the pack is not the size its files add up to.
 set -o pipefail
-pack_stream() {
-  if [ "$TARPACKS" = 1 ]; then
-    tar c -C "$root" --format=gnu --numeric-owner --hard-dereference --no-recursion --totals --null \
-      -T "$work/pack.$1" 2>"$work/totals"
-  else
-    # cat allocates its 128 KB buffer per file; from the heap (these glibc settings) instead of a
-    # fresh mapping, since mapping and unmapping it for each small file cost several times their reading.
-    MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864 xargs -0 cat -- <"$work/pack.$1"
-  fi
+sent_whole() {
+  local read_status="" sent_status="" line written=""
+  read -r read_status 2>/dev/null <"$work/read.$1"
+  read -r sent_status 2>/dev/null <"$work/sent.$1"
+  [ "$read_status" = 0 ] && [ "$sent_status" = 0 ] || return 1
+  [ "$TARPACKS" = 1 ] || return 0
+  [ -f "$work/totals.$1" ] && while read -r line; do
+    [[ "$line" == "Total bytes written: "* ]] && written=${line#Total bytes written: } && written=${written%% *}
+  done <"$work/totals.$1"
+  [ "$written" = "${packsizes[$1]}" ] && return 0
+  echo "pack $1 held ${written:-no} bytes, not the ${packsizes[$1]} its files add up to" >"$work/why.$1"
+  return 1
 }
 for ((k = 0; k < npacks; k++)); do
-  if canceled; then fail "canceled" 7; fi
-  sent=""
-  for try in 1 2 3; do
-    pack_stream "$k" | curl -fsS --max-time 3600 -H 'Content-Type:' -T - -o /dev/null "${packs[$k]}" && sent=1 && break
+  for try in 2 3; do
+    sent_whole "$k" && break
+    if canceled; then fail "canceled" 7; fi
+    (export K=$k ROOT=$root WORK=$work && { eval "$PACK_CMD" <"$work/pack.$k"; echo $? >"$work/read.$k"; } |
+      eval "$SEND_CMD"; echo $? >"$work/sent.$k")
   done
-  [ -n "$sent" ] || fail "a pack upload failed" 6
-  if [ "$TARPACKS" = 1 ]; then
-    written=$(sed -n 's/^Total bytes written: \([0-9]*\).*/\1/p' "$work/totals")
-    [ "$written" = "${packsizes[$k]}" ] || fail "pack $k held ${written:-no} bytes, not the ${packsizes[$k]} its files add up to" 6
-  fi
+  sent_whole "$k" || fail "$(cat "$work/why.$k" 2>/dev/null || echo "a pack upload failed")" 6
 done
 for ((b = 0; b < batches; b++)); do
   if canceled; then fail "canceled" 7; fi

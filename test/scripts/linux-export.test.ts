@@ -279,6 +279,32 @@ describe('linux export script', { timeout: 60_000 }, () => {
     await expectExported('e5', files);
   });
 
+  it('sends a pack again, whole, when its first sending fails', async () => {
+    // curl fails the first pack upload it is asked for (a stream from stdin), then works as curl.
+    const real = execFileSync('bash', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+    const flag = path.join(dir, 'e10-failed-once');
+    const curl = `for a in "$@"; do [ "$a" = - ] && [ ! -e '${flag}' ] && touch '${flag}' && cat >/dev/null && exit 7; done\nexec ${real} "$@"`;
+    const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
+    const run = await runExport('e10', ['/srv/small'], { maxFiles: 10_000, maxBytes: 1e12 }, packing, {
+      curl,
+    });
+    expect(run.code, run.out).toBe(0);
+    expect(await fs.stat(flag)).toBeTruthy();
+    await expectExported(
+      'e10',
+      run.manifest!.entries.filter((e) => e.type === 'file'),
+    );
+  });
+
+  it('stops before a pack when the cancel marker appears: no pack, no manifest', async () => {
+    await store.put('exports/e11/cancel', 'canceled');
+    const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
+    const run = await runExport('e11', ['/srv/small'], { maxFiles: 10_000, maxBytes: 1e12 }, packing);
+    expect([run.code, run.summary.export_error]).toEqual([7, 'canceled']);
+    expect(run.manifest).toBeNull();
+    expect(await store.list('exports/e11/packs/')).toEqual([]);
+  });
+
   it('packs the bare bytes one after the other where tar is not GNU tar', async () => {
     const tools = { tar: 'echo "bsdtar 3.7.2 - libarchive 3.7.2"; exit 1' };
     const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
