@@ -67,8 +67,18 @@ export function RuleForm({ rule, onClose }: { rule?: ProtectionRule; onClose(sav
     </Field>
   );
   return (
-    <form ref={form} class="panel" onSubmit={submit} noValidate aria-label={title}>
+    <form
+      ref={form}
+      class="panel"
+      onSubmit={submit}
+      noValidate
+      aria-label={title}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
       <h2>{title}</h2>
+      <p class="hint">Escape or Cancel closes the form without saving.</p>
       {text('rule-name', 'Rule name', 'name', 'name')}
       <Field id="rule-priority" label="Priority (the larger wins)" error={errors.priority}>
         <input

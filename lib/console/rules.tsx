@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Page } from './api.js';
 import { PagedTable, usePaged, useListActions, Notice } from './list.js';
 import { RuleDelete } from './rule-delete.js';
@@ -31,6 +31,15 @@ export function Rules() {
     setEditing(null);
     if (s) void act(s.message, () => showPreview(s.ruleId));
   };
+  // A closed form gives the keyboard back to the button that opened it (enabled again by then).
+  const opener = useRef<HTMLElement | null>(null);
+  const edit = (target: Rule | 'new') => {
+    opener.current = document.activeElement as HTMLElement | null;
+    setEditing(target);
+  };
+  useEffect(() => {
+    if (editing === null && opener.current?.isConnected) opener.current.focus();
+  }, [editing]);
   return (
     <section aria-labelledby="rules-title">
       <h1 id="rules-title">Protection Rules</h1>
@@ -38,7 +47,7 @@ export function Rules() {
         Every instance whose tags match a rule is protected (all disks) with the rule’s plan.
       </p>
       <Notice state={state} />
-      <button type="button" class="primary" onClick={() => setEditing('new')} disabled={editing !== null}>
+      <button type="button" class="primary" onClick={() => edit('new')} disabled={editing !== null}>
         Create rule
       </button>
       {editing === 'new' ? <RuleForm onClose={saved} /> : null}
@@ -55,7 +64,11 @@ export function Rules() {
           <tr key={r.id} data-rule={r.name}>
             <td>
               <strong>{r.name}</strong>
-              <div class="hint">{r.state}</div>
+              <div class="hint">
+                {r.state === 'DELETING'
+                  ? 'DELETING: its instances are released at the next reconciliation'
+                  : r.state}
+              </div>
             </td>
             <td>{r.priority}</td>
             <td>
@@ -79,7 +92,7 @@ export function Rules() {
               <button
                 type="button"
                 disabled={r.state !== 'ACTIVE' || editing !== null}
-                onClick={() => setEditing(r)}
+                onClick={() => edit(r)}
               >
                 Edit {r.name}
               </button>

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_TIMEOUT_MS, planBody, startTestCloud, until, type TestCloud } from '../e2e/support.js';
+import { reconcileProtectionRules } from '../../lib/usecases/protection-rules/reconcile.js';
+import { E2E_TIMEOUT_MS, planBody, startTestCloud, type TestCloud } from '../e2e/support.js';
 import { capture as captureScreen, nav as goTo, openBrowser, openConsole, type Browser } from './browser.js';
 
 /**
- * Protection rules from the console on the local cloud, whose scheduler reconciles the rules every
- * second: create (the API's field errors at their fields, then the preview), edit (only the changed
+ * Protection rules from the console on the local cloud, reconciled when the test says (as the
+ * scheduler does after each tick), so what the screen shows between two is certain: create (the API's field errors at their fields, then the preview), edit (only the changed
  * fields sent, the preview of the take-over it causes), and delete (the confirmation says what
  * happens to the instances, and it does happen).
  */
@@ -31,7 +32,7 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
   const scans: Record<string, string[]> = {};
 
   beforeAll(async () => {
-    cloud = await startTestCloud();
+    cloud = await startTestCloud({ timers: false });
     const disks = [{ type: 'system' as const, category: 'cloud_essd' }];
     const add = (tags: Record<string, string>) =>
       cloud.emulator.admin.addInstance({ osType: 'linux', status: 'Running', tags, disks });
@@ -55,6 +56,8 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
 
   const capture = (name: string) => captureScreen(browser.page, scans, name);
   const nav = (label: string) => goTo(browser.page, label);
+  /** What the scheduler does after a tick. */
+  const reconcile = () => reconcileProtectionRules(cloud.deps);
   const protectedBy = async (id: string) => {
     const r = await cloud.api.get<ProtectedView>(`/protected-instances/${id}`);
     return r.status === 200 ? r.body : null;
@@ -116,16 +119,14 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
       revision: 1,
       plan: { retention: { value: 7, unit: 'days' } },
     });
-    await until('the web instance protected by its rule', async () => (await protectedBy(web))?.ruleId);
+    await reconcile();
+    expect((await protectedBy(web))?.ruleId).toBe((await ruleNamed('web-rule'))!.id);
+    expect((await protectedBy(db))?.ruleId).toBe(dbRule);
   });
 
   it('edits a rule with the keyboard: the form opens filled, and the preview shows the take-over', async () => {
     const { page } = browser;
     const webRule = (await ruleNamed('web-rule'))!;
-    await until(
-      'the db instance protected by db-rule',
-      async () => (await protectedBy(db))?.ruleId === dbRule,
-    );
     await page.locator('tr[data-rule="web-rule"]').getByRole('button', { name: 'Edit web-rule' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('form', { name: 'Edit rule web-rule' }).waitFor();
@@ -133,6 +134,12 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     expect(await page.getByLabel('Rule name').inputValue()).toBe('web-rule');
     expect(await page.getByLabel('Tags to match, key=value a line').inputValue()).toBe('tier=web');
     expect(await page.locator('#rule-plan-retention').inputValue()).toBe('7');
+    // Escape closes the form and gives the keyboard back to the button that opened it.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('form', { name: 'Edit rule web-rule' }).count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Edit web-rule');
+    await page.keyboard.press('Enter');
+    await page.getByRole('form', { name: 'Edit rule web-rule' }).waitFor();
     // Nothing changed: nothing sent, the revision stays.
     await page.getByRole('button', { name: 'Save rule' }).click();
     await page.getByText('Rule web-rule unchanged.').waitFor();
@@ -158,26 +165,18 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
       revision: 2,
       plan: { retention: { value: 14, unit: 'days' }, keepLatest: true },
     });
-    await until(
-      'the db instance taken over by web-rule',
-      async () => (await protectedBy(db))?.ruleId === webRule.id,
-    );
-    await until('the web instance’s plan following the rule', async () => {
-      const p = await protectedBy(web);
-      return JSON.stringify(p?.plan?.retention) === JSON.stringify({ value: 14, unit: 'days' });
-    });
+    await reconcile();
+    expect((await protectedBy(db))?.ruleId).toBe(webRule.id);
+    expect((await protectedBy(web))?.plan?.retention).toEqual({ value: 14, unit: 'days' });
   });
 
   it('deletes a rule: the confirmation says what happens to its instances and backups, and it does', async () => {
     const { page } = browser;
     const webRule = (await ruleNamed('web-rule'))!;
     // The list shows the last reconciliation: both instances protected by web-rule.
-    await until('web-rule reconciled with both instances', async () => {
-      await nav('Jobs');
-      await nav('Protection Rules');
-      const cell = page.locator('tr[data-rule="web-rule"] td').nth(3);
-      return (await cell.textContent())?.startsWith('2 / 2');
-    });
+    await nav('Jobs');
+    await nav('Protection Rules');
+    expect(await page.locator('tr[data-rule="web-rule"] td').nth(3).textContent()).toBe('2 / 2');
     const row = page.locator('tr[data-rule="web-rule"]');
     await row.getByRole('button', { name: 'Delete web-rule' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete rule web-rule?' });
@@ -198,24 +197,28 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     await row.getByRole('button', { name: 'Delete web-rule' }).click();
     await dialog.getByRole('button', { name: 'Delete rule' }).click();
     await page.getByText('Rule web-rule is being deleted.').waitFor();
-    await until(
-      'web-rule gone',
-      async () => (await cloud.api.get(`/protection-rules/${webRule.id}`)).status === 404,
+    // Until the next reconciliation it is DELETING, and can be neither edited nor deleted again.
+    expect(await row.locator('td').first().textContent()).toContain(
+      'DELETING: its instances are released at the next reconciliation',
     );
+    expect(await row.getByRole('button', { name: 'Edit web-rule' }).isDisabled()).toBe(true);
+    expect(await row.getByRole('button', { name: 'Delete web-rule' }).isDisabled()).toBe(true);
+    await capture('45-rule-deleting');
+    const planOfWeb = (await protectedBy(web))!.planId;
+    await reconcile();
     // As said: web keeps its plan (now by hand) despite "remove"; db goes back to db-rule.
-    const kept = await until('web released with its plan', async () => {
-      const p = await protectedBy(web);
-      return p?.ruleId === null ? p : undefined;
-    });
-    expect(kept.planId).not.toBeNull();
-    await until('db taken over by db-rule', async () => (await protectedBy(db))?.ruleId === dbRule);
+    expect(await protectedBy(web)).toMatchObject({ ruleId: null, planId: planOfWeb });
+    expect((await protectedBy(db))?.ruleId).toBe(dbRule);
+    // Then it is gone: the reconciliation after the one that let go of its last instance removes it.
+    await reconcile();
+    expect((await cloud.api.get(`/protection-rules/${webRule.id}`)).status).toBe(404);
     await nav('Jobs');
     await nav('Protection Rules');
     await page.locator('tr[data-rule="db-rule"]').waitFor();
     expect(await page.locator('tr[data-rule="web-rule"]').count()).toBe(0);
 
     expect(browser.problems).toEqual([]);
-    expect(Object.keys(scans)).toHaveLength(5);
+    expect(Object.keys(scans)).toHaveLength(6);
     expect(scans).toEqual(Object.fromEntries(Object.keys(scans).map((k) => [k, []])));
   });
 });
