@@ -176,7 +176,7 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     // The list shows the last reconciliation: both instances protected by web-rule.
     await nav('Jobs');
     await nav('Protection Rules');
-    expect(await page.locator('tr[data-rule="web-rule"] td').nth(3).textContent()).toBe('2 / 2');
+    await expect.poll(() => page.locator('tr[data-rule="web-rule"] td').nth(3).textContent()).toBe('2 / 2');
     const row = page.locator('tr[data-rule="web-rule"]');
     await row.getByRole('button', { name: 'Delete web-rule' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete rule web-rule?' });
@@ -198,9 +198,10 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     await dialog.getByRole('button', { name: 'Delete rule' }).click();
     await page.getByText('Rule web-rule is being deleted.').waitFor();
     // Until the next reconciliation it is DELETING, and can be neither edited nor deleted again.
-    expect(await row.locator('td').first().textContent()).toContain(
-      'DELETING: its instances are released at the next reconciliation',
-    );
+    // The message comes before the quiet reload of the list: wait for the row to follow.
+    await expect
+      .poll(() => row.locator('td').first().textContent())
+      .toContain('DELETING: its instances are released at the next reconciliation');
     expect(await row.getByRole('button', { name: 'Edit web-rule' }).isDisabled()).toBe(true);
     expect(await row.getByRole('button', { name: 'Delete web-rule' }).isDisabled()).toBe(true);
     await capture('45-rule-deleting');
@@ -217,8 +218,16 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     await page.locator('tr[data-rule="db-rule"]').waitFor();
     expect(await page.locator('tr[data-rule="web-rule"]').count()).toBe(0);
 
+    // On a phone: the list and the open form fit the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('form', { name: 'Create rule' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await capture('46-phone-rule-form');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     expect(browser.problems).toEqual([]);
-    expect(Object.keys(scans)).toHaveLength(6);
+    expect(Object.keys(scans)).toHaveLength(7);
     expect(scans).toEqual(Object.fromEntries(Object.keys(scans).map((k) => [k, []])));
   });
 });
