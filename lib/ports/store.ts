@@ -41,6 +41,8 @@ export interface Collection<T extends { version: number }> {
   create(item: T): Promise<WriteResult<T>>;
   get(id: string): Promise<T | undefined>;
   getMany(ids: string[]): Promise<T[]>;
+  /** Which of the ids have a row, read without their documents (a check over thousands of rows). */
+  existing(ids: string[]): Promise<Set<string>>;
   /** Replace the row if its stored version equals `expectedVersion`; the stored version becomes expectedVersion + 1. */
   update(item: T, expectedVersion: number): Promise<WriteResult<T>>;
   /** Delete if present (and at `expectedVersion` when given). */

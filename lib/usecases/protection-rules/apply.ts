@@ -1,6 +1,7 @@
-import type { Plan, ProtectedInstance } from '../../domain/model.js';
+import type { ProtectedInstance } from '../../domain/model.js';
 import { newPlan, type PlanPatch } from '../../domain/plan.js';
 import { rulePlanName, type ProtectionRule } from '../../domain/protection-rule.js';
+import type { Subscription } from '../../domain/notifications.js';
 import type { Deps } from '../deps.js';
 import { deletePlan, updatePlan } from '../management/plans.js';
 import { scheduleNow } from '../management/plan-jobs.js';
@@ -24,8 +25,13 @@ import { raiseEvent } from '../notify/raise-event.js';
 
 export type ApplyOutcome = 'changed' | 'unchanged' | 'raced';
 
+/** A reconciliation's dependencies: one protecting 10,000 instances reads the subscriptions once, not per event. */
+export interface ApplyDeps extends Deps {
+  subscriptions(): Promise<Subscription[]>;
+}
+
 async function raiseChange(
-  deps: Deps,
+  deps: ApplyDeps,
   eventId: string,
   row: ProtectedInstance,
   change: 'protected' | 'unprotected' | 'released',
@@ -33,14 +39,18 @@ async function raiseChange(
   planId: string | null,
 ): Promise<void> {
   const at = deps.clock.now();
-  await raiseEvent(deps, {
-    id: eventId,
-    type: 'protection.changed',
-    at,
-    scope: { instanceId: row.instanceId, planId },
-    subject: row.instanceId,
-    data: { instanceId: row.instanceId, change, planId, at, by: `rule:${ruleId}` },
-  });
+  await raiseEvent(
+    deps,
+    {
+      id: eventId,
+      type: 'protection.changed',
+      at,
+      scope: { instanceId: row.instanceId, planId },
+      subject: row.instanceId,
+      data: { instanceId: row.instanceId, change, planId, at, by: `rule:${ruleId}` },
+    },
+    await deps.subscriptions(),
+  );
 }
 
 /** The plan body of a rule as a plan change: every field set, so the plan ends equal to the rule's. */
@@ -58,14 +68,14 @@ function planPatchOf(rule: ProtectionRule, instanceId: string): PlanPatch {
 }
 
 /**
- * An instance the rule owns and matches: its plan exists and is at the rule's revision. `plan` is
- * what the reading found under the row's plan id (undefined: missing).
+ * An instance the rule owns and matches: its plan exists and is at the rule's revision. `planFound`
+ * says whether the reading found a plan under the row's plan id.
  */
 export async function ensurePlan(
-  deps: Deps,
+  deps: ApplyDeps,
   rule: ProtectionRule,
   row: ProtectedInstance,
-  plan: Plan | undefined,
+  planFound: boolean,
 ): Promise<ApplyOutcome> {
   const now = deps.clock.now();
   let current = row;
@@ -79,7 +89,7 @@ export async function ensurePlan(
     current = moved.value;
   }
   const planId = current.planId as string;
-  if (plan === undefined) {
+  if (!planFound) {
     await raiseChange(deps, `${row.instanceId}/protected/${planId}`, current, 'protected', rule.id, planId);
     const fresh = newPlan(
       {
@@ -119,7 +129,7 @@ export async function ensurePlan(
 }
 
 export async function protectByRule(
-  deps: Deps,
+  deps: ApplyDeps,
   rule: ProtectionRule,
   instanceId: string,
 ): Promise<ApplyOutcome> {
@@ -136,11 +146,11 @@ export async function protectByRule(
   });
   // Protected meanwhile (by hand, or by a tick running at the same time): the next tick decides again.
   if (!claimed.ok) return 'raced';
-  return ensurePlan(deps, rule, claimed.value, undefined);
+  return ensurePlan(deps, rule, claimed.value, false);
 }
 
 export async function rebindToRule(
-  deps: Deps,
+  deps: ApplyDeps,
   rule: ProtectionRule,
   row: ProtectedInstance,
 ): Promise<ApplyOutcome> {
@@ -161,12 +171,12 @@ export async function rebindToRule(
     fresh.version,
   );
   if (!moved.ok) return 'raced';
-  await ensurePlan(deps, rule, moved.value, undefined);
+  await ensurePlan(deps, rule, moved.value, false);
   return 'changed';
 }
 
 export async function releaseFromRule(
-  deps: Deps,
+  deps: ApplyDeps,
   row: ProtectedInstance,
   removePlan: boolean,
 ): Promise<ApplyOutcome> {

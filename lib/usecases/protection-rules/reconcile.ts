@@ -1,4 +1,5 @@
-import type { Plan, ProtectedInstance } from '../../domain/model.js';
+import type { ProtectedInstance } from '../../domain/model.js';
+import type { Subscription } from '../../domain/notifications.js';
 import {
   decideReconciliation,
   ruleMatches,
@@ -9,7 +10,15 @@ import {
 } from '../../domain/protection-rule.js';
 import type { EcsInstance } from '../../ports/ecs.js';
 import type { Deps } from '../deps.js';
-import { ensurePlan, protectByRule, rebindToRule, releaseFromRule, type ApplyOutcome } from './apply.js';
+import { allSubscriptions } from '../notify/raise-event.js';
+import {
+  ensurePlan,
+  protectByRule,
+  rebindToRule,
+  releaseFromRule,
+  type ApplyDeps,
+  type ApplyOutcome,
+} from './apply.js';
 import { allRules } from './rules.js';
 
 /**
@@ -25,7 +34,8 @@ export interface FleetReading {
   rules: ProtectionRule[];
   matches: Map<string, FleetInstance[]>;
   protections: Map<string, ProtectedInstance>;
-  plans: Map<string, Plan>;
+  /** Ids of the rule-made plans that exist: only their presence is needed, not their documents. */
+  plans: Set<string>;
   /** DescribeInstances listings made (one per distinct tag filter and zone). */
   listings: number;
 }
@@ -107,11 +117,11 @@ export async function readFleet(deps: Deps): Promise<FleetReading> {
   const planIds = [...protections.values()].flatMap((r) =>
     r.ruleId !== undefined && r.planId !== null ? [r.planId] : [],
   );
-  const plans = new Map((await deps.store.plans.getMany(planIds)).map((p) => [p.id, p]));
+  const plans = await deps.store.plans.existing(planIds);
   return { rules, matches, protections, plans, listings: listings.size };
 }
 
-async function apply(deps: Deps, reading: FleetReading, action: RuleAction): Promise<ApplyOutcome> {
+async function apply(deps: ApplyDeps, reading: FleetReading, action: RuleAction): Promise<ApplyOutcome> {
   const rule = reading.rules.find((r) => r.id === action.ruleId);
   const row = reading.protections.get(action.instanceId);
   switch (action.kind) {
@@ -119,7 +129,7 @@ async function apply(deps: Deps, reading: FleetReading, action: RuleAction): Pro
       return rule === undefined ? 'unchanged' : protectByRule(deps, rule, action.instanceId);
     case 'keep':
       if (rule === undefined || row === undefined) return 'unchanged';
-      return ensurePlan(deps, rule, row, row.planId === null ? undefined : reading.plans.get(row.planId));
+      return ensurePlan(deps, rule, row, row.planId !== null && reading.plans.has(row.planId));
     case 'rebind':
       return rule === undefined || row === undefined ? 'unchanged' : rebindToRule(deps, rule, row);
     case 'release':
@@ -188,7 +198,7 @@ export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileRep
         rules: rules.filter((r) => r.state === 'ACTIVE'),
         matches: new Map(),
         protections: new Map(),
-        plans: new Map(),
+        plans: new Set(),
         listings: 0,
       },
       null,
@@ -200,9 +210,12 @@ export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileRep
   report.rules = reading.rules.length;
   const decision = decideReconciliation(reading);
   report.matched = new Set([...reading.matches.values()].flatMap((l) => l.map((i) => i.instanceId))).size;
+  // Read when the first event is raised: a steady tick raises none and reads nothing.
+  let subscriptions: Promise<Subscription[]> | undefined;
+  const applyDeps: ApplyDeps = { ...deps, subscriptions: () => (subscriptions ??= allSubscriptions(deps)) };
   await inParallel(decision.actions, async (action) => {
     try {
-      const outcome = await apply(deps, reading, action);
+      const outcome = await apply(applyDeps, reading, action);
       if (outcome === 'raced') report.raced += 1;
       else if (outcome === 'changed') {
         if (action.kind === 'protect') report.protected += 1;

@@ -4,6 +4,7 @@ import type { Deps } from '../../../lib/usecases/deps.js';
 import { reconcileProtectionRules } from '../../../lib/usecases/protection-rules/reconcile.js';
 import { createRule } from '../../../lib/usecases/protection-rules/rules.js';
 import { harness, type Harness } from './harness.js';
+import { rulePlan } from './rule-fixtures.js';
 
 /**
  * Reconciliation dies after each of its writes (every store write and queue send it makes, in a
@@ -11,22 +12,6 @@ import { harness, type Harness } from './harness.js';
  * work. Whatever the point, no instance ends with two plans, no plan is left without its instance,
  * and every instance ends as the rules say. The points reached are checked against a clean run.
  */
-
-const planBody = {
-  schedule: { startAt: '2026-03-01T09:00:00Z', every: { value: 1, unit: 'days' as const } },
-  retention: { value: 7, unit: 'days' as const },
-  longTerm: [],
-  consistency: {
-    applicationConsistent: false,
-    fsFreeze: true,
-    windowsWriters: true,
-    timeoutSeconds: 30,
-    onPreScriptFailure: 'continue' as const,
-    onAgentUnavailable: 'continue' as const,
-  },
-  timeZone: 'UTC',
-  keepLatest: true,
-};
 
 class Died extends Error {}
 
@@ -90,7 +75,7 @@ async function scenario() {
     priority: 1,
     match: { tags: { env: 'prod' } },
     disks: 'all',
-    plan: planBody,
+    plan: rulePlan,
     onUnmatch: 'remove',
   });
   if (!low.ok) throw new Error('rule refused');
@@ -100,7 +85,7 @@ async function scenario() {
     priority: 9,
     match: { tags: { app: 'web' } },
     disks: 'all',
-    plan: planBody,
+    plan: rulePlan,
     onUnmatch: 'keep',
   });
   if (!high.ok) throw new Error('rule refused');
