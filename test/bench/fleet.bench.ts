@@ -59,6 +59,12 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+/** The machine is shared: times mean little without the load they were taken at. */
+const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
 
 async function oneSize(matching: number): Promise<BenchResult[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-fleet-bench-'));
@@ -155,7 +161,7 @@ async function oneSize(matching: number): Promise<BenchResult[]> {
     console.log(
       `  fleet, N=${matching}: first tick ${first.calls} ECS calls, ${round(first.ms)} ms; ` +
         `steady ticks ${steady.map((s) => s.calls).join('/')} calls, ${steady.map((s) => round(s.ms)).join('/')} ms` +
-        ` (first: ${first.byAction}; steady: ${steady[0]?.byAction ?? ''})`,
+        ` (first: ${first.byAction}; steady: ${steady[0]?.byAction ?? ''}); load average ${loadAverage()}`,
     );
     await queue.close();
     await dlq.close();
@@ -191,7 +197,8 @@ async function oneSize(matching: number): Promise<BenchResult[]> {
 export default async function bench(): Promise<BenchResult[]> {
   console.log(
     `  profile: ${INSTANCES} emulated instances (in process, seeded by its admin API), real ECS adapter, ` +
-      'SQLite file (synchronous NORMAL), embedded queue, one rule env=prod',
+      'SQLite file (synchronous NORMAL), embedded queue, one rule env=prod; ' +
+      `load average ${loadAverage()} at the start`,
   );
   const rows: BenchResult[] = [];
   for (const n of [100, 1000, INSTANCES]) rows.push(...(await oneSize(n)));
