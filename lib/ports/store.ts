@@ -55,6 +55,8 @@ export interface PlanFilter {
 }
 
 export interface PlanCollection extends Collection<Plan> {
+  /** Create-if-absent for each plan, in as few writes as the store allows; one result per item, in order. */
+  createMany(items: Plan[]): Promise<WriteResult<Plan>[]>;
   list(filter: PlanFilter, page?: PageRequest): Promise<Page<Plan>>;
   /** ACTIVE plans with nextRunAt <= before, ascending by nextRunAt. */
   dueBefore(before: number, limit: number): Promise<Plan[]>;
@@ -100,6 +102,8 @@ export interface CopyExpiryCollection extends Collection<CopyExpiry> {
 
 export interface ProtectedInstanceCollection {
   create(item: ProtectedInstance): Promise<WriteResult<ProtectedInstance>>;
+  /** Create-if-absent for each row, in as few writes as the store allows; one result per item, in order. */
+  createMany(items: ProtectedInstance[]): Promise<WriteResult<ProtectedInstance>[]>;
   get(instanceId: string): Promise<ProtectedInstance | undefined>;
   getMany(instanceIds: string[]): Promise<ProtectedInstance[]>;
   update(item: ProtectedInstance, expectedVersion: number): Promise<WriteResult<ProtectedInstance>>;

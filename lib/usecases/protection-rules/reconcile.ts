@@ -13,7 +13,7 @@ import type { Deps } from '../deps.js';
 import { allSubscriptions } from '../notify/raise-event.js';
 import {
   ensurePlan,
-  protectByRule,
+  protectManyByRule,
   rebindToRule,
   releaseFromRule,
   type ApplyDeps,
@@ -56,6 +56,8 @@ export interface ReconcileReport {
 /** Writes in flight at once; each action is a few store writes. */
 const CONCURRENCY = 8;
 const ROW_PAGE = 1000;
+/** New protections written together: their rows in one write, then their plans in one. */
+const PROTECT_BATCH = 500;
 
 function fleetInstance(i: EcsInstance): FleetInstance {
   return { instanceId: i.instanceId, zoneId: i.zoneId, osType: i.osType, tags: i.tags };
@@ -121,12 +123,12 @@ export async function readFleet(deps: Deps): Promise<FleetReading> {
   return { rules, matches, protections, plans, listings: listings.size };
 }
 
-async function apply(deps: ApplyDeps, reading: FleetReading, action: RuleAction): Promise<ApplyOutcome> {
+type OneAction = Exclude<RuleAction, { kind: 'protect' }>;
+
+async function apply(deps: ApplyDeps, reading: FleetReading, action: OneAction): Promise<ApplyOutcome> {
   const rule = reading.rules.find((r) => r.id === action.ruleId);
   const row = reading.protections.get(action.instanceId);
   switch (action.kind) {
-    case 'protect':
-      return rule === undefined ? 'unchanged' : protectByRule(deps, rule, action.instanceId);
     case 'keep':
       if (rule === undefined || row === undefined) return 'unchanged';
       return ensurePlan(deps, rule, row, row.planId !== null && reading.plans.has(row.planId));
@@ -213,13 +215,32 @@ export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileRep
   // Read when the first event is raised: a steady tick raises none and reads nothing.
   let subscriptions: Promise<Subscription[]> | undefined;
   const applyDeps: ApplyDeps = { ...deps, subscriptions: () => (subscriptions ??= allSubscriptions(deps)) };
-  await inParallel(decision.actions, async (action) => {
+  const protects = decision.actions.flatMap((a) => {
+    const rule = a.kind === 'protect' ? reading.rules.find((r) => r.id === a.ruleId) : undefined;
+    return rule === undefined ? [] : [{ rule, instanceId: a.instanceId }];
+  });
+  for (let i = 0; i < protects.length; i += PROTECT_BATCH) {
+    const batch = protects.slice(i, i + PROTECT_BATCH);
+    try {
+      for (const outcome of await protectManyByRule(applyDeps, batch)) {
+        if (outcome === 'changed') report.protected += 1;
+        else report.raced += 1;
+      }
+    } catch (err) {
+      report.failed += batch.length;
+      deps.log.error('protecting a batch of instances failed; the next tick retries it', {
+        instances: batch.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  const rest = decision.actions.filter((a): a is OneAction => a.kind !== 'protect');
+  await inParallel(rest, async (action) => {
     try {
       const outcome = await apply(applyDeps, reading, action);
       if (outcome === 'raced') report.raced += 1;
       else if (outcome === 'changed') {
-        if (action.kind === 'protect') report.protected += 1;
-        else if (action.kind === 'rebind') report.rebound += 1;
+        if (action.kind === 'rebind') report.rebound += 1;
         else if (action.kind === 'release') report.released += 1;
         else report.updated += 1;
       }

@@ -61,14 +61,21 @@ afterEach(async () => {
 
 /**
  * Three instances protected by rule `low` (onUnmatch remove); then a higher rule claims the first,
- * the third loses its tag, and a fourth gains it. Returns the ids.
+ * the third loses its tag, and a fourth and a fifth gain it (protected together, in one batch).
+ * Returns the ids.
  */
 async function scenario() {
   h = harness();
   const tag = (id: string, tags: Record<string, string>) => {
     h!.ecs.instances.get(id)!.tags = Object.entries(tags).map(([key, value]) => ({ key, value }));
   };
-  const ids = [0, 1, 2, 3].map(() => h!.ecs.addInstance().instanceId) as [string, string, string, string];
+  const ids = [0, 1, 2, 3, 4].map(() => h!.ecs.addInstance().instanceId) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   for (const id of ids.slice(0, 3)) tag(id, { env: 'prod' });
   const low = await createRule(h.deps, {
     name: 'low',
@@ -92,6 +99,7 @@ async function scenario() {
   tag(ids[0], { env: 'prod', app: 'web' });
   tag(ids[2], {});
   tag(ids[3], { env: 'prod' });
+  tag(ids[4], { env: 'prod' });
   return { ids, low: low.value.id, high: high.value.id };
 }
 
@@ -100,14 +108,14 @@ async function allPlans(deps: Deps): Promise<Plan[]> {
 }
 
 async function expectConverged(deps: Deps, s: Awaited<ReturnType<typeof scenario>>): Promise<void> {
-  const [web, db, gone, late] = s.ids;
-  const owners = await Promise.all([web, db, gone, late].map((id) => deps.store.instances.get(id)));
-  expect(owners.map((o) => o?.ruleId ?? null)).toEqual([s.high, s.low, null, s.low]);
+  const [web, db, gone, late, later] = s.ids;
+  const owners = await Promise.all([web, db, gone, late, later].map((id) => deps.store.instances.get(id)));
+  expect(owners.map((o) => o?.ruleId ?? null)).toEqual([s.high, s.low, null, s.low, s.low]);
   expect(owners[2]).toBeUndefined();
   const plans = await allPlans(deps);
   // One plan per protected instance, the one its row names, and no plan of anyone else.
-  expect(plans.map((p) => p.instanceId).sort()).toEqual([web, db, late].sort());
-  for (const row of [owners[0], owners[1], owners[3]]) {
+  expect(plans.map((p) => p.instanceId).sort()).toEqual([web, db, late, later].sort());
+  for (const row of [owners[0], owners[1], owners[3], owners[4]]) {
     expect(plans.find((p) => p.instanceId === row?.instanceId)?.id).toBe(row?.planId);
   }
 }
@@ -118,7 +126,7 @@ describe('reconciliation crashed after each write', () => {
     const clean = await scenario();
     const counting = dyingAfter(h!.deps, Number.POSITIVE_INFINITY);
     const report = await reconcileProtectionRules(counting.deps);
-    expect(report).toMatchObject({ protected: 1, rebound: 1, released: 1, failed: 0 });
+    expect(report).toMatchObject({ protected: 2, rebound: 1, released: 1, failed: 0 });
     await expectConverged(h!.deps, clean);
     const points = counting.writes();
     expect(points).toBeGreaterThan(8);

@@ -87,14 +87,17 @@ describe('protection rules: store calls per reconciliation', () => {
     });
   });
 
-  it('the protecting tick reads the subscriptions once, whatever the number of events it raises', async () => {
+  it('the protecting tick claims rows and creates plans 500 at a write, and reads the subscriptions once', async () => {
     const small = await callsFor(20);
     const large = await callsFor(600);
     expect(small.first['subscriptions.list']).toBe(1);
     expect(large.first['subscriptions.list']).toBe(1);
-    // Per protected instance: its row claimed, its plan created; nothing read back one by one.
-    expect(large.first['instances.create']).toBe(600);
-    expect(large.first['plans.create']).toBe(600);
+    expect(small.first['instances.createMany']).toBe(1);
+    expect(small.first['plans.createMany']).toBe(1);
+    expect(large.first['instances.createMany']).toBe(2);
+    expect(large.first['plans.createMany']).toBe(2);
+    expect(large.first['instances.create'] ?? 0).toBe(0);
+    expect(large.first['plans.create'] ?? 0).toBe(0);
     expect(large.first['instances.get'] ?? 0).toBe(0);
   });
 });
