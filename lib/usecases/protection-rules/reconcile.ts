@@ -24,10 +24,10 @@ import { allRules } from './rules.js';
 /**
  * Tag-based protection, run by the scheduler function after each tick (every minute in the cloud,
  * every SCHEDULER_TICK_SECONDS locally). One reconciliation reads ECS once per distinct tag filter
- * (100 instances a call), reads the protected-instance rows and plans it needs, decides in the
- * domain (`decideReconciliation`) and carries the actions out. It acts only on a complete reading:
- * if any ECS listing fails, nothing changes this time, so an instance is never released because
- * ECS did not answer.
+ * (100 instances a call), reads the protected-instance rows and which of their plans exist, decides
+ * in the domain (`decideReconciliation`) and carries the actions out, new protections in batches.
+ * It acts only on a complete reading: if any ECS listing fails, nothing changes this time, so an
+ * instance is never released because ECS did not answer.
  */
 
 export interface FleetReading {
@@ -151,6 +151,34 @@ async function inParallel<T>(items: T[], fn: (item: T) => Promise<void>): Promis
   await Promise.all(Array.from({ length: Math.max(1, Math.min(CONCURRENCY, items.length)) }, worker));
 }
 
+/** The protect actions, PROTECT_BATCH at a time; a batch that fails is retried whole by the next tick. */
+async function protectInBatches(
+  deps: ApplyDeps,
+  reading: FleetReading,
+  actions: RuleAction[],
+  report: ReconcileReport,
+): Promise<void> {
+  const protects = actions.flatMap((a) => {
+    const rule = a.kind === 'protect' ? reading.rules.find((r) => r.id === a.ruleId) : undefined;
+    return rule === undefined ? [] : [{ rule, instanceId: a.instanceId }];
+  });
+  for (let i = 0; i < protects.length; i += PROTECT_BATCH) {
+    const batch = protects.slice(i, i + PROTECT_BATCH);
+    try {
+      for (const outcome of await protectManyByRule(deps, batch)) {
+        if (outcome === 'changed') report.protected += 1;
+        else report.raced += 1;
+      }
+    } catch (err) {
+      report.failed += batch.length;
+      deps.log.error('protecting a batch of instances failed; the next tick retries it', {
+        instances: batch.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}
+
 /** Writes each rule's status; removes a DELETING rule that holds no instance any more. */
 async function recordStatus(
   deps: Deps,
@@ -215,25 +243,7 @@ export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileRep
   // Read when the first event is raised: a steady tick raises none and reads nothing.
   let subscriptions: Promise<Subscription[]> | undefined;
   const applyDeps: ApplyDeps = { ...deps, subscriptions: () => (subscriptions ??= allSubscriptions(deps)) };
-  const protects = decision.actions.flatMap((a) => {
-    const rule = a.kind === 'protect' ? reading.rules.find((r) => r.id === a.ruleId) : undefined;
-    return rule === undefined ? [] : [{ rule, instanceId: a.instanceId }];
-  });
-  for (let i = 0; i < protects.length; i += PROTECT_BATCH) {
-    const batch = protects.slice(i, i + PROTECT_BATCH);
-    try {
-      for (const outcome of await protectManyByRule(applyDeps, batch)) {
-        if (outcome === 'changed') report.protected += 1;
-        else report.raced += 1;
-      }
-    } catch (err) {
-      report.failed += batch.length;
-      deps.log.error('protecting a batch of instances failed; the next tick retries it', {
-        instances: batch.length,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
+  await protectInBatches(applyDeps, reading, decision.actions, report);
   const rest = decision.actions.filter((a): a is OneAction => a.kind !== 'protect');
   await inParallel(rest, async (action) => {
     try {
