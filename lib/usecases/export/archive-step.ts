@@ -39,7 +39,8 @@ async function nextPart(
     size += member.length;
     next += 1;
   } while (size < MIN_UPLOAD_PART_BYTES && next < plan.length);
-  return { body: Buffer.concat(members), next, tarBytes: plan[next - 1]!.end - plan[from]!.start };
+  const body = members.length === 1 ? members[0]! : Buffer.concat(members);
+  return { body, next, tarBytes: plan[next - 1]!.end - plan[from]!.start };
 }
 
 /**
