@@ -10,7 +10,7 @@ import { createFsObjectStore } from '../../../lib/adapters/fs-object-store/index
 import type { ByteRange, ObjectStore } from '../../../lib/ports/object-store.js';
 import { buildArchive } from '../../../lib/usecases/export/archive.js';
 import { planArchiveParts } from '../../../lib/usecases/export/archive-plan.js';
-import { gzipMember, readLayout } from '../../../lib/usecases/export/archive-stream.js';
+import { checkBlobs, gzipMember, readLayout } from '../../../lib/usecases/export/archive-stream.js';
 import { exportKeys } from '../../../lib/usecases/export/state.js';
 
 /**
@@ -139,5 +139,18 @@ describe('the export archive', () => {
       expect(sha(gunzipSync(archive))).toBe(sha(whole));
       expectTree(archive, name);
     }
+  });
+
+  it("checks the files' own objects against the manifest before an archive starts: missing or of another size", async () => {
+    const layout = await readLayout(inner, ID);
+    expect(await checkBlobs(inner, ID, layout.entries)).toBeUndefined();
+    const other = 'ex-archive-wrong';
+    expect(await checkBlobs(inner, other, layout.entries)).toBe(
+      'the object holding /srv/big.bin (blob 0) is missing',
+    );
+    await inner.put(exportKeys(other).blob(0), big.subarray(0, BIG - 1));
+    expect(await checkBlobs(inner, other, layout.entries)).toBe(
+      `/srv/big.bin holds ${BIG - 1} bytes in the store, the manifest says ${BIG}`,
+    );
   });
 });
