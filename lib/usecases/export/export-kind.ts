@@ -9,6 +9,7 @@ import { claimStep, enterClaim } from '../restore/restore-kind.js';
 import { archiveStep } from './archive-step.js';
 import { prepareStep, runGuestStep, waitGuestStep } from './guest-steps.js';
 import { guestCommand, uploadedObjects } from './held.js';
+import { hashPacksStep } from './pack-hashes.js';
 import { exportParams, exportState, type ExportState } from './state.js';
 
 /** Re-checks what the API checked: the world may have changed while the job was queued. */
@@ -40,7 +41,10 @@ async function attached(ctx: StepContext, job: Job, device: string | null): Prom
   return next<ExportState>(ctx, job, 'prepare', { device }, 72);
 }
 
-/** The files are in the store: the temporary disk goes, then the archive is made (archive-step.ts). */
+/**
+ * The files are in the store: the temporary disk goes, then packed files are hashed
+ * (pack-hashes.ts) and the archive is made (archive-step.ts).
+ */
 async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const st = exportState(job);
   const removal = await removeDisk(ctx, st.diskId ?? '', job.id);
@@ -56,13 +60,13 @@ async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
     ...(st.skipped ? [`${st.skipped} entries skipped (listed in the export)`] : []),
     removal.note ?? `disk ${st.diskId} deleted`,
   ].join('; ');
-  return next<ExportState>(ctx, job, 'archive', { outcome: reason }, 95);
+  return next<ExportState>(ctx, job, 'hash-packs', { outcome: reason }, 90);
 }
 
 /**
  * Once the files are all uploaded and the disk is going, a cancel cannot take the export back: it
- * completes. The archive step that follows may run for many deliveries, so a cancel there winds
- * the job down (its multipart upload aborted, every object deleted).
+ * completes. The archive step after the hashes may run for many deliveries, so a cancel there
+ * winds the job down (its multipart upload aborted, every object deleted).
  */
 function tooLate(): CancelDecision {
   return {
@@ -73,8 +77,9 @@ function tooLate(): CancelDecision {
 
 /**
  * An export job: start → claim → create-disk → wait-disk → attach → wait-attach → prepare (work list
- * and signed URLs into the store) → run-guest → wait-guest (manifest read) → remove-disk → archive
- * (the whole export as one tar.gz) → COMPLETE.
+ * and signed URLs into the store) → run-guest → wait-guest (manifest read) → remove-disk →
+ * hash-packs (packed files hashed from the store, one pack a step) → archive (the whole export as one
+ * tar.gz) → COMPLETE.
  * Failure and cancel stop the script, delete what it uploaded, detach and delete the disk and
  * release the backup, in that order.
  */
@@ -92,8 +97,9 @@ export const exportKind: JobKind = {
     'run-guest': runGuestStep,
     'wait-guest': waitGuestStep,
     'remove-disk': removeDiskStep,
+    'hash-packs': hashPacksStep,
     archive: archiveStep,
   },
-  cancel: { 'remove-disk': tooLate },
+  cancel: { 'remove-disk': tooLate, 'hash-packs': tooLate },
   holds: [guestCommand, uploadedObjects, createdDisk, pointClaim],
 };

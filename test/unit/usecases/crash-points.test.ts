@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import type { ObjectStore } from '../../../lib/ports/object-store.js';
 import { gzipMember, readLayout } from '../../../lib/usecases/export/archive-stream.js';
 import { requestExport } from '../../../lib/usecases/export/requests.js';
 import { exportKeys, type ExportState } from '../../../lib/usecases/export/state.js';
+import { parseManifest } from '../../../lib/domain/export.js';
 import { isTerminal } from '../../../lib/domain/job.js';
 import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
@@ -434,6 +435,8 @@ describe('copy to another region at every crash point', () => {
   });
 });
 
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
 describe('export at every crash point', () => {
   it('export', async () => {
     await crashEverywhere({
@@ -443,11 +446,14 @@ describe('export at every crash point', () => {
         const store = folderStore(h);
         h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
         const job = ok(await requestExport(h.deps, pointId, { paths: ['/etc'], targetInstanceId: target }));
-        // What the guest uploads (the fake ECS runs no script): one file and the manifest.
+        // What the guest uploads (the fake ECS runs no script): one file alone, two in a pack of
+        // bare bytes (hashed by the job), and the manifest.
         await store.put(exportKeys(job.id).blob(0), 'hello');
+        await store.put(exportKeys(job.id).pack(0), 'abcde');
         await store.put(
           exportKeys(job.id).manifest,
-          'd\t0\t755\troot:root\t1\t-\t-\0/etc\0\0f\t5\t644\troot:root\t1\tabc\t0\0/etc/a\0\0',
+          'd\t0\t755\troot:root\t1\t-\t-\0/etc\0\0f\t5\t644\troot:root\t1\tabc\t0\0/etc/a\0\0' +
+            'f\t2\t644\troot:root\t1\t-\tp0@0\0/etc/b\0\0f\t3\t644\troot:root\t1\t-\tp0@2\0/etc/c\0\0',
         );
         return job.id;
       },
@@ -457,16 +463,14 @@ describe('export at every crash point', () => {
         const st = job.state as ExportState;
         expect(h.ecs.createdDisks).toBe(1);
         expect(h.ecs.disks.has(st.diskId!)).toBe(false);
-        expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
+        expect(st.progress).toEqual({ files: 3, bytes: 10, totalFiles: 3, totalBytes: 10 });
         expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
-        // The work list, the file, the manifest, and the archive the last step made.
-        expect((await h.deps.objectStore!.list(exportKeys(job.id).prefix)).map((o) => o.key).sort()).toEqual(
-          [
-            exportKeys(job.id).archive,
-            exportKeys(job.id).blob(0),
-            exportKeys(job.id).manifest,
-            exportKeys(job.id).work,
-          ].sort(),
+        const keys = exportKeys(job.id);
+        const manifest = parseManifest((await h.deps.objectStore!.get(keys.manifest))!.toString('utf8'));
+        expect(manifest.entries.filter((e) => e.pack).map((e) => e.sha256)).toEqual([sha('ab'), sha('cde')]);
+        // The work list, the files, the pack's hashes, the manifest, and the archive the last step made.
+        expect((await h.deps.objectStore!.list(keys.prefix)).map((o) => o.key).sort()).toEqual(
+          [keys.archive, keys.blob(0), keys.pack(0), keys.packSums(0), keys.manifest, keys.work].sort(),
         );
       },
     });

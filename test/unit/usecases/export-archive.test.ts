@@ -113,9 +113,10 @@ describe('the export archive', () => {
     const layout = await readLayout(store, ID);
     await buildArchive(store, ID, layout.entries);
 
-    // Random bytes do not compress: what the writer took tracks what was read, a few chunks behind.
+    // Random bytes do not compress: what the writer took tracks what was read, a few chunks (the
+    // store reads 1 MiB at a time) behind, far less than the 20 MB file.
     expect(seen.read).toBeGreaterThanOrEqual(BIG);
-    expect(seen.maxLead).toBeLessThan(2 * 1024 * 1024);
+    expect(seen.maxLead).toBeLessThan(6 * 1024 * 1024);
     expectTree(Buffer.concat(seen.archive), 'whole');
   });
 
