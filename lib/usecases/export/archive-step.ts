@@ -44,11 +44,13 @@ async function nextPart(
 }
 
 /**
- * Publishes the archive from parts 1 to `parts`. A delivery that died after the completion finds
- * the upload gone and the object there. Uploads of the key other than the recorded one were
- * started by deliveries that died before recording their id: they are aborted.
+ * Publishes the archive from parts 1 to `parts`; false, publishing nothing, when the stored parts
+ * do not add up to the bytes recorded: a stale delivery that lost its race may have replaced a part
+ * with bytes grouped otherwise (another zlib after a deploy). A delivery that died after the
+ * completion finds the upload gone and the object there. Uploads of the key other than the
+ * recorded one were started by deliveries that died before recording their id: they are aborted.
  */
-async function completeArchive(store: ObjectStore, key: string, st: ArchiveProgress): Promise<void> {
+async function completeArchive(store: ObjectStore, key: string, st: ArchiveProgress): Promise<boolean> {
   let listed: UploadedPart[] | null = null;
   try {
     listed = await store.listParts(key, st.uploadId);
@@ -64,11 +66,13 @@ async function completeArchive(store: ObjectStore, key: string, st: ArchiveProgr
         throw new Error(`archive part ${i + 1} of ${st.parts} is missing from upload ${st.uploadId}`);
       return part;
     });
+    if (parts.reduce((n, p) => n + p.size, 0) !== st.bytes) return false;
     await store.completeUpload(key, st.uploadId, parts);
   }
   for (const u of await store.listUploads(key)) {
     if (u.key === key && u.uploadId !== st.uploadId) await store.abortUpload(u.key, u.uploadId);
   }
+  return true;
 }
 
 /** The upload starts once the files are known to be whole; its id is recorded before any part. */
@@ -121,7 +125,12 @@ export async function archiveStep(ctx: StepContext, job: Job): Promise<StepResul
     });
     budget.spend(part.tarBytes);
   }
-  await completeArchive(store, key, st);
+  if (!(await completeArchive(store, key, st))) {
+    await store.abortUpload(key, st.uploadId);
+    const again = await record<ExportState>(ctx, current, { archive: undefined });
+    ctx.deps.log.warn('archive parts did not add up; the archive starts over', { jobId: job.id });
+    return waitFor(ctx, again, 1);
+  }
   const exportExpiresAt = ctx.deps.clock.now() + ctx.deps.settings.EXPORT_TTL_DAYS * DAY_MS;
   return completeRecovery(ctx, current, exportState(current).outcome ?? 'exported', {
     release: current.id,
