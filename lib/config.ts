@@ -104,6 +104,14 @@ export const settingsSchema = z.object({
   /** Limits of one export: files, and bytes of file content. */
   EXPORT_MAX_FILES: int(10_000, 1, 1_000_000),
   EXPORT_MAX_BYTES: int(100 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+  /**
+   * The archive step: bytes of the tar stream per gzip member (an uploaded part holds one or more;
+   * held in memory while it uploads), and what one delivery may do before handing the rest to the
+   * next (bytes of the tar stream, seconds): under the worker's timeout, whatever the export's size.
+   */
+  EXPORT_ARCHIVE_PART_BYTES: int(32 * 1024 ** 2, 1024, 1024 ** 3),
+  EXPORT_ARCHIVE_DELIVERY_BYTES: int(4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+  EXPORT_ARCHIVE_DELIVERY_SECONDS: int(60, 1, 3600),
   /** Deployed: the exports bucket (OSS). Without it a deployed function has no object store. */
   OSS_BUCKET: z.string().min(3).optional(),
   /** `https://oss-cn-hangzhou.aliyuncs.com`; default: the public endpoint of ECS_REGION. */

@@ -24,6 +24,37 @@ export function rangeBeyond(key: string, range: ByteRange, size: number): string
   return `bytes ${range.start}-${range.start + range.length - 1} of ${key} run past its ${size} bytes`;
 }
 
+/**
+ * OSS refuses to complete a multipart upload whose parts, all but the last, are not each at least
+ * 100 KB (EntityTooSmall); every adapter refuses the same, so a writer built on one works on both.
+ */
+export const MIN_UPLOAD_PART_BYTES = 100 * 1024;
+/** OSS numbers parts 1 to 10,000. */
+export const MAX_UPLOAD_PARTS = 10_000;
+
+/** A part of a multipart upload as the store holds it. */
+export interface UploadedPart {
+  number: number;
+  etag: string;
+  size: number;
+}
+
+/** The upload id names no upload under that key: never started, completed or aborted. */
+export class UploadNotFoundError extends Error {
+  constructor(key: string, uploadId: string) {
+    super(`no multipart upload ${uploadId} of ${key}: it was completed, aborted or never started`);
+    this.name = 'UploadNotFoundError';
+  }
+}
+
+/** The parts named cannot make the object: a part missing, out of order, or too small. */
+export class UploadPartsError extends Error {
+  constructor(key: string, reason: string) {
+    super(`the upload of ${key} cannot be completed: ${reason}`);
+    this.name = 'UploadPartsError';
+  }
+}
+
 /** An object opened for reading: its bytes as a stream, never held in memory whole. */
 export interface OpenedObject {
   body: Readable;
@@ -49,6 +80,21 @@ export interface ObjectStore {
   delete(prefix: string): Promise<void>;
   /** Aborts uploads under `prefix` that never completed (a canceled export's); how many. */
   abortUploads(prefix: string): Promise<number>;
+  /**
+   * A multipart upload the caller drives part by part, possibly across processes: the upload id is
+   * all it needs to carry on. The object appears only on `completeUpload`.
+   */
+  createUpload(key: string, contentType?: string): Promise<string>;
+  /** Stores part `number` (1-10,000); uploading a number again replaces that part. */
+  uploadPart(key: string, uploadId: string, number: number, body: Buffer): Promise<UploadedPart>;
+  /** The parts stored so far, by number. */
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
+  /** Publishes the object as the named parts' bytes in order; the upload is gone afterwards. */
+  completeUpload(key: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<void>;
+  /** Drops the upload and its parts; an upload already gone is not an error. */
+  abortUpload(key: string, uploadId: string): Promise<void>;
+  /** Unfinished uploads whose key starts with `prefix`. */
+  listUploads(prefix: string): Promise<{ key: string; uploadId: string }[]>;
   /**
    * A URL that reads (`GET`) or writes (`PUT`) the object until `expiresAt` (epoch ms): how a guest
    * uploads without holding any credential, and how a download skips the API.

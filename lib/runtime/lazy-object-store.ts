@@ -16,10 +16,17 @@ export function lazyObjectStore(open: () => Promise<ObjectStore>): ObjectStore {
     put: async (key, body, contentType) => (await store()).put(key, body, contentType),
     putStream: async (key, body, contentType) => (await store()).putStream(key, body, contentType),
     get: async (key) => (await store()).get(key),
-    open: async (key) => (await store()).open(key),
+    open: async (key, range) => (await store()).open(key, range),
     list: async (prefix) => (await store()).list(prefix),
     delete: async (prefix) => (await store()).delete(prefix),
     abortUploads: async (prefix) => (await store()).abortUploads(prefix),
+    createUpload: async (key, contentType) => (await store()).createUpload(key, contentType),
+    uploadPart: async (key, uploadId, number, body) =>
+      (await store()).uploadPart(key, uploadId, number, body),
+    listParts: async (key, uploadId) => (await store()).listParts(key, uploadId),
+    completeUpload: async (key, uploadId, parts) => (await store()).completeUpload(key, uploadId, parts),
+    abortUpload: async (key, uploadId) => (await store()).abortUpload(key, uploadId),
+    listUploads: async (prefix) => (await store()).listUploads(prefix),
     signedUrl: async (key, expiresAt, method, options) =>
       (await store()).signedUrl(key, expiresAt, method, options),
   };

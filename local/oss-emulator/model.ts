@@ -20,6 +20,8 @@ export interface StoredObject {
 
 export interface Upload {
   key: string;
+  /** Given when the upload starts (OSS keeps it for the object, not the completion's own). */
+  contentType: string;
   initiated: Date;
   parts: Map<number, { body: Buffer; etag: string }>;
 }

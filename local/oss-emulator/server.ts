@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { childText, escapeXml, MalformedXmlError, parseXml } from '../mns-emulator/xml.js';
+import { childText, MalformedXmlError, parseXml } from '../mns-emulator/xml.js';
+import { readBody, sendXml, toXml } from './http.js';
 import { Bucket, md5Etag, OssFault, type StoredObject } from './model.js';
+import { bucketUploadsRequest, uploadRequest } from './multipart.js';
 import type { KeyRing } from '../sts-keys.js';
 import { verifyOssRequest, type OssKey } from './signature.js';
 
@@ -32,42 +34,6 @@ export interface OssEmulator extends OssKey {
   close(): Promise<void>;
 }
 
-type Xml = { [key: string]: string | number | boolean | Xml | Xml[] | undefined };
-
-function xmlFields(obj: Xml): string {
-  let out = '';
-  for (const [key, value] of Object.entries(obj)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) out += `<${key}>${xmlFields(item)}</${key}>`;
-    else if (typeof value === 'object') out += `<${key}>${xmlFields(value)}</${key}>`;
-    else out += `<${key}>${escapeXml(String(value))}</${key}>`;
-  }
-  return out;
-}
-
-const toXml = (root: string, obj: Xml) =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<${root}>${xmlFields(obj)}</${root}>`;
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function sendXml(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    'content-type': 'application/xml',
-    'content-length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
 function objectHeaders(obj: StoredObject): Record<string, string | number> {
   return {
     'content-type': obj.contentType,
@@ -93,7 +59,7 @@ function byteRange(header: string | undefined, size: number): { start: number; e
 /**
  * An OSS endpoint for one bucket, in memory: PutObject, GetObject, HeadObject, DeleteObject,
  * DeleteMultipleObjects, ListObjects (prefix, delimiter, marker, max-keys), multipart upload
- * (initiate, upload part, complete, abort, list uploads) and signed URLs, each request's V1
+ * (initiate, upload part, list parts, complete, abort, list uploads) and signed URLs, each request's V1
  * signature verified, so the official `ali-oss` SDK runs against it unchanged.
  */
 export async function startOssEmulator(options: OssEmulatorOptions = {}): Promise<OssEmulator> {
@@ -120,25 +86,14 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     objectKey: string,
     query: URLSearchParams,
   ) {
+    if (await uploadRequest(bucket, req, res, objectKey, query, () => waitForHolds(objectKey))) return;
     const method = req.method ?? 'GET';
-    const uploadId = query.get('uploadId');
     if (method === 'PUT') {
       await waitForHolds(objectKey);
       const body = await readBody(req);
       const etag = md5Etag(body);
-      if (uploadId !== null) {
-        const upload = bucket.uploads.get(uploadId);
-        if (!upload || upload.key !== objectKey)
-          throw new OssFault('NoSuchUpload', 404, 'The specified upload does not exist.');
-        const partNumber = Number(query.get('partNumber'));
-        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
-          throw new OssFault('InvalidArgument', 400, 'Part number must be an integer between 1 and 10000.');
-        }
-        upload.parts.set(partNumber, { body, etag });
-      } else {
-        const contentType = String(req.headers['content-type'] ?? 'application/octet-stream');
-        bucket.objects.set(objectKey, { body, etag, contentType, lastModified: new Date() });
-      }
+      const contentType = String(req.headers['content-type'] ?? 'application/octet-stream');
+      bucket.objects.set(objectKey, { body, etag, contentType, lastModified: new Date() });
       res.writeHead(200, { etag, 'content-length': 0 });
       res.end();
       return;
@@ -166,65 +121,9 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       return;
     }
     if (method === 'DELETE') {
-      if (uploadId !== null) {
-        if (!bucket.uploads.delete(uploadId))
-          throw new OssFault('NoSuchUpload', 404, 'The specified upload does not exist.');
-      } else bucket.objects.delete(objectKey);
+      bucket.objects.delete(objectKey);
       res.writeHead(204);
       res.end();
-      return;
-    }
-    if (method === 'POST' && query.has('uploads')) {
-      const id = randomUUID().replace(/-/g, '').toUpperCase();
-      bucket.uploads.set(id, { key: objectKey, initiated: new Date(), parts: new Map() });
-      sendXml(
-        res,
-        200,
-        toXml('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: objectKey, UploadId: id }),
-      );
-      return;
-    }
-    if (method === 'POST' && uploadId !== null) {
-      const upload = bucket.uploads.get(uploadId);
-      if (!upload || upload.key !== objectKey)
-        throw new OssFault('NoSuchUpload', 404, 'The specified upload does not exist.');
-      const listed = parseXml((await readBody(req)).toString('utf8')).children.filter(
-        (c) => c.name === 'Part',
-      );
-      const bodies: Buffer[] = [];
-      const md5s: Buffer[] = [];
-      let last = 0;
-      for (const part of listed) {
-        const n = Number(childText(part, 'PartNumber'));
-        const stored = upload.parts.get(n);
-        if (n <= last)
-          throw new OssFault('InvalidPartOrder', 400, 'The list of parts was not in ascending order.');
-        if (!stored || stored.etag.toUpperCase() !== (childText(part, 'ETag') ?? '').toUpperCase()) {
-          throw new OssFault('InvalidPart', 400, `Part ${n} was not uploaded or its ETag does not match.`);
-        }
-        last = n;
-        bodies.push(stored.body);
-        md5s.push(Buffer.from(stored.etag.slice(1, -1), 'hex'));
-      }
-      const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex').toUpperCase()}-${listed.length}"`;
-      const contentType = String(req.headers['content-type'] ?? 'application/octet-stream');
-      bucket.objects.set(objectKey, {
-        body: Buffer.concat(bodies),
-        etag,
-        contentType,
-        lastModified: new Date(),
-      });
-      bucket.uploads.delete(uploadId);
-      sendXml(
-        res,
-        200,
-        toXml('CompleteMultipartUploadResult', {
-          Location: `/${bucket.name}/${objectKey}`,
-          Bucket: bucket.name,
-          Key: objectKey,
-          ETag: etag,
-        }),
-      );
       return;
     }
     throw new OssFault('MethodNotAllowed', 405, `${method} is not supported on an object.`);
@@ -232,24 +131,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
 
   async function bucketRequest(req: IncomingMessage, res: ServerResponse, query: URLSearchParams) {
     const method = req.method ?? 'GET';
-    if (method === 'GET' && query.has('uploads')) {
-      const prefix = query.get('prefix') ?? '';
-      const uploads = [...bucket.uploads.entries()]
-        .filter(([, u]) => u.key.startsWith(prefix))
-        .map(([id, u]) => ({ Key: u.key, UploadId: id, Initiated: u.initiated.toISOString() }));
-      sendXml(
-        res,
-        200,
-        toXml('ListMultipartUploadsResult', {
-          Bucket: bucket.name,
-          Prefix: prefix,
-          MaxUploads: 1000,
-          IsTruncated: false,
-          Upload: uploads,
-        }),
-      );
-      return;
-    }
+    if (method === 'GET' && query.has('uploads')) return bucketUploadsRequest(bucket, res, query);
     if (method === 'GET') {
       const prefix = query.get('prefix') ?? '';
       const delimiter = query.get('delimiter') ?? '';

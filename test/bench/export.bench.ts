@@ -20,6 +20,7 @@ import { hashPack, packsUsed } from '../../lib/usecases/export/pack-hashes.js';
 import { parseManifest } from '../../lib/domain/export.js';
 import { createHandler } from '../../functions/api/index.js';
 import { startHttpBridge } from '../../local/http-bridge.js';
+import { archiveRace } from './export-archive.js';
 
 /**
  * Export throughput and browse latency. `npm run bench -- export`.
@@ -33,6 +34,11 @@ import { startHttpBridge } from '../../local/http-bridge.js';
  * The export's time is the script's and the job's work after it (the manifest read, packed files
  * hashed from their packs); the disk steps of the job (create, attach, detach, delete) are ECS's and
  * not measured here.
+ *
+ * Archive: the job's archive step over the mixed export (multi-member gzip in 32 MB parts, 256 MB
+ * per delivery), against `tar c | gzip -6` of the same tree, EXPORT_ARCHIVE_BENCH_RUNS (default 3)
+ * pairs one after the other; the ratio of the median throughputs is the number (target ≥ 0.8),
+ * with how far the RSS rises, which stays near a few parts whatever the export's size.
  *
  * Browse: the small tree's manifest behind the API (HTTP bridge, auth, router), pages of 100 of its
  * 10,000-entry directory at random cursors; p99 of BROWSE_REQUESTS sequential requests.
@@ -53,6 +59,8 @@ const SMALL_BYTES = 4096;
 const BROWSE_REQUESTS = 500;
 /** Export and tar | curl runs per tree; the medians are compared. */
 const RUNS = Number(process.env.EXPORT_BENCH_RUNS ?? 5);
+/** Archive step and tar | gzip pairs over the mixed tree; the medians are compared. */
+const ARCHIVE_RUNS = Number(process.env.EXPORT_ARCHIVE_BENCH_RUNS ?? 3);
 const TOKEN = 'bench-token-0123456789abcdef';
 
 function percentile(values: number[], p: number): number {
@@ -218,6 +226,7 @@ export default async function exportBench(): Promise<BenchRow[]> {
       `  profile: mixed ${(mixed.bytes / MB).toFixed(0)} MB in ${mixed.files} files (1 MB and 64 MB); small ${small.files} files of ${SMALL_BYTES} bytes in one directory; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
     );
     const mixedRun = await race(dir, store, 'export-mixed', mixed);
+    const archiveRun = await archiveRace(dir, store, 'export-mixed', mixed.root, mixed.bytes, ARCHIVE_RUNS);
     const smallRun = await race(dir, store, 'export-bench', small);
     const id = 'export-bench';
 
@@ -297,6 +306,23 @@ export default async function exportBench(): Promise<BenchRow[]> {
         pass: mixedRun.ratio >= 0.8,
       },
       { name: 'export throughput, mixed (MB/s)', value: Number(mixedRun.exportMBs.toFixed(1)), unit: 'MB/s' },
+      {
+        name: `archive step vs tar | gzip -6, mixed (ratio; ${archiveRun.deliveries} deliveries)`,
+        value: Number(archiveRun.ratio.toFixed(2)),
+        unit: 'ratio',
+        target: '≥ 0.8',
+        pass: archiveRun.ratio >= 0.8,
+      },
+      {
+        name: 'archive step throughput, mixed (MB/s)',
+        value: Number(archiveRun.archiveMBs.toFixed(1)),
+        unit: 'MB/s',
+      },
+      {
+        name: 'archive step RSS growth, mixed (MB)',
+        value: Number(archiveRun.rssGrowthMB.toFixed(0)),
+        unit: 'MB',
+      },
       {
         name: `export vs tar | curl, ${small.files} files of 4 KB (ratio)`,
         value: Number(smallRun.ratio.toFixed(2)),

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createFsObjectStore } from '../../lib/adapters/fs-object-store/index.js';
 import { serveSignedObject } from '../../lib/adapters/fs-object-store/serve.js';
+import { multipartContract } from './object-store-multipart.contract.js';
 import { objectStoreContract } from './object-store.contract.js';
 
 objectStoreContract('local folder', async () => {
@@ -36,4 +38,25 @@ objectStoreContract('local folder', async () => {
       await fs.rm(root, { recursive: true, force: true });
     },
   };
+});
+
+describe('local folder multipart', () => {
+  let root: string;
+  let store: ReturnType<typeof createFsObjectStore>;
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'objects-mp-'));
+    store = createFsObjectStore({ root, baseUrl: 'http://127.0.0.1:1/objects', secret: 'contract' });
+  });
+  afterAll(() => fs.rm(root, { recursive: true, force: true }));
+  multipartContract('local folder', () => store);
+
+  it('abortUploads also removes the temp file of a writer that died', async () => {
+    await fs.mkdir(path.join(root, 'data', 'tmpdead'), { recursive: true });
+    await fs.writeFile(path.join(root, 'data', 'tmpdead', 'x.dead01.tmp'), 'half');
+    const id = await store.createUpload('tmpdead/y');
+    expect(await store.abortUploads('tmpdead/')).toBe(2);
+    await expect(fs.readdir(path.join(root, 'data', 'tmpdead'))).resolves.toEqual([]);
+    expect(await store.listUploads('tmpdead/')).toEqual([]);
+    await store.abortUpload('tmpdead/y', id);
+  });
 });

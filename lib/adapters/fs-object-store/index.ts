@@ -11,7 +11,9 @@ import {
   type OpenedObject,
   type SignedMethod,
   type SignedUrlOptions,
+  type UploadedPart,
 } from '../../ports/object-store.js';
+import { FsUploads } from './multipart.js';
 
 export interface FsObjectStoreOptions {
   /** Folder holding the objects (created when missing). */
@@ -61,11 +63,13 @@ export class FsObjectStore implements ObjectStore {
   private readonly dataDir: string;
   private readonly metaDir: string;
   private readonly secret: Buffer;
+  private readonly uploads: FsUploads;
 
   constructor(private readonly options: FsObjectStoreOptions) {
     this.dataDir = path.resolve(options.root, 'data');
     this.metaDir = path.resolve(options.root, 'meta');
     this.secret = options.secret ? Buffer.from(options.secret) : randomBytes(32);
+    this.uploads = new FsUploads(options.root, (key, body, type) => this.putStream(key, body, type));
   }
 
   private dataPath(key: string): string {
@@ -202,10 +206,38 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** An unfinished upload here is a temp file a dead writer left; they are removed. */
+  createUpload(key: string, contentType = 'application/octet-stream'): Promise<string> {
+    return this.uploads.create(checkKey(key), contentType);
+  }
+
+  uploadPart(key: string, uploadId: string, number: number, body: Buffer): Promise<UploadedPart> {
+    return this.uploads.uploadPart(checkKey(key), uploadId, number, body);
+  }
+
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    return this.uploads.listParts(checkKey(key), uploadId);
+  }
+
+  completeUpload(key: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<void> {
+    return this.uploads.complete(checkKey(key), uploadId, parts);
+  }
+
+  abortUpload(key: string, uploadId: string): Promise<void> {
+    return this.uploads.abort(checkKey(key), uploadId);
+  }
+
+  listUploads(prefix: string): Promise<{ key: string; uploadId: string }[]> {
+    return this.uploads.list(checkPrefix(prefix));
+  }
+
+  /** Unfinished uploads here are multipart uploads and the temp files a dead writer left; all go. */
   async abortUploads(prefix: string): Promise<number> {
     checkPrefix(prefix);
     let aborted = 0;
+    for (const u of await this.uploads.list(prefix)) {
+      await this.uploads.abort(u.key, u.uploadId);
+      aborted += 1;
+    }
     const walk = async (dir: string, rel: string) => {
       let entries: Dirent[];
       try {

@@ -9,6 +9,9 @@ import {
   type OpenedObject,
   type SignedMethod,
   type SignedUrlOptions,
+  type UploadedPart,
+  UploadNotFoundError,
+  UploadPartsError,
 } from '../../ports/object-store.js';
 
 export interface OssObjectStoreOptions {
@@ -31,6 +34,22 @@ const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const LIST_PAGE = 1000;
 /** DeleteMultipleObjects takes at most 1,000 keys (OSS API reference). */
 const DELETE_BATCH = 1000;
+
+/** ListParts and ListMultipartUploads answer at most 1,000 entries a page (OSS API reference). */
+const UPLOADS_PAGE = 1000;
+const PART_REFUSALS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall']);
+
+/** OSS's refusals of a multipart call, as the port's errors. */
+function uploadError(err: unknown, key: string, uploadId: string): unknown {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'NoSuchUpload') return new UploadNotFoundError(key, uploadId);
+  if (PART_REFUSALS.has(code)) return new UploadPartsError(key, `${code}: ${(err as Error).message}`);
+  return err;
+}
+
+/** The SDK hands a one-element XML list over as the element itself. */
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 function isNotFound(err: unknown): boolean {
   const e = err as { code?: string; status?: number };
@@ -179,9 +198,73 @@ export class OssObjectStore implements ObjectStore {
   }
 
   async abortUploads(prefix: string): Promise<number> {
-    const { uploads } = await this.client.listUploads({ prefix, 'max-uploads': 1000 });
-    for (const u of uploads ?? []) await this.client.abortMultipartUpload(u.name, u.uploadId);
-    return (uploads ?? []).length;
+    const uploads = await this.listUploads(prefix);
+    for (const u of uploads) await this.abortUpload(u.key, u.uploadId);
+    return uploads.length;
+  }
+
+  async listUploads(prefix: string): Promise<{ key: string; uploadId: string }[]> {
+    const out: { key: string; uploadId: string }[] = [];
+    let markers: Record<string, string> = {};
+    for (;;) {
+      const page = await this.client.listUploads({ prefix, 'max-uploads': UPLOADS_PAGE, ...markers });
+      out.push(...(page.uploads ?? []).map((u) => ({ key: u.name, uploadId: u.uploadId })));
+      if (!page.isTruncated || !page.nextKeyMarker) return out;
+      markers = { 'key-marker': page.nextKeyMarker, 'upload-id-marker': page.nextUploadIdMarker };
+    }
+  }
+
+  async createUpload(key: string, contentType = 'application/octet-stream'): Promise<string> {
+    return (await this.client.initMultipartUpload(key, { mime: contentType })).uploadId;
+  }
+
+  async uploadPart(key: string, uploadId: string, number: number, body: Buffer): Promise<UploadedPart> {
+    try {
+      const done = await this.client.uploadPart(key, uploadId, number, body, 0, body.length);
+      return { number, etag: done.etag, size: body.length };
+    } catch (err) {
+      throw uploadError(err, key, uploadId);
+    }
+  }
+
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const out: UploadedPart[] = [];
+    let marker: string | undefined;
+    try {
+      for (;;) {
+        const query = { 'max-parts': UPLOADS_PAGE, ...(marker ? { 'part-number-marker': marker } : {}) };
+        const page = await this.client.listParts(key, uploadId, query as unknown as OSS.ListPartsQuery);
+        // The XML says `Size`; the SDK's types say `size`.
+        type Listed = { PartNumber: string; ETag: string; Size: string };
+        for (const p of asList(page.parts as unknown as Listed | Listed[]))
+          out.push({ number: Number(p.PartNumber), etag: String(p.ETag), size: Number(p.Size) });
+        const next = String(page.nextPartNumberMarker ?? '');
+        if (String(page.isTruncated) !== 'true' || next === '') return out;
+        marker = next;
+      }
+    } catch (err) {
+      throw uploadError(err, key, uploadId);
+    }
+  }
+
+  async completeUpload(
+    key: string,
+    uploadId: string,
+    parts: { number: number; etag: string }[],
+  ): Promise<void> {
+    try {
+      await this.client.completeMultipartUpload(key, uploadId, parts);
+    } catch (err) {
+      throw uploadError(err, key, uploadId);
+    }
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.abortMultipartUpload(key, uploadId);
+    } catch (err) {
+      if (!(uploadError(err, key, uploadId) instanceof UploadNotFoundError)) throw err;
+    }
   }
 
   async signedUrl(

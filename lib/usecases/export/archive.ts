@@ -1,77 +1,28 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { ExportTree, parseManifest, type ExportEntry } from '../../domain/export.js';
-import type { Job } from '../../domain/model.js';
+import type { ExportEntry } from '../../domain/export.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { Deps } from '../deps.js';
-import type { StepContext } from '../jobs/job-kind.js';
 import { conflict, ok, type Outcome } from '../management/outcome.js';
+import { archiveLayout, tarBytes } from './archive-stream.js';
 import { attachment, DOWNLOAD_URL_MS, type DownloadLink } from './disposition.js';
-import { objectStoreOf } from './guest-steps.js';
 import { getExport, readyExport } from './requests.js';
-import { openExportedFile } from './packs.js';
 import { exportKeys, exportState } from './state.js';
-import { END_OF_ARCHIVE, entryHeader, padding } from './tar.js';
 
 /**
- * The archive's bytes, entry by entry: each file's object is opened in turn and streamed through, so
- * memory holds one chunk whatever the export's size. Paths lose their leading `/`, as tar does.
+ * Streams the tar.gz of every exported entry into the store under the export's archive key, as one
+ * gzip member: for an export completed before its job made archives (archive-step.ts does now).
  */
-async function* archiveBytes(store: ObjectStore, id: string, entries: ExportEntry[]): AsyncGenerator<Buffer> {
-  for (const e of entries) {
-    const name = e.path.replace(/^\/+/, '');
-    if (name === '') continue;
-    const [uname = '', gname = ''] = e.owner.split(':');
-    const size = e.type === 'file' ? e.size : 0;
-    yield entryHeader({
-      name,
-      type: e.type,
-      size,
-      mode: e.mode,
-      mtime: e.mtime,
-      uname,
-      gname,
-      linkname: e.target ?? '',
-    });
-    if (e.type !== 'file') continue;
-    const opened = await openExportedFile(store, id, e);
-    if (!opened) throw new Error(`export ${id}: the object holding ${e.path} is missing`);
-    let seen = 0;
-    for await (const chunk of opened.body as AsyncIterable<Buffer>) {
-      seen += chunk.length;
-      yield chunk;
-    }
-    // A header promises the size: a short or long object would shift every later entry.
-    if (seen !== e.size)
-      throw new Error(`export ${id}: ${e.path} holds ${seen} bytes, the manifest says ${e.size}`);
-    yield padding(e.size);
-  }
-  yield END_OF_ARCHIVE;
-}
-
-/** Streams the tar.gz of every exported entry into the store under the export's archive key. */
 export async function buildArchive(store: ObjectStore, id: string, entries: ExportEntry[]): Promise<void> {
+  const layout = archiveLayout(entries);
   const gzip = createGzip({ level: 6 });
   const written = store.putStream(exportKeys(id).archive, gzip, 'application/gzip');
-  const fed = pipeline(Readable.from(archiveBytes(store, id, entries)), gzip);
+  const fed = pipeline(Readable.from(tarBytes(store, id, layout, { start: 0, end: layout.total })), gzip);
   // Either side failing fails the whole: a half-fed archive must never be published.
   const [feeding, writing] = await Promise.allSettled([fed, written]);
   if (feeding.status === 'rejected') throw feeding.reason;
   if (writing.status === 'rejected') throw writing.reason;
-}
-
-/**
- * The export job's last step: the whole export as one tar.gz in the store, streamed from the
- * exported objects (packed files read by range), so memory holds a chunk, never a file. A step run
- * again after a crash writes the archive again from the start.
- */
-export async function archiveExport(ctx: StepContext, job: Job): Promise<void> {
-  const store = objectStoreOf(ctx);
-  const text = await store.get(exportKeys(job.id).manifest);
-  if (!text) throw new Error(`export ${job.id}: the manifest is missing from the object store`);
-  const tree = new ExportTree(parseManifest(text.toString('utf8')).entries);
-  await buildArchive(store, job.id, tree.under('/'));
 }
 
 /**

@@ -4,15 +4,13 @@ import { next, pollSeconds, stepTimedOut, waitFor } from '../jobs/job-writes.js'
 import { windDown } from '../jobs/wind-down.js';
 import { checkMount, refusalReason } from '../restore/check.js';
 import { attachStep, createDiskStep, waitAttachStep, waitDiskStep } from '../restore/disk-steps.js';
-import { completeRecovery, createdDisk, pointClaim, removeDisk } from '../restore/held-resources.js';
+import { createdDisk, pointClaim, removeDisk } from '../restore/held-resources.js';
 import { claimStep, enterClaim } from '../restore/restore-kind.js';
-import { archiveExport } from './archive.js';
+import { archiveStep } from './archive-step.js';
 import { prepareStep, runGuestStep, waitGuestStep } from './guest-steps.js';
 import { guestCommand, uploadedObjects } from './held.js';
 import { hashPacksStep } from './pack-hashes.js';
 import { exportParams, exportState, type ExportState } from './state.js';
-
-const DAY_MS = 86_400_000;
 
 /** Re-checks what the API checked: the world may have changed while the job was queued. */
 async function startExport(ctx: StepContext, job: Job): Promise<StepResult> {
@@ -45,7 +43,7 @@ async function attached(ctx: StepContext, job: Job, device: string | null): Prom
 
 /**
  * The files are in the store: the temporary disk goes, then packed files are hashed
- * (pack-hashes.ts) and the archive is made (archive.ts).
+ * (pack-hashes.ts) and the archive is made (archive-step.ts).
  */
 async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const st = exportState(job);
@@ -65,18 +63,11 @@ async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
   return next<ExportState>(ctx, job, 'hash-packs', { outcome: reason }, 90);
 }
 
-/** The whole-export archive is in the store: the export completes and its TTL starts. */
-async function archiveStep(ctx: StepContext, job: Job): Promise<StepResult> {
-  await archiveExport(ctx, job);
-  const exportExpiresAt = ctx.deps.clock.now() + ctx.deps.settings.EXPORT_TTL_DAYS * DAY_MS;
-  return completeRecovery(ctx, job, exportState(job).outcome ?? 'exported', {
-    release: job.id,
-    patch: { exportExpiresAt } as Partial<ExportState>,
-    progress: 100,
-  });
-}
-
-/** Once the files are all uploaded a cancel cannot take the export back: it completes. */
+/**
+ * Once the files are all uploaded and the disk is going, a cancel cannot take the export back: it
+ * completes. The archive step after the hashes may run for many deliveries, so a cancel there
+ * winds the job down (its multipart upload aborted, every object deleted).
+ */
 function tooLate(): CancelDecision {
   return {
     action: 'too-late',
@@ -109,6 +100,6 @@ export const exportKind: JobKind = {
     'hash-packs': hashPacksStep,
     archive: archiveStep,
   },
-  cancel: { 'remove-disk': tooLate, 'hash-packs': tooLate, archive: tooLate },
+  cancel: { 'remove-disk': tooLate, 'hash-packs': tooLate },
   holds: [guestCommand, uploadedObjects, createdDisk, pointClaim],
 };

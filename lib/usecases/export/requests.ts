@@ -224,6 +224,8 @@ export async function deleteExport(
   const job = found.value;
   if (!isTerminal(job.status))
     return conflict(`export ${id} is ${job.status}: cancel it (POST /api/v1/exports/${id}/cancel)`);
+  // An archive still being written (a download building one) must not outlive the delete.
+  await deps.objectStore?.abortUploads(exportKeys(id).prefix);
   await deps.objectStore?.delete(exportKeys(id).prefix);
   trees.delete(id);
   if (exportState(job).deletedAt) return ok(job);

@@ -20,6 +20,20 @@ export interface ExportProgress {
   totalBytes: number;
 }
 
+/** How far the archive step got: a delivery that dies resumes from the last part recorded here. */
+export interface ArchiveProgress {
+  /** The multipart upload the parts go to. */
+  uploadId: string;
+  /** The plan's part size, fixed when the upload starts: a setting changed meanwhile must not move the cuts. */
+  partBytes: number;
+  /** Members of the plan (archive-plan.ts) already in uploaded parts. */
+  members: number;
+  /** Parts uploaded, numbered 1 to `parts`. */
+  parts: number;
+  /** Bytes of the archive uploaded so far. */
+  bytes: number;
+}
+
 /** An export job's state: a mount's (the temporary disk), then the guest command and what it uploaded. */
 export interface ExportState extends RecoveryState {
   /** The work list is in the store; the signed URLs in it and in the script expire then (epoch ms). */
@@ -33,6 +47,7 @@ export interface ExportState extends RecoveryState {
   hashedPacks?: number;
   /** What the export did (files, skipped entries, the disk's removal), its reason once COMPLETE. */
   outcome?: string;
+  archive?: ArchiveProgress;
   /** The exported files are deleted then (a completed export). */
   exportExpiresAt?: number;
   /** When the exported objects were deleted (DELETE or expiry). */
@@ -55,8 +70,9 @@ export const exportKeys = (jobId: string) => {
     work: `${prefix}work`,
     manifest: `${prefix}manifest`,
     cancel: `${prefix}cancel`,
-    /** The whole export as one tar.gz, made on the first download that asks for it. */
+    /** The whole export as one tar.gz (a gzip member per part of the tar stream; archive-plan.ts). */
     archive: `${prefix}archive.tar.gz`,
+    blobs: `${prefix}blobs/`,
     blob: (n: number) => `${prefix}blobs/${n}`,
     /** Small files, many to an object (see packs.ts). */
     packs: `${prefix}packs/`,

@@ -1,9 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
 import { createFsObjectStore } from '../../../lib/adapters/fs-object-store/index.js';
+import { createOssObjectStore } from '../../../lib/adapters/oss/index.js';
+import { SystemClock } from '../../../lib/adapters/system.js';
+import { startOssEmulator } from '../../../local/oss-emulator/index.js';
+import type { ObjectStore } from '../../../lib/ports/object-store.js';
+import { gzipMember, readLayout } from '../../../lib/usecases/export/archive-stream.js';
 import { requestExport } from '../../../lib/usecases/export/requests.js';
 import { exportKeys, type ExportState } from '../../../lib/usecases/export/state.js';
 import { parseManifest } from '../../../lib/domain/export.js';
@@ -51,7 +57,29 @@ interface Scenario {
   check(h: Harness, job: Job): Promise<void>;
 }
 
-type Point = { kind: 'save'; label: string } | { kind: 'ecs'; label: string };
+type Point = { kind: 'save' | 'ecs' | 'store'; label: string };
+
+/** The multipart writes a job makes to the object store. */
+const STORE_WRITES = ['createUpload', 'uploadPart', 'completeUpload'] as const;
+
+/**
+ * The object store with a crash point after each multipart write answered, before the step
+ * records it: a part in the store the job does not know of, an upload whose id was never saved.
+ */
+function storeWithPoints(store: ObjectStore, reach: (p: Point) => void): ObjectStore {
+  const wrapped = Object.create(store) as ObjectStore;
+  for (const method of STORE_WRITES) {
+    const call = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(wrapped, {
+      [method]: async (...args: unknown[]) => {
+        const answer = await call(...args);
+        reach({ kind: 'store', label: `store/${method}` });
+        return answer;
+      },
+    });
+  }
+  return wrapped;
+}
 
 function label(p: Point): string {
   return `${p.kind}:${p.label}`;
@@ -75,6 +103,7 @@ async function run(
       local.kill(label(p));
     }
   };
+  if (local.deps.objectStore) local.deps.objectStore = storeWithPoints(local.deps.objectStore, reach);
   local.deps.hooks = {
     afterJobStep: (job) => {
       if (job.id === jobId) reach({ kind: 'save', label: `${job.status}/${job.step}` });
@@ -127,6 +156,17 @@ async function noOrphanSnapshots(h: Harness): Promise<void> {
     const owner = s.tags.find((t) => t.key === TAG_JOB)?.value;
     expect(jobsWithPoints.has(owner ?? ''), `snapshot ${s.snapshotId} of ${owner} has a point`).toBe(true);
   }
+}
+
+/** The folder object store an export writes to, in a fresh temp folder. */
+function folderStore(h: Harness) {
+  const store = createFsObjectStore({
+    root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
+    baseUrl: 'http://127.0.0.1:1/objects',
+    secret: 'crash',
+  });
+  h.deps.objectStore = store;
+  return store;
 }
 
 /** A completed backup of a fresh instance; returns the point id. */
@@ -403,12 +443,7 @@ describe('export at every crash point', () => {
       async setup(h) {
         const { pointId } = await backedUp(h);
         const target = h.ecs.addInstance().instanceId;
-        const store = createFsObjectStore({
-          root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
-          baseUrl: 'http://127.0.0.1:1/objects',
-          secret: 'crash',
-        });
-        h.deps.objectStore = store;
+        const store = folderStore(h);
         h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
         const job = ok(await requestExport(h.deps, pointId, { paths: ['/etc'], targetInstanceId: target }));
         // What the guest uploads (the fake ECS runs no script): one file alone, two in a pack of
@@ -442,18 +477,87 @@ describe('export at every crash point', () => {
   });
 });
 
+/**
+ * An export whose archive takes several parts over several deliveries, on the object store
+ * `storeOf` gives: random bytes do not compress, so 64 KiB members pair up into parts of OSS's
+ * 100 KB minimum, and 200 KiB of tar stream per delivery makes three deliveries.
+ */
+function archiveScenario(storeOf: (h: Harness) => ObjectStore): Scenario {
+  const files = [randomBytes(300_000), randomBytes(250_000), randomBytes(70_000)];
+  return {
+    async setup(h) {
+      const { pointId } = await backedUp(h);
+      const target = h.ecs.addInstance().instanceId;
+      const store = storeOf(h);
+      h.deps.objectStore = store;
+      h.deps.settings = {
+        ...h.deps.settings,
+        EXPORT_MAX_FILES: 3,
+        EXPORT_ARCHIVE_PART_BYTES: 64 * 1024,
+        EXPORT_ARCHIVE_DELIVERY_BYTES: 200 * 1024,
+      };
+      const job = ok(await requestExport(h.deps, pointId, { paths: ['/srv'], targetInstanceId: target }));
+      const records = files.map((f, i) => `f\t${f.length}\t644\troot:root\t1\tabc\t${i}\0/srv/${i}.bin\0\0`);
+      for (const [i, f] of files.entries()) await store.put(exportKeys(job.id).blob(i), f);
+      await store.put(
+        exportKeys(job.id).manifest,
+        `d\t0\t755\troot:root\t1\t-\t-\0/srv\0\0${records.join('')}`,
+      );
+      return job.id;
+    },
+    writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk', ...STORE_WRITES],
+    async check(h, job) {
+      expect(job.status, job.reason ?? '').toBe('COMPLETE');
+      const st = job.state as ExportState;
+      expect(st.archive?.parts).toBeGreaterThanOrEqual(3);
+      const store = h.deps.objectStore!;
+      const keys = exportKeys(job.id);
+      // The parts, in order, each once: the tar stream of the files, whatever crashed where.
+      const layout = await readLayout(store, job.id);
+      const expected = gunzipSync(await gzipMember(store, job.id, layout, { start: 0, end: layout.total }));
+      expect(gunzipSync((await store.get(keys.archive))!).equals(expected)).toBe(true);
+      expect(await store.listUploads(keys.prefix), 'no upload left behind').toEqual([]);
+      expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+    },
+  };
+}
+
+describe('export archive over several parts and deliveries at every crash point', () => {
+  it('on the folder store: each part uploaded and recorded, the upload started and completed, a crash between any two', async () => {
+    await crashEverywhere(archiveScenario((h) => folderStore(h)));
+  });
+
+  it('on OSS (ali-oss against the emulator), the same', async () => {
+    const emu = await startOssEmulator();
+    try {
+      await crashEverywhere(
+        archiveScenario(() => {
+          // Each run starts from an empty bucket: the runs reuse the same job ids.
+          emu.state.objects.clear();
+          emu.state.uploads.clear();
+          return createOssObjectStore({
+            bucket: emu.bucket,
+            endpoint: emu.endpoint,
+            cname: true,
+            credentials: () => ({ accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret }),
+            clock: new SystemClock(),
+          });
+        }),
+      );
+      expect(emu.state.uploads.size).toBe(0);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe('Windows export at every crash point', () => {
   it('export through the PowerShell script', async () => {
     let sent: { type: string; content: string }[] = [];
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h, { os: 'windows' });
-        const store = createFsObjectStore({
-          root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
-          baseUrl: 'http://127.0.0.1:1/objects',
-          secret: 'crash',
-        });
-        h.deps.objectStore = store;
+        const store = folderStore(h);
         h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
         sent = [];
         const runCommand = h.ecs.runCommand.bind(h.ecs);
