@@ -1,10 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { childText, escapeXml, MalformedXmlError, parseXml } from '../mns-emulator/xml.js';
-import { Bucket, md5Etag, OssFault, type StoredObject } from './model.js';
+import { MalformedXmlError } from '../mns-emulator/xml.js';
+import { UploadHolds, type UploadHold } from '../runtime/upload-holds.js';
 import type { KeyRing } from '../sts-keys.js';
+import { bucketRequest } from './bucket-requests.js';
+import { Bucket, OssFault } from './model.js';
+import { objectRequest } from './object-requests.js';
 import { verifyOssRequest, type OssKey } from './signature.js';
+import { sendXml, toXml, type OssEndpoint } from './wire.js';
 
 export interface OssEmulatorOptions extends Partial<OssKey> {
   /** STS-style sets accepted besides the key pair (cloud mode's rotating function credentials). */
@@ -28,66 +32,8 @@ export interface OssEmulator extends OssKey {
    * Holds every object or part upload whose key matches until the returned release is called:
    * how a test stops an export in the middle of its uploads. `held()` counts the waiting ones.
    */
-  holdUploads(match: (key: string) => boolean): { release: () => void; held: () => number };
+  holdUploads(match: (key: string) => boolean): UploadHold;
   close(): Promise<void>;
-}
-
-type Xml = { [key: string]: string | number | boolean | Xml | Xml[] | undefined };
-
-function xmlFields(obj: Xml): string {
-  let out = '';
-  for (const [key, value] of Object.entries(obj)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) out += `<${key}>${xmlFields(item)}</${key}>`;
-    else if (typeof value === 'object') out += `<${key}>${xmlFields(value)}</${key}>`;
-    else out += `<${key}>${escapeXml(String(value))}</${key}>`;
-  }
-  return out;
-}
-
-const toXml = (root: string, obj: Xml) =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<${root}>${xmlFields(obj)}</${root}>`;
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function sendXml(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    'content-type': 'application/xml',
-    'content-length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
-function objectHeaders(obj: StoredObject): Record<string, string | number> {
-  return {
-    'content-type': obj.contentType,
-    'content-length': obj.body.length,
-    etag: obj.etag,
-    'last-modified': obj.lastModified.toUTCString(),
-  };
-}
-
-/**
- * A `Range: bytes=a-b` (or `a-`) header as OSS reads it without `x-oss-range-behavior: standard`:
- * a range it cannot serve whole (malformed, several, or either end past the object's) is ignored
- * and the whole object answered with 200, not cut short.
- */
-function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
-  const m = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
-  if (!m) return undefined;
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Number(m[2]);
-  return start <= end && end < size ? { start, end } : undefined;
 }
 
 /**
@@ -102,200 +48,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     accessKeySecret: options.accessKeySecret ?? 'oss-emulator-secret',
   };
   const bucket = new Bucket(options.bucket ?? 'ecs-backup-exports');
-  const holds = new Set<{ match: (key: string) => boolean; waiting: Set<object>; gate: Promise<void> }>();
-
-  async function waitForHolds(objectKey: string): Promise<void> {
-    for (const hold of holds) {
-      if (!hold.match(objectKey)) continue;
-      const token = {};
-      hold.waiting.add(token);
-      await hold.gate;
-      hold.waiting.delete(token);
-    }
-  }
-
-  async function objectRequest(
-    req: IncomingMessage,
-    res: ServerResponse,
-    objectKey: string,
-    query: URLSearchParams,
-  ) {
-    const method = req.method ?? 'GET';
-    const uploadId = query.get('uploadId');
-    if (method === 'PUT') {
-      await waitForHolds(objectKey);
-      const body = await readBody(req);
-      const etag = md5Etag(body);
-      if (uploadId !== null) {
-        const upload = bucket.uploads.get(uploadId);
-        if (!upload || upload.key !== objectKey)
-          throw new OssFault('NoSuchUpload', 404, 'The specified upload does not exist.');
-        const partNumber = Number(query.get('partNumber'));
-        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
-          throw new OssFault('InvalidArgument', 400, 'Part number must be an integer between 1 and 10000.');
-        }
-        upload.parts.set(partNumber, { body, etag });
-      } else {
-        const contentType = String(req.headers['content-type'] ?? 'application/octet-stream');
-        bucket.objects.set(objectKey, { body, etag, contentType, lastModified: new Date() });
-      }
-      res.writeHead(200, { etag, 'content-length': 0 });
-      res.end();
-      return;
-    }
-    if (method === 'GET' || method === 'HEAD') {
-      const obj = bucket.objects.get(objectKey);
-      if (!obj) throw new OssFault('NoSuchKey', 404, 'The specified key does not exist.');
-      // A signed URL may set response headers through its (signed) response-* parameters.
-      const disposition = query.get('response-content-disposition');
-      const extra = disposition ? { 'content-disposition': disposition } : {};
-      const part = byteRange(req.headers.range, obj.body.length);
-      if (part) {
-        const body = obj.body.subarray(part.start, part.end + 1);
-        res.writeHead(206, {
-          ...objectHeaders(obj),
-          ...extra,
-          'content-length': body.length,
-          'content-range': `bytes ${part.start}-${part.end}/${obj.body.length}`,
-        });
-        res.end(method === 'GET' ? body : undefined);
-        return;
-      }
-      res.writeHead(200, { ...objectHeaders(obj), ...extra });
-      res.end(method === 'GET' ? obj.body : undefined);
-      return;
-    }
-    if (method === 'DELETE') {
-      if (uploadId !== null) {
-        if (!bucket.uploads.delete(uploadId))
-          throw new OssFault('NoSuchUpload', 404, 'The specified upload does not exist.');
-      } else bucket.objects.delete(objectKey);
-      res.writeHead(204);
-      res.end();
-      return;
-    }
-    if (method === 'POST' && query.has('uploads')) {
-      const id = randomUUID().replace(/-/g, '').toUpperCase();
-      bucket.uploads.set(id, { key: objectKey, initiated: new Date(), parts: new Map() });
-      sendXml(
-        res,
-        200,
-        toXml('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: objectKey, UploadId: id }),
-      );
-      return;
-    }
-    if (method === 'POST' && uploadId !== null) {
-      const upload = bucket.uploads.get(uploadId);
-      if (!upload || upload.key !== objectKey)
-        throw new OssFault('NoSuchUpload', 404, 'The specified upload does not exist.');
-      const listed = parseXml((await readBody(req)).toString('utf8')).children.filter(
-        (c) => c.name === 'Part',
-      );
-      const bodies: Buffer[] = [];
-      const md5s: Buffer[] = [];
-      let last = 0;
-      for (const part of listed) {
-        const n = Number(childText(part, 'PartNumber'));
-        const stored = upload.parts.get(n);
-        if (n <= last)
-          throw new OssFault('InvalidPartOrder', 400, 'The list of parts was not in ascending order.');
-        if (!stored || stored.etag.toUpperCase() !== (childText(part, 'ETag') ?? '').toUpperCase()) {
-          throw new OssFault('InvalidPart', 400, `Part ${n} was not uploaded or its ETag does not match.`);
-        }
-        last = n;
-        bodies.push(stored.body);
-        md5s.push(Buffer.from(stored.etag.slice(1, -1), 'hex'));
-      }
-      const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex').toUpperCase()}-${listed.length}"`;
-      const contentType = String(req.headers['content-type'] ?? 'application/octet-stream');
-      bucket.objects.set(objectKey, {
-        body: Buffer.concat(bodies),
-        etag,
-        contentType,
-        lastModified: new Date(),
-      });
-      bucket.uploads.delete(uploadId);
-      sendXml(
-        res,
-        200,
-        toXml('CompleteMultipartUploadResult', {
-          Location: `/${bucket.name}/${objectKey}`,
-          Bucket: bucket.name,
-          Key: objectKey,
-          ETag: etag,
-        }),
-      );
-      return;
-    }
-    throw new OssFault('MethodNotAllowed', 405, `${method} is not supported on an object.`);
-  }
-
-  async function bucketRequest(req: IncomingMessage, res: ServerResponse, query: URLSearchParams) {
-    const method = req.method ?? 'GET';
-    if (method === 'GET' && query.has('uploads')) {
-      const prefix = query.get('prefix') ?? '';
-      const uploads = [...bucket.uploads.entries()]
-        .filter(([, u]) => u.key.startsWith(prefix))
-        .map(([id, u]) => ({ Key: u.key, UploadId: id, Initiated: u.initiated.toISOString() }));
-      sendXml(
-        res,
-        200,
-        toXml('ListMultipartUploadsResult', {
-          Bucket: bucket.name,
-          Prefix: prefix,
-          MaxUploads: 1000,
-          IsTruncated: false,
-          Upload: uploads,
-        }),
-      );
-      return;
-    }
-    if (method === 'GET') {
-      const prefix = query.get('prefix') ?? '';
-      const delimiter = query.get('delimiter') ?? '';
-      const marker = query.get('marker') ?? '';
-      const maxKeys = Number(query.get('max-keys') ?? 100);
-      if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1000) {
-        throw new OssFault('InvalidArgument', 400, 'max-keys must be an integer between 1 and 1000.');
-      }
-      const page = bucket.list(prefix, delimiter, marker, maxKeys);
-      const contents = page.contents.map((k) => {
-        const obj = bucket.objects.get(k)!;
-        return {
-          Key: k,
-          LastModified: obj.lastModified.toISOString(),
-          ETag: obj.etag,
-          Type: obj.etag.includes('-') ? 'Multipart' : 'Normal',
-          Size: obj.body.length,
-          StorageClass: 'Standard',
-          Owner: { ID: 'oss-emulator', DisplayName: 'oss-emulator' },
-        };
-      });
-      const body = toXml('ListBucketResult', {
-        Name: bucket.name,
-        Prefix: prefix,
-        Marker: marker,
-        MaxKeys: maxKeys,
-        Delimiter: delimiter,
-        IsTruncated: page.truncated,
-        NextMarker: page.truncated ? page.nextMarker : undefined,
-        Contents: contents,
-        CommonPrefixes: page.prefixes.map((p) => ({ Prefix: p })),
-      });
-      sendXml(res, 200, body);
-      return;
-    }
-    if (method === 'POST' && query.has('delete')) {
-      const doc = parseXml((await readBody(req)).toString('utf8'));
-      const quiet = childText(doc, 'Quiet') === 'true';
-      const keys = doc.children.filter((c) => c.name === 'Object').map((o) => childText(o, 'Key') ?? '');
-      if (keys.length > 1000) throw new OssFault('MalformedXML', 400, 'At most 1000 objects per request.');
-      for (const k of keys) bucket.objects.delete(k);
-      sendXml(res, 200, toXml('DeleteResult', { Deleted: quiet ? [] : keys.map((k) => ({ Key: k })) }));
-      return;
-    }
-    throw new OssFault('MethodNotAllowed', 405, `${method} is not supported on a bucket.`);
-  }
+  const endpoint: OssEndpoint = { bucket, holds: new UploadHolds() };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -305,8 +58,8 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       const resource = `/${bucket.name}/${objectKey}`;
       const keyOf = (id: string) => (id === key.accessKeyId ? key : options.keys?.find(id));
       verifyOssRequest(req.method ?? 'GET', resource, url.searchParams, req.headers, keyOf, Date.now());
-      if (objectKey === '') await bucketRequest(req, res, url.searchParams);
-      else await objectRequest(req, res, objectKey, url.searchParams);
+      if (objectKey === '') await bucketRequest(endpoint, req, res, url.searchParams);
+      else await objectRequest(endpoint, req, res, objectKey, url.searchParams);
     };
     handle().catch((err: unknown) => {
       const fault =
@@ -350,19 +103,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     endpoint: `http://localhost:${port}`,
     bucket: bucket.name,
     state: bucket,
-    holdUploads(match) {
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const hold = { match, waiting: new Set<object>(), gate };
-      holds.add(hold);
-      return {
-        release: () => {
-          holds.delete(hold);
-          release();
-        },
-        held: () => hold.waiting.size,
-      };
-    },
+    holdUploads: (match) => endpoint.holds.hold(match),
     close: async () => {
       for (const s of [server, v6]) {
         s.closeAllConnections();
