@@ -1,4 +1,4 @@
-import { checkDescription, checkName } from './actions-snapshots.js';
+import { checkDescription, checkName } from './snapshot-names.js';
 import type { Handler } from './context.js';
 import { EcsApiError, notFound } from './errors.js';
 import { validateTagsForWrite } from './params.js';

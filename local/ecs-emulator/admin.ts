@@ -8,7 +8,8 @@ import type { DiskRecord, SnapshotGroupRecord, SnapshotRecord } from './records.
 import { imagesOf } from './actions-images.js';
 import { addDisk, addInstance, toMount } from './seed.js';
 import { corruptSnapshot } from './fs-damage.js';
-import { ESSD_FAMILY, newId, type EcsState } from './state.js';
+import { ESSD_FAMILY } from './disk-categories.js';
+import { newId, type EcsState } from './state.js';
 import type { CallRecord, EmulatorAdmin, EmulatorStats } from './types.js';
 
 const GiB = 1024 ** 3;

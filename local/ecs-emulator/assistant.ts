@@ -1,7 +1,7 @@
 import { checkRegion, tagList, type Body, type Ctx, type Handler } from './context.js';
 import { EcsApiError, missingParameter, notFound } from './errors.js';
 import { GuestSandbox, type SandboxOptions } from './guest-sandbox.js';
-import { pageFields, paginate, validateTagsForWrite } from './params.js';
+import { pageFields, pageLimits, paginate, validateTagsForWrite } from './params.js';
 import type { InstanceRecord, InvocationInstanceRecord, InvocationRecord } from './records.js';
 import { iso, newId, type EcsState } from './state.js';
 
@@ -217,12 +217,7 @@ export class Assistant {
       this.settle(inv, ctx.now);
       return (!cmdType || inv.type === cmdType) && (!wanted || this.overall(inv).invokeStatus === wanted);
     });
-    const page = paginate(ctx.params, all, {
-      pageSizeMax: 50,
-      pageSizeDefault: 10,
-      maxResultsMax: 50,
-      maxResultsDefault: 10,
-    });
+    const page = paginate(ctx.params, all, pageLimits(50));
     return {
       Invocations: {
         Invocation: page.items.map((inv) => {
@@ -302,12 +297,7 @@ export class Assistant {
         });
       }
     }
-    const page = paginate(ctx.params, rows, {
-      pageSizeMax: 50,
-      pageSizeDefault: 10,
-      maxResultsMax: 50,
-      maxResultsDefault: 10,
-    });
+    const page = paginate(ctx.params, rows, pageLimits(50));
     return { Invocation: { InvocationResults: { InvocationResult: page.items }, ...pageFields(page) } };
   }
 
@@ -322,12 +312,7 @@ export class Assistant {
             .reverse()
             .map((r) => ctx.state.instance(r.instanceId, ctx.now) as InstanceRecord);
     const matching = list.filter((r) => !osType || r.osType === osType);
-    const page = paginate(ctx.params, matching, {
-      pageSizeMax: 50,
-      pageSizeDefault: 10,
-      maxResultsMax: 50,
-      maxResultsDefault: 10,
-    });
+    const page = paginate(ctx.params, matching, pageLimits(50));
     return {
       InstanceCloudAssistantStatusSet: {
         InstanceCloudAssistantStatus: page.items.map((r) => {

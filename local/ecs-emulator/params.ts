@@ -153,21 +153,27 @@ export interface Page<T> {
   nextToken?: string;
 }
 
+export interface PageLimits {
+  pageSizeMax: number;
+  pageSizeDefault: number;
+  maxResultsMax: number;
+  maxResultsDefault: number;
+  tokenOnly?: boolean;
+}
+
+/** Pages of 10 unless asked otherwise and of `max` at the most, in either style: most Describe actions. */
+export const pageLimits = (max: number): PageLimits => ({
+  pageSizeMax: max,
+  pageSizeDefault: 10,
+  maxResultsMax: max,
+  maxResultsDefault: 10,
+});
+
 /**
  * Both paging styles ECS offers: `PageNumber/PageSize` and `NextToken/MaxResults`.
  * The token is an opaque offset; a token from another listing is refused as ECS does.
  */
-export function paginate<T>(
-  p: Params,
-  all: T[],
-  limits: {
-    pageSizeMax: number;
-    pageSizeDefault: number;
-    maxResultsMax: number;
-    maxResultsDefault: number;
-    tokenOnly?: boolean;
-  },
-): Page<T> {
+export function paginate<T>(p: Params, all: T[], limits: PageLimits): Page<T> {
   const tokenStyle =
     limits.tokenOnly || p.str('NextToken') !== undefined || p.str('MaxResults') !== undefined;
   if (tokenStyle) {

@@ -5,10 +5,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import querystring from 'node:querystring';
 import { imageActions } from './actions-images.js';
-import { inventoryActions } from './actions-inventory.js';
+import { diskResetActions } from './actions-disk-reset.js';
+import { diskActions } from './actions-disks.js';
+import { instanceActions } from './actions-instances.js';
 import { launchActions } from './actions-launch.js';
 import { copyActions } from './actions-copy.js';
-import { snapshotActions } from './actions-snapshots.js';
+import { snapshotCreateActions } from './actions-snapshot-create.js';
+import { snapshotDeleteActions } from './actions-snapshot-delete.js';
+import { snapshotDescribeActions } from './actions-snapshot-describe.js';
+import { zoneActions } from './actions-zones.js';
 import { tagActions } from './actions-tags.js';
 import { tagFilterCapActions } from './actions-tag-filter-cap.js';
 import { createAdmin } from './admin.js';
@@ -138,8 +143,13 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     forceSimulated: options.guest === 'simulated',
   });
   const handlers: Record<string, Handler> = {
-    ...inventoryActions,
-    ...snapshotActions,
+    ...zoneActions,
+    ...instanceActions,
+    ...diskActions,
+    ...diskResetActions,
+    ...snapshotCreateActions,
+    ...snapshotDescribeActions,
+    ...snapshotDeleteActions,
     ...copyActions,
     ...tagActions,
     ...assistant.actions,

@@ -29,8 +29,6 @@ export interface Settings {
   agentDeliveryTimeoutMs: number;
 }
 
-export const ESSD_FAMILY = new Set(['cloud_essd', 'cloud_auto', 'cloud_essd_entry']);
-
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export function newId(prefix: string, length = 20): string {
