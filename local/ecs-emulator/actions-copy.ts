@@ -3,7 +3,7 @@ import type { Handler } from './context.js';
 import { EcsApiError, notFound } from './errors.js';
 import { validateTagsForWrite } from './params.js';
 import type { SnapshotRecord } from './records.js';
-import { newId } from './state.js';
+import { newId } from './ecs-format.js';
 
 /**
  * CopySnapshot (API 2014-05-26): the request goes to the source region (`RegionId`), the copy is

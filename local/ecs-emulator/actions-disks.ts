@@ -10,7 +10,7 @@ import {
 import { pageFields, pageLimits, paginate, validateTagsForWrite } from './params.js';
 import { checkLock, requireDisk, requireInstance } from './preconditions.js';
 import type { DiskRecord } from './records.js';
-import { iso, newId } from './state.js';
+import { iso, newId } from './ecs-format.js';
 
 export function diskBody(ctx: Ctx, d: DiskRecord): Body {
   const status = ctx.state.diskStatus(d);

@@ -2,7 +2,8 @@ import { checkRegion, dryRun, tagList, type Body, type Ctx, type Handler } from 
 import { EcsApiError, missingParameter, notFound } from './errors.js';
 import { pageFields, pageLimits, paginate, validateTagsForWrite } from './params.js';
 import type { OsType } from './types.js';
-import { iso, newId, type EcsState } from './state.js';
+import { iso, newId } from './ecs-format.js';
+import type { EcsState } from './state.js';
 
 /**
  * Custom images: CreateImage from a system-disk snapshot (and data-disk snapshots as its disk

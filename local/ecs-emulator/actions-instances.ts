@@ -4,7 +4,7 @@ import { pageFields, pageLimits, paginate } from './params.js';
 import { checkLock, requireInstance } from './preconditions.js';
 import type { InstanceRecord } from './records.js';
 import { DEFAULT_SECURITY_GROUP, vSwitchOf } from './network.js';
-import { iso } from './state.js';
+import { iso } from './ecs-format.js';
 
 export function instanceBody(ctx: Ctx, r: InstanceRecord): Body {
   const region = ctx.state.settings.regionId;

@@ -7,7 +7,7 @@ import { validateTagsForWrite } from './params.js';
 import type { DiskRecord, InstanceRecord, MountRecord } from './records.js';
 import { INSTANCE_TYPES, instanceTypesOf, securityGroups, vSwitches } from './network.js';
 import { ESSD_FAMILY } from './disk-categories.js';
-import { newId } from './state.js';
+import { newId } from './ecs-format.js';
 
 /**
  * RunInstances from a custom image (one instance a call here) and DescribeInstanceAttribute. The new

@@ -11,7 +11,7 @@ import { validateTagsForWrite } from './params.js';
 import { checkLock, checkNoSnapshotInProgress, requireDisk, requireInstance } from './preconditions.js';
 import type { DiskRecord, InstanceRecord, SnapshotGroupRecord, SnapshotRecord } from './records.js';
 import { checkDescription, checkName } from './snapshot-names.js';
-import { newId } from './state.js';
+import { newId } from './ecs-format.js';
 
 /** Preconditions ECS checks before snapshotting one disk. */
 function checkSnapshottable(ctx: Ctx, d: DiskRecord): InstanceRecord | null {

@@ -2,7 +2,7 @@ import { checkRegion, tagList, type Body, type Ctx, type Handler } from './conte
 import { invalidParameter } from './errors.js';
 import { pageFields, pageLimits, paginate } from './params.js';
 import type { SnapshotGroupRecord, SnapshotRecord } from './records.js';
-import { iso } from './state.js';
+import { iso } from './ecs-format.js';
 
 export function snapshotBody(ctx: Ctx, s: SnapshotRecord): Body {
   const v = ctx.state.snapshotView(s, ctx.now);

@@ -9,7 +9,8 @@ import { imagesOf } from './actions-images.js';
 import { addDisk, addInstance, toMount } from './seed.js';
 import { corruptSnapshot } from './fs-damage.js';
 import { ESSD_FAMILY } from './disk-categories.js';
-import { newId, type EcsState } from './state.js';
+import { newId } from './ecs-format.js';
+import type { EcsState } from './state.js';
 import type { CallRecord, EmulatorAdmin, EmulatorStats } from './types.js';
 
 const GiB = 1024 ** 3;

@@ -3,7 +3,8 @@ import { EcsApiError, missingParameter, notFound } from './errors.js';
 import { GuestSandbox, type SandboxOptions } from './guest-sandbox.js';
 import { pageFields, pageLimits, paginate, validateTagsForWrite } from './params.js';
 import type { InstanceRecord, InvocationInstanceRecord, InvocationRecord } from './records.js';
-import { iso, newId, type EcsState } from './state.js';
+import { iso, newId } from './ecs-format.js';
+import type { EcsState } from './state.js';
 
 const CONTENT_LIMIT = 24 * 1024;
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DiskRecord, InstanceRecord, MountRecord } from './records.js';
 import { ESSD_FAMILY } from './disk-categories.js';
-import { newId, type EcsState } from './state.js';
+import { newId } from './ecs-format.js';
+import type { EcsState } from './state.js';
 import type { SeedConfig, SeedDisk, SeedInstance, SeedMount } from './types.js';
 import { DEFAULT_SECURITY_GROUP, vSwitchOf } from './network.js';
 
