@@ -1,5 +1,13 @@
 import { EcsApiError, invalidParameter, missingParameter } from './errors.js';
 
+/** A repeated parameter (`Name.N`) within the count ECS allows for it. */
+function atMost<T>(name: string, values: T[], max: number | undefined): T[] {
+  if (max !== undefined && values.length > max) {
+    throw new EcsApiError(`InvalidParameter.${name}`, `The number of ${name}.N must not exceed ${max}.`, 400);
+  }
+  return values;
+}
+
 /** Flat request parameters as the SDK sends them (`DiskId.1`, `Tag.1.Key`, `InstanceIds` as JSON). */
 export class Params {
   constructor(readonly raw: Record<string, string>) {}
@@ -48,14 +56,7 @@ export class Params {
     }
     out.sort((a, b) => a[0] - b[0]);
     const values = out.map((e) => e[1]);
-    if (max !== undefined && values.length > max) {
-      throw new EcsApiError(
-        `InvalidParameter.${name}`,
-        `The number of ${name}.N must not exceed ${max}.`,
-        400,
-      );
-    }
-    return values;
+    return atMost(name, values, max);
   }
 
   /** `Name.N.Field` objects, e.g. `Tag.N.Key/Value`, `Disk.N.DiskId/SnapshotId`. */
@@ -73,14 +74,7 @@ export class Params {
       byIndex.set(idx, obj);
     }
     const values = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
-    if (max !== undefined && values.length > max) {
-      throw new EcsApiError(
-        `InvalidParameter.${name}`,
-        `The number of ${name}.N must not exceed ${max}.`,
-        400,
-      );
-    }
-    return values;
+    return atMost(name, values, max);
   }
 
   /** A JSON array of strings (`InstanceIds`, `DiskIds`, `SnapshotIds`). */
