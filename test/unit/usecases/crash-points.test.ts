@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFsObjectStore } from '../../../lib/adapters/fs-object-store/index.js';
 import { requestExport } from '../../../lib/usecases/export/requests.js';
 import { exportKeys, type ExportState } from '../../../lib/usecases/export/state.js';
-import { isTerminal } from '../../../lib/domain/job.js';
 import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts.js';
@@ -17,7 +16,7 @@ import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
 import { newPlan } from '../../../lib/domain/plan.js';
 import { verifyIfDue } from '../../../lib/usecases/verify/enqueue.js';
 import type { VerifyState } from '../../../lib/usecases/verify/state.js';
-import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
+import { crashConsistency, finished, harness, jobOf, startBackup, type Harness } from './harness.js';
 
 /**
  * The worker dies at every point a job can be interrupted: after each write of the job record, and
@@ -81,7 +80,7 @@ async function run(
       if (job.id === jobId) reach({ kind: 'ecs', label: `${job.step}/${method}` });
     },
   };
-  await local.drain({ until: async () => isTerminal((await jobOf(local, jobId)).status) });
+  await finished(local, jobId);
   // Anything the job queued after it finished (nothing should be) runs too.
   await local.drain();
   return { points, crashed, job: await jobOf(local, jobId), h: local };
@@ -134,8 +133,7 @@ async function backedUp(
 ) {
   const { instanceId, diskIds } = h.ecs.addInstance(options);
   const job = await startBackup(h, instanceId);
-  await h.drain({ until: async () => isTerminal((await jobOf(h, job.id)).status) });
-  const pointId = ((await jobOf(h, job.id)).state as { pointId?: string }).pointId;
+  const pointId = ((await finished(h, job.id)).state as { pointId?: string }).pointId;
   if (!pointId) throw new Error('the backup recorded no point');
   return { instanceId, diskIds, pointId };
 }
@@ -143,6 +141,44 @@ async function backedUp(
 function ok<T>(answer: { ok: true; value: T } | { ok: false }): T {
   if (!answer.ok) throw new Error(`refused: ${JSON.stringify(answer)}`);
   return answer.value;
+}
+
+/** The job copying the point's backup to cn-other, enqueued as the backup's last step does. */
+async function copyToOther(h: Harness, pointId: string): Promise<Job> {
+  const point = (await h.deps.store.points.get(pointId))!;
+  const [copy] = await enqueueCopies(h.deps, await jobOf(h, point.jobId), point, [
+    { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
+  ]);
+  return copy!;
+}
+
+/** A folder object store for exports, and a small enough file limit that one work list holds all. */
+function exportStore(h: Harness) {
+  const store = createFsObjectStore({
+    root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
+    baseUrl: 'http://127.0.0.1:1/objects',
+    secret: 'crash',
+  });
+  h.deps.objectStore = store;
+  h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+  return store;
+}
+
+/** What the guest would upload for export `jobId` (the fake ECS runs no script): one file, the manifest. */
+async function uploadAsGuest(store: ReturnType<typeof exportStore>, jobId: string, manifest: string) {
+  await store.put(exportKeys(jobId).blob(0), 'hello');
+  await store.put(exportKeys(jobId).manifest, manifest);
+}
+
+/** An export of that one file of 5 bytes, complete: its one disk deleted and the point released. */
+async function expectOneFileExported(h: Harness, job: Job): Promise<ExportState> {
+  expect(job.status, job.reason ?? '').toBe('COMPLETE');
+  const st = job.state as ExportState;
+  expect(h.ecs.createdDisks).toBe(1);
+  expect(h.ecs.disks.has(st.diskId!)).toBe(false);
+  expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
+  expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+  return st;
 }
 
 const backupScenario = (
@@ -332,11 +368,8 @@ describe('clone-instance from a copy in another region at every crash point', ()
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h);
-        const point = (await h.deps.store.points.get(pointId))!;
-        const [copy] = await enqueueCopies(h.deps, await jobOf(h, point.jobId), point, [
-          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
-        ]);
-        await h.drain({ until: async () => isTerminal((await jobOf(h, copy!.id)).status) });
+        const copy = await copyToOther(h, pointId);
+        await finished(h, copy.id);
         h.ecs.forRegion('cn-other').vSwitches = [{ vSwitchId: 'vsw-other', zoneId: 'cn-other-a' }];
         const request = { regionId: 'cn-other', vSwitchId: 'vsw-other', securityGroupIds: ['sg-other'] };
         return ok(await requestClone(h.deps, pointId, request)).id;
@@ -362,12 +395,7 @@ describe('copy to another region at every crash point', () => {
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h);
-        const point = (await h.deps.store.points.get(pointId))!;
-        const backup = await jobOf(h, point.jobId);
-        const [job] = await enqueueCopies(h.deps, backup, point, [
-          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
-        ]);
-        return job!.id;
+        return (await copyToOther(h, pointId)).id;
       },
       writes: ['copySnapshot'],
       async check(h, job) {
@@ -399,30 +427,18 @@ describe('export at every crash point', () => {
       async setup(h) {
         const { pointId } = await backedUp(h);
         const target = h.ecs.addInstance().instanceId;
-        const store = createFsObjectStore({
-          root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
-          baseUrl: 'http://127.0.0.1:1/objects',
-          secret: 'crash',
-        });
-        h.deps.objectStore = store;
-        h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+        const store = exportStore(h);
         const job = ok(await requestExport(h.deps, pointId, { paths: ['/etc'], targetInstanceId: target }));
-        // What the guest uploads (the fake ECS runs no script): one file and the manifest.
-        await store.put(exportKeys(job.id).blob(0), 'hello');
-        await store.put(
-          exportKeys(job.id).manifest,
+        await uploadAsGuest(
+          store,
+          job.id,
           'd\t0\t755\troot:root\t1\t-\t-\0/etc\0\0f\t5\t644\troot:root\t1\tabc\t0\0/etc/a\0\0',
         );
         return job.id;
       },
       writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
       async check(h, job) {
-        expect(job.status, job.reason ?? '').toBe('COMPLETE');
-        const st = job.state as ExportState;
-        expect(h.ecs.createdDisks).toBe(1);
-        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
-        expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
-        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+        await expectOneFileExported(h, job);
         // The work list, the file, the manifest, and the archive the last step made.
         expect((await h.deps.objectStore!.list(exportKeys(job.id).prefix)).map((o) => o.key).sort()).toEqual(
           [
@@ -443,13 +459,7 @@ describe('Windows export at every crash point', () => {
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h, { os: 'windows' });
-        const store = createFsObjectStore({
-          root: mkdtempSync(path.join(os.tmpdir(), 'export-crash-')),
-          baseUrl: 'http://127.0.0.1:1/objects',
-          secret: 'crash',
-        });
-        h.deps.objectStore = store;
-        h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+        const store = exportStore(h);
         sent = [];
         const runCommand = h.ecs.runCommand.bind(h.ecs);
         h.ecs.runCommand = async (request) => {
@@ -457,23 +467,18 @@ describe('Windows export at every crash point', () => {
           return runCommand(request);
         };
         const job = ok(await requestExport(h.deps, pointId, { paths: ['C:\\inetpub'] }));
-        // What the guest uploads (the fake ECS runs no script): one file and the manifest, `\` paths.
-        await store.put(exportKeys(job.id).blob(0), 'hello');
-        await store.put(
-          exportKeys(job.id).manifest,
+        // The manifest has the guest's `\` paths.
+        await uploadAsGuest(
+          store,
+          job.id,
           'd\t0\t755\tBUILTIN\\Administrators\t1\t-\t-\0\\inetpub\0\0f\t5\t644\tBUILTIN\\Administrators\t1\tabc\t0\0\\inetpub\\a.txt\0\0',
         );
         return job.id;
       },
       writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
       async check(h, job) {
-        expect(job.status, job.reason ?? '').toBe('COMPLETE');
-        const st = job.state as ExportState;
+        const st = await expectOneFileExported(h, job);
         expect(job.params).toMatchObject({ paths: ['/inetpub'], os: 'windows', drive: 'C' });
-        expect(h.ecs.createdDisks).toBe(1);
-        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
-        expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
-        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
         const exports = sent.filter((c) => c.content.includes('$WorkUrl = '));
         expect(exports.length).toBeGreaterThan(0);
         for (const c of exports) {
@@ -538,9 +543,7 @@ describe('adopting what a crash kept from the record', () => {
     const lookupsBefore = h.ecs.calls.findSnapshotGroupsByTag ?? 0;
     const createsBefore = h.ecs.calls.createSnapshotGroup ?? 0;
 
-    await h.drain({ until: async () => isTerminal((await jobOf(h!, started.id)).status) });
-
-    const job = await jobOf(h, started.id);
+    const job = await finished(h, started.id);
     expect(job.status).toBe('COMPLETE');
     expect(h.ecs.calls.findSnapshotGroupsByTag ?? 0).toBe(lookupsBefore + 1);
     expect(h.ecs.calls.createSnapshotGroup ?? 0).toBe(createsBefore);
