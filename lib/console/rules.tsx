@@ -1,8 +1,9 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, ApiError, query, type Page } from './api.js';
-import { PagedTable, usePaged, useListActions, Notice } from './list.js';
+import { api, query, type Page } from './api.js';
+import { errorUnder, FormActions, useApiForm } from './forms.js';
+import { ConfirmDelete, PagedTable, usePaged, useListActions, Notice } from './list.js';
 import { initialPlanForm, planBody, PlanForm, type PlanFormValue } from './plan-form.js';
-import { Confirm, described, ErrorText, Field, Time, useAction } from './ui.js';
+import { described, ErrorText, Field, Time, useAction } from './ui.js';
 
 interface Rule {
   id: string;
@@ -109,21 +110,18 @@ export function Rules() {
       />
       <ErrorText error={previewState.error} />
       {preview ? <PreviewTable preview={preview} /> : null}
-      {deleting ? (
-        <Confirm
-          title={`Delete rule ${deleting.name}?`}
-          confirmLabel="Delete rule"
-          onCancel={() => setDeleting(null)}
-          onConfirm={() => {
-            const r = deleting;
-            setDeleting(null);
-            if (preview?.ruleId === r.id) setPreview(null);
-            void act(`Rule ${r.name} is being deleted.`, () => api('DELETE', `/protection-rules/${r.id}`));
-          }}
-        >
-          <p>The instances it protects keep or lose their plans as the rule’s “on unmatch” says.</p>
-        </Confirm>
-      ) : null}
+      <ConfirmDelete
+        row={deleting}
+        title={(r) => `Delete rule ${r.name}?`}
+        confirmLabel="Delete rule"
+        onClose={() => setDeleting(null)}
+        onConfirm={(r) => {
+          if (preview?.ruleId === r.id) setPreview(null);
+          void act(`Rule ${r.name} is being deleted.`, () => api('DELETE', `/protection-rules/${r.id}`));
+        }}
+      >
+        <p>The instances it protects keep or lose their plans as the rule’s “on unmatch” says.</p>
+      </ConfirmDelete>
     </section>
   );
 }
@@ -167,33 +165,22 @@ function RuleForm({ onClose }: { onClose(message?: string): void }) {
   const [tags, setTags] = useState('');
   const [osType, setOsType] = useState('');
   const [form, setForm] = useState<PlanFormValue>(() => initialPlanForm());
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [run, state] = useAction();
+  const { errors, state, submit } = useApiForm();
   const placeholder = useMemo(() => `rule-${Math.random().toString(36).slice(2, 8)}`, []);
-  const tagError =
-    errors['match.tags'] ?? Object.entries(errors).find(([k]) => k.startsWith('match.tags'))?.[1];
-  const submit = (e: Event) => {
-    e.preventDefault();
-    setErrors({});
-    void run(async () => {
-      try {
-        const rule = await api<Rule>('POST', '/protection-rules', {
-          name: name.trim(),
-          priority,
-          match: { tags: parseTags(tags), ...(osType === '' ? {} : { osType }) },
-          disks: 'all',
-          plan: planBody(form),
-        });
-        onClose(`Rule ${rule.name} created.`);
-      } catch (err) {
-        if (err instanceof ApiError) setErrors(err.fieldErrors());
-        throw err;
-      }
+  const tagError = errorUnder(errors, 'match.tags');
+  const send = async () => {
+    const rule = await api<Rule>('POST', '/protection-rules', {
+      name: name.trim(),
+      priority,
+      match: { tags: parseTags(tags), ...(osType === '' ? {} : { osType }) },
+      disks: 'all',
+      plan: planBody(form),
     });
+    onClose(`Rule ${rule.name} created.`);
   };
   const str = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   return (
-    <form class="panel" onSubmit={submit} noValidate aria-label="Create rule">
+    <form class="panel" onSubmit={submit(send)} noValidate aria-label="Create rule">
       <h2>Create rule</h2>
       <Field id="rule-name" label="Rule name" error={errors.name}>
         <input {...described('rule-name', errors.name)} value={name} onInput={(e) => setName(str(e))} />
@@ -234,15 +221,7 @@ function RuleForm({ onClose }: { onClose(message?: string): void }) {
         placeholder={placeholder}
         idPrefix="rule-plan"
       />
-      <ErrorText error={state.error} />
-      <div class="actions">
-        <button type="button" onClick={() => onClose()}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={state.busy}>
-          Save rule
-        </button>
-      </div>
+      <FormActions state={state} submitLabel="Save rule" onCancel={() => onClose()} />
     </form>
   );
 }
