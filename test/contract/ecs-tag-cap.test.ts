@@ -2,7 +2,13 @@ import * as EcsModels from '@alicloud/ecs20140526';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EcsEmulator } from '../../local/ecs-emulator/index.js';
 import type { EcsSdkClient } from '../support/ecs-sdk.js';
-import { seedTagged, sorted, startTagFleet, type TagFleet } from './support/ecs-fixtures.js';
+import {
+  describePagesByTag,
+  seedTagged,
+  sorted,
+  startTagFleet,
+  type TagFleet,
+} from './support/ecs-fixtures.js';
 
 /**
  * Past the tag-filter cap of DescribeInstances (1,000 instances with the tags), the adapter lists
@@ -38,23 +44,9 @@ const calls = async () => (await emu.admin.stats()).callsByAction;
 
 describe('tag filter beyond the DescribeInstances cap', () => {
   it('the official SDK sees the cap: a tag filter matching 1,200 pages through 1,000 and TotalCount 1,000', async () => {
-    const seen: string[] = [];
-    let nextToken: string | undefined;
-    const totals: number[] = [];
-    do {
-      const res = await sdk.describeInstances(
-        new EcsModels.DescribeInstancesRequest({
-          regionId: emu.regionId,
-          tag: [new EcsModels.DescribeInstancesRequestTag({ key: 'env', value: 'prod' })],
-          maxResults: 100,
-          ...(nextToken === undefined ? {} : { nextToken }),
-        }),
-      );
-      totals.push(res.body?.totalCount ?? -1);
-      seen.push(...(res.body?.instances?.instance ?? []).map((i) => i.instanceId ?? ''));
-      nextToken = res.body?.nextToken || undefined;
-    } while (nextToken !== undefined);
-    expect(new Set(totals)).toEqual(new Set([1000]));
+    const pages = await describePagesByTag(fleet, { key: 'env', value: 'prod' });
+    const seen = pages.flatMap((p) => p.ids);
+    expect(new Set(pages.map((p) => p.totalCount))).toEqual(new Set([1000]));
     expect(new Set(seen).size).toBe(1000);
     const prod = new Set([...prodH, ...prodI]);
     expect(seen.every((id) => prod.has(id))).toBe(true);

@@ -1,9 +1,14 @@
-import * as EcsModels from '@alicloud/ecs20140526';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Ecs } from '../../lib/ports/ecs.js';
 import type { EcsEmulator } from '../../local/ecs-emulator/index.js';
 import { tagInstance, untagInstance, type EcsSdkClient } from '../support/ecs-sdk.js';
-import { seedTagged, sorted, startTagFleet, type TagFleet } from './support/ecs-fixtures.js';
+import {
+  describePagesByTag,
+  seedTagged,
+  sorted,
+  startTagFleet,
+  type TagFleet,
+} from './support/ecs-fixtures.js';
 
 /**
  * Instances by tag, as reconciliation reads them: DescribeInstances with `Tag.N.Key/Value` filters,
@@ -66,25 +71,9 @@ describe('describeInstancesByTags', () => {
   });
 
   it('the official SDK gets the same pages: MaxResults 100 and a NextToken until the last page', async () => {
-    const seen: string[] = [];
-    let nextToken: string | undefined;
-    let pages = 0;
-    do {
-      const res = await sdk.describeInstances(
-        new EcsModels.DescribeInstancesRequest({
-          regionId: emu.regionId,
-          tag: [new EcsModels.DescribeInstancesRequestTag({ key: 'env', value: 'prod' })],
-          maxResults: 100,
-          ...(nextToken === undefined ? {} : { nextToken }),
-        }),
-      );
-      const items = res.body?.instances?.instance ?? [];
-      expect(items.length).toBeLessThanOrEqual(100);
-      seen.push(...items.map((i) => i.instanceId ?? ''));
-      nextToken = res.body?.nextToken || undefined;
-      pages += 1;
-    } while (nextToken !== undefined);
-    expect(pages).toBe(3);
-    expect(sorted(seen)).toEqual(sorted([...prod, ...prodZoneI]));
+    const pages = await describePagesByTag(fleet, { key: 'env', value: 'prod' });
+    for (const page of pages) expect(page.ids.length).toBeLessThanOrEqual(100);
+    expect(pages).toHaveLength(3);
+    expect(sorted(pages.flatMap((p) => p.ids))).toEqual(sorted([...prod, ...prodZoneI]));
   });
 });

@@ -1,3 +1,4 @@
+import * as EcsModels from '@alicloud/ecs20140526';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -104,4 +105,30 @@ export async function seedTagged(
     tags,
   });
   return seeded.instanceIds;
+}
+
+/**
+ * Every page the official SDK's DescribeInstances answers for the instances tagged `key=value`,
+ * 100 at most a page, following NextToken to the last one.
+ */
+export async function describePagesByTag(
+  fleet: TagFleet,
+  tag: { key: string; value: string },
+): Promise<{ ids: string[]; totalCount: number | undefined }[]> {
+  const pages: { ids: string[]; totalCount: number | undefined }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await fleet.sdk.describeInstances(
+      new EcsModels.DescribeInstancesRequest({
+        regionId: fleet.emu.regionId,
+        tag: [new EcsModels.DescribeInstancesRequestTag(tag)],
+        maxResults: 100,
+        ...(nextToken === undefined ? {} : { nextToken }),
+      }),
+    );
+    const ids = (res.body?.instances?.instance ?? []).map((i) => i.instanceId ?? '');
+    pages.push({ ids, totalCount: res.body?.totalCount });
+    nextToken = res.body?.nextToken || undefined;
+  } while (nextToken !== undefined);
+  return pages;
 }
