@@ -4,6 +4,7 @@ import type { Backup, Job } from './types.js';
 import { described, ErrorText, Field, Time, useAction } from './ui.js';
 import { DeleteBackup, DeleteButton } from './backup-delete.js';
 import { PagedTable, usePaged } from './list.js';
+import { useLive } from './live.js';
 import { BackupFacts, copyRegions } from './backup-facts.js';
 import { cloneBody, CloneFields, initialClone } from './restore-clone.js';
 
@@ -17,6 +18,13 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
   );
   const [action, setAction] = useState<Action>(null);
   const [deleting, setDeleting] = useState<Backup | null>(null);
+  // Copies and restore tests finish after the backup does: the list follows them without a reload.
+  const items = paged.items ?? [];
+  useLive(
+    paged.reload,
+    JSON.stringify(items.map((b) => [b.id, b.status, b.copies, b.verification])),
+    items.some((b) => (b.copies ?? []).some((c) => c.status === 'copying')),
+  );
   const closed = (message?: string) => {
     if (!message) return;
     onJob(message);
@@ -44,7 +52,7 @@ export function Backups({ instanceId, onJob }: { instanceId: string; onJob(messa
           // Only a clone can start from a copy, so a COPIES_ONLY backup can still be restored.
           const restorable = available || (b.status === 'COPIES_ONLY' && copyRegions(b).length > 0);
           return (
-            <tr key={b.id}>
+            <tr key={b.id} data-backup={b.id}>
               <td>{b.id}</td>
               <td>
                 <Time iso={b.completedAt} />

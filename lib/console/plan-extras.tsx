@@ -1,4 +1,4 @@
-import type { Plan, Span } from './types.js';
+import type { PlanFields, Span } from './types.js';
 import { described, Field } from './ui.js';
 
 type RetUnit = 'days' | 'weeks' | 'months' | 'years';
@@ -13,7 +13,7 @@ export interface PlanExtrasValue {
   verifyEvery: number | null;
 }
 
-export function initialExtras(plan?: Plan): PlanExtrasValue {
+export function initialExtras(plan?: PlanFields): PlanExtrasValue {
   return {
     copies: plan?.copies ?? [],
     lock: plan?.lock?.mode ?? '',

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Plan, Span } from './types.js';
+import type { PlanFields, Span } from './types.js';
 import { described, Field, operatorZone } from './ui.js';
 import { extrasBody, initialExtras, PlanExtras, type PlanExtrasValue } from './plan-extras.js';
 import { isoToWallTime, wallTimeToIso } from './zoned.js';
@@ -20,14 +20,14 @@ export interface PlanFormValue extends PlanExtrasValue {
   windowsWriters: boolean;
 }
 
-export function initialPlanForm(plan?: Plan): PlanFormValue {
+export function initialPlanForm(plan?: PlanFields): PlanFormValue {
   const timeZone = plan?.timeZone ?? operatorZone;
   const start = plan?.schedule?.startAt ?? new Date(Date.now() + 3_600_000).toISOString();
   const longTerm: PlanFormValue['longTerm'] = {};
   for (const r of plan?.longTerm ?? []) longTerm[r.period] = r.keep;
   return {
     name: plan?.name ?? '',
-    onSchedule: plan ? plan.schedule !== null : true,
+    onSchedule: plan ? (plan.schedule ?? null) !== null : true,
     startWall: isoToWallTime(start, timeZone),
     timeZone,
     every: plan?.schedule?.every ?? { value: 1, unit: 'days' },

@@ -134,3 +134,33 @@ export interface RetentionPreview {
 }
 
 export const TERMINAL = ['COMPLETE', 'PARTIAL_COMPLETE', 'FAILED', 'CANCELED', 'SKIPPED', 'EXPIRED'];
+
+/** What the plan form shows: a plan's fields, or a rule's plan body (which leaves unset ones out). */
+export type PlanFields = Partial<Pick<Plan, 'name' | 'schedule' | 'lock' | 'copies' | 'verify'>> &
+  Pick<Plan, 'retention' | 'longTerm' | 'consistency' | 'timeZone'>;
+
+/** A rule's plan body as the API keeps it, defaults filled in (some the form does not show). */
+export type RulePlan = Omit<PlanFields, 'consistency'> & {
+  consistency: Plan['consistency'] & Record<string, unknown>;
+} & Record<string, unknown>;
+
+export interface ProtectionRule {
+  id: string;
+  name: string;
+  priority: number;
+  match: { tags: Record<string, string>; zoneIds?: string[]; osType?: 'linux' | 'windows' };
+  disks: 'all';
+  plan: RulePlan;
+  /** What happens to an instance that stops matching while the rule lives (not when it is deleted). */
+  onUnmatch: 'keep' | 'remove';
+  revision: number;
+  state: 'ACTIVE' | 'DELETING';
+  status: {
+    reconciledAt: string | null;
+    matched: number;
+    protected: number;
+    conflictCount: number;
+    error: string | null;
+  };
+  createdAt: string;
+}

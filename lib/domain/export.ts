@@ -174,7 +174,9 @@ export function parseManifest(text: string): Manifest {
       string,
       string,
     ];
-    const path = parts[i + 1]!.replace(/\\/g, '/');
+    // A Windows guest's paths start with `\`; a Linux name may hold a backslash of its own.
+    const raw = parts[i + 1]!;
+    const path = raw.startsWith('\\') ? raw.replace(/\\/g, '/') : raw;
     const extra = parts[i + 2]!;
     if (kind === 'x') {
       skipped.push({ path, reason: extra });
@@ -195,6 +197,22 @@ export function parseManifest(text: string): Manifest {
     });
   }
   return { entries, skipped };
+}
+
+/**
+ * The manifest written back in the guest's format (entries, then skipped ones), for the sha256 of
+ * packed files that are taken after the guest is done: `parseManifest` reads it to the same values.
+ */
+export function renderManifest(manifest: Manifest): string {
+  const records: string[] = [];
+  for (const e of manifest.entries) {
+    const kind = e.type === 'file' ? 'f' : e.type === 'dir' ? 'd' : 'l';
+    const place = e.pack ? `p${e.pack.index}@${e.pack.offset}` : e.blob === null ? '-' : String(e.blob);
+    const fields = [kind, e.size, e.mode.toString(8), e.owner, e.mtime / 1000, e.sha256 ?? '-', place];
+    records.push(fields.join('\t'), e.path, e.target ?? '');
+  }
+  for (const x of manifest.skipped) records.push('x\t-\t-\t-\t-\t-\t-', x.path, x.reason);
+  return records.map((r) => `${r}\0`).join('');
 }
 
 /** Where a file's bytes are: its own object (`n`), a pack (`p<n>@<offset>`), or nowhere (`-`). */

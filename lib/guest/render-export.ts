@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { bashQuote } from './render.js';
+import { bashQuote, MAX_SCRIPT_BYTES } from './render.js';
 
 export interface LinuxExportParams {
   /** Device names to try in order: the by-id name from the disk's serial, then the ECS names. */
@@ -20,9 +20,20 @@ export interface LinuxExportParams {
 
 let template: string | undefined;
 
+/**
+ * The script as sent: comment lines (bash's and awk's, both whole lines starting with `#`), blank
+ * lines and indentation dropped, since Cloud Assistant takes 16 KB and three signed URLs with STS
+ * tokens take several of them. The script holds no here-document, whose lines this would change.
+ */
+function sendable(source: string): string {
+  const [shebang, ...rest] = source.split('\n');
+  const kept = rest.map((line) => line.trimStart()).filter((line) => line !== '' && !line.startsWith('#'));
+  return [shebang, ...kept, ''].join('\n');
+}
+
 /** The export script with its parameters in place, each quoted for bash. */
 export function renderLinuxExportScript(params: LinuxExportParams): string {
-  template ??= readFileSync(new URL('./linux-export.sh', import.meta.url), 'utf8');
+  template ??= sendable(readFileSync(new URL('./linux-export.sh', import.meta.url), 'utf8'));
   const values: Record<string, string> = {
     DEVICES: bashQuote(params.devices.join(' ')),
     WORK_URL: bashQuote(params.workUrl),
@@ -35,7 +46,11 @@ export function renderLinuxExportScript(params: LinuxExportParams): string {
     PACK_BYTES: String(Math.floor(params.pack?.bytes ?? 0)),
     PACK_FILES: String(Math.floor(params.pack?.files ?? 0)),
   };
-  return template.replace(/__([A-Z_]+)__/g, (whole, name: string) => values[name] ?? whole);
+  const script = template.replace(/__([A-Z_]+)__/g, (whole, name: string) => values[name] ?? whole);
+  if (Buffer.byteLength(script, 'utf8') > MAX_SCRIPT_BYTES) {
+    throw new Error(`the rendered Linux export script exceeds ${MAX_SCRIPT_BYTES} bytes`);
+  }
+  return script;
 }
 
 /**

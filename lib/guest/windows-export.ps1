@@ -6,26 +6,43 @@ $CancelUrl = ''
 $MaxFiles = 0
 $MaxBytes = 0
 $SourceDrive = ''
+$PackFileBytes = 0
+$PackBytes = 0
+$PackFiles = 0
 #--- end ecsb parameters ---
 # ecs-backup export script for Windows, run as System through Cloud Assistant (RunPowerShellScript).
 # Brings one disk made from a backup online read-only with a drive letter, walks the requested
 # paths, uploads every regular file and a manifest through the signed URLs of its work list and
 # prints the same `ECSB key=value` lines as the Linux script. Only short-lived URLs enter the guest.
+# Files below $PackFileBytes travel in packs of up to $PackBytes / $PackFiles (0: no packs), one
+# PUT per pack through the work list's `K` URLs, as the Linux script sends them.
 #
 # Manifest records are the Linux script's: `f|d|l|x<TAB>size<TAB>mode<TAB>owner<TAB>mtime<TAB>sha256
-# <TAB>blob`, then the path (`\dir\file`, relative to the volume) and the link target or the skip
-# reason, each ended by NUL. Modes are synthesized (NTFS has ACLs): 755 directories, 644 files,
-# 444 read-only files. Links are recorded, never followed; a link leaving the volume is skipped.
+# <TAB>blob` (`p<pack>@<offset>` for a packed file), then the path (`\dir\file`, relative to the
+# volume) and the link target or the skip reason, each ended by NUL. Modes are synthesized (NTFS
+# has ACLs): 755 directories, 644 files, 444 read-only files. Links are recorded, never followed; a link leaving the volume is skipped.
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 try { [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12 } catch { }
+# .NET holds each body back until the server answers 100 Continue: a round trip per upload.
+[Net.ServicePointManager]::Expect100Continue = $false
 
 $exitCode = 0
 $stopReason = ''
 $files = 0
 $bytes = 0
 $skipped = 0
+# Per-file objects used so far; the pack being filled (path, full name, size, record fields each),
+# its size, and how many packs went up.
+$blobs = 0
+$pack = New-Object System.Collections.Generic.List[object]
+$packSize = [int64]0
+$npacks = 0
+$buf = New-Object byte[] 1048576
+# The CryptoAPI SHA-256, not SHA256.Create()'s managed one: that one refuses to run where the FIPS
+# policy is on.
+$sha = New-Object Security.Cryptography.SHA256CryptoServiceProvider
 $diskNumber = $null
 $accessPath = ''
 $work = Join-Path $env:TEMP ('ecsb-export-' + [guid]::NewGuid().ToString('N'))
@@ -73,6 +90,80 @@ function Send-File([string]$url, [string]$path) {
             if ($null -ne $in) { $in.Dispose() }
         }
     }
+}
+
+# One file's $size bytes into the pack stream, hashed on the way. Returns the sha256, or `!` and why
+# the file could not be read: zeros then stand in for what was not read, so the offsets after it hold.
+function Copy-Hashed([string]$full, [int64]$size, $out) {
+    $sha.Initialize()
+    $left = $size
+    $why = ''
+    $in = $null
+    try {
+        try { $in = [IO.File]::Open($full, 'Open', 'Read', 'ReadWrite') } catch { $why = OneLine $_.Exception.Message 200 }
+        while ($left -gt 0) {
+            $n = [int][Math]::Min([int64]$buf.Length, $left)
+            if ($why -eq '') {
+                try { $n = $in.Read($buf, 0, $n) } catch { $why = OneLine $_.Exception.Message 200 }
+                if ($n -le 0 -and $why -eq '') { $why = 'it is shorter than its listed size' }
+                if ($why -eq '') { [void]$sha.TransformBlock($buf, 0, $n, $null, 0) }
+            }
+            if ($why -ne '') {
+                $n = [int][Math]::Min([int64]$buf.Length, $left)
+                [Array]::Clear($buf, 0, $n)
+            }
+            $out.Write($buf, 0, $n)
+            $left -= $n
+        }
+    } finally {
+        if ($null -ne $in) { $in.Dispose() }
+    }
+    if ($why -ne '') { return '!' + $why }
+    [void]$sha.TransformFinalBlock($buf, 0, 0)
+    return [BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant()
+}
+
+# The pack goes up as one PUT, its files streamed one after the other (no copy on the instance's
+# disk) with a length known from their sizes, which a read-only disk keeps; the job checks each
+# pack's size against the manifest. A failed try is sent again whole: a stream cannot rewind.
+function Send-Pack {
+    if ($pack.Count -eq 0) { return }
+    if (Test-Canceled $true) { Stop-Export 'canceled' 7 }
+    for ($try = 1; ; $try++) {
+        $req = $null
+        try {
+            $req = [Net.HttpWebRequest]::Create($packUrls[$npacks])
+            $req.Method = 'PUT'
+            $req.Timeout = 3600000
+            $req.ReadWriteTimeout = 3600000
+            $req.AllowWriteStreamBuffering = $false
+            $req.SendChunked = $false
+            $req.ContentLength = $packSize
+            $out = $req.GetRequestStream()
+            try { $sums = @(foreach ($e in $pack) { Copy-Hashed $e[1] $e[2] $out }) } finally { $out.Close() }
+            $req.GetResponse().Close()
+            break
+        } catch {
+            if ($null -ne $req) { $req.Abort() }
+            if ($try -ge 3) { Stop-Export ('a pack upload failed: ' + (OneLine $_.Exception.Message 200)) 6 }
+            Start-Sleep -Seconds $try
+        }
+    }
+    $offset = [int64]0
+    for ($i = 0; $i -lt $pack.Count; $i++) {
+        $e = $pack[$i]
+        if ($sums[$i].StartsWith('!')) {
+            Skip-Entry $e[0] ('cannot be read: ' + $sums[$i].Substring(1))
+            $script:files--
+            $script:bytes -= $e[2]
+        } else {
+            Write-Record ('f' + "`t" + $e[3] + "`t" + $sums[$i] + "`tp" + $npacks + '@' + $offset) $e[0] ''
+        }
+        $offset += $e[2]
+    }
+    $script:npacks++
+    $script:packSize = [int64]0
+    $pack.Clear()
 }
 
 # The job writes the cancel marker; its signed URL answers 200 once it exists. Asked at most every
@@ -147,6 +238,19 @@ function Add-Entry($item, [string]$path) {
     $size = [int64]$item.Length
     if ($files -ge $MaxFiles) { Skip-Entry $path "over the limit of $MaxFiles files per export"; return $false }
     if ($bytes + $size -gt $MaxBytes) { Skip-Entry $path "over the limit of $MaxBytes bytes per export"; return $false }
+    $mode = if ($item.IsReadOnly) { '444' } else { '644' }
+    $fields = "$size`t$mode`t$owner`t$mtime"
+    if ($size -lt $PackFileBytes -and $npacks -lt $packUrls.Count) {
+        if ($packSize + $size -gt $PackBytes -or $pack.Count -ge $PackFiles) { Send-Pack }
+    }
+    # Asked again: the pack just sent may have used the last pack URL.
+    if ($size -lt $PackFileBytes -and $npacks -lt $packUrls.Count) {
+        $pack.Add(@($path, $item.FullName, $size, $fields))
+        $script:packSize += $size
+        $script:files++
+        $script:bytes += $size
+        return $false
+    }
     if (Test-Canceled) { Stop-Export 'canceled' 7 }
     try {
         $sum = (Get-FileHash -LiteralPath $item.FullName -Algorithm SHA256).Hash.ToLowerInvariant()
@@ -154,10 +258,10 @@ function Add-Entry($item, [string]$path) {
         Skip-Entry $path ('cannot be read: ' + (OneLine $_.Exception.Message 200))
         return $false
     }
-    $blob = $files
+    $blob = $blobs
     try { Send-File $urls[$blob] $item.FullName } catch { Stop-Export ('an upload failed: ' + (OneLine $_.Exception.Message 200)) 6 }
-    $mode = if ($item.IsReadOnly) { '444' } else { '644' }
-    Write-Record "f`t$size`t$mode`t$owner`t$mtime`t$sum`t$blob" $path ''
+    Write-Record "f`t$fields`t$sum`t$blob" $path ''
+    $script:blobs++
     $script:files++
     $script:bytes += $size
     return $false
@@ -188,6 +292,7 @@ try {
     $wanted = @($lines | Where-Object { $_.StartsWith('P ') } |
         ForEach-Object { $utf8.GetString([Convert]::FromBase64String($_.Substring(2))) })
     $urls = @($lines | Where-Object { $_.StartsWith('U ') } | ForEach-Object { $_.Substring(2) })
+    $packUrls = @($lines | Where-Object { $_.StartsWith('K ') } | ForEach-Object { $_.Substring(2) })
 
     # ECS gives a cloud disk the serial number of its id without `d-`.
     $disk = Get-Disk | Where-Object { $_.SerialNumber -and $_.SerialNumber.Trim() -eq $DiskSerial } | Select-Object -First 1
@@ -241,6 +346,7 @@ try {
         if ($null -eq $item) { Skip-Entry $rel 'does not exist on the disk'; continue }
         Export-Tree $item $(if ($parts.Count -eq 0) { '\' } else { $rel })
     }
+    Send-Pack
     $manifest.Close()
     $manifest = $null
     # A cancel that came during the last uploads: no manifest, so nothing looks complete.

@@ -41,6 +41,8 @@ export interface Collection<T extends { version: number }> {
   create(item: T): Promise<WriteResult<T>>;
   get(id: string): Promise<T | undefined>;
   getMany(ids: string[]): Promise<T[]>;
+  /** Which of the ids have a row, read without their documents (a check over thousands of rows). */
+  existing(ids: string[]): Promise<Set<string>>;
   /** Replace the row if its stored version equals `expectedVersion`; the stored version becomes expectedVersion + 1. */
   update(item: T, expectedVersion: number): Promise<WriteResult<T>>;
   /** Delete if present (and at `expectedVersion` when given). */
@@ -53,6 +55,8 @@ export interface PlanFilter {
 }
 
 export interface PlanCollection extends Collection<Plan> {
+  /** Create-if-absent for each plan, in as few writes as the store allows; one result per item, in order. */
+  createMany(items: Plan[]): Promise<WriteResult<Plan>[]>;
   list(filter: PlanFilter, page?: PageRequest): Promise<Page<Plan>>;
   /** ACTIVE plans with nextRunAt <= before, ascending by nextRunAt. */
   dueBefore(before: number, limit: number): Promise<Plan[]>;
@@ -98,6 +102,8 @@ export interface CopyExpiryCollection extends Collection<CopyExpiry> {
 
 export interface ProtectedInstanceCollection {
   create(item: ProtectedInstance): Promise<WriteResult<ProtectedInstance>>;
+  /** Create-if-absent for each row, in as few writes as the store allows; one result per item, in order. */
+  createMany(items: ProtectedInstance[]): Promise<WriteResult<ProtectedInstance>[]>;
   get(instanceId: string): Promise<ProtectedInstance | undefined>;
   getMany(instanceIds: string[]): Promise<ProtectedInstance[]>;
   update(item: ProtectedInstance, expectedVersion: number): Promise<WriteResult<ProtectedInstance>>;

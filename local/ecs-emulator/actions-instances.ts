@@ -55,27 +55,25 @@ const describeInstances: Handler = (ctx) => {
   const zone = p.str('ZoneId');
   const name = p.str('InstanceName');
   const tagged = ctx.state.idsWithTags('instance', p.tags());
-  let candidates: InstanceRecord[];
-  if (ids) {
-    candidates = [];
-    for (const id of ids) {
-      const r = ctx.state.instances.get(id);
-      if (r) candidates.push(r);
-    }
+  // Zone, name and tags do not move with a pending transition: only a Status filter needs every
+  // candidate settled, otherwise just the page is; with no filter at all a page costs a copy of the
+  // ordered list, so reading a region of 10,000 instances 100 a page stays cheap.
+  let matching: InstanceRecord[];
+  if (!ids && !status && !zone && !name && !tagged) {
+    matching = [...ctx.state.instances.newestFirst()].reverse();
   } else {
-    candidates = [...ctx.state.instances.newestFirst()].reverse();
+    matching = [];
+    const candidates = ids ? ids.map((id) => ctx.state.instances.get(id)) : ctx.state.instances.byId.values();
+    for (const raw of candidates) {
+      if (!raw || (zone && raw.zoneId !== zone) || (name && raw.instanceName !== name)) continue;
+      if (tagged && !tagged.has(raw.instanceId)) continue;
+      const r = status ? (ctx.state.instance(raw.instanceId, ctx.now) as InstanceRecord) : raw;
+      if (!status || r.status === status) matching.push(r);
+    }
   }
-  const matching = candidates
-    .map((r) => ctx.state.instance(r.instanceId, ctx.now) as InstanceRecord)
-    .filter(
-      (r) =>
-        (!status || r.status === status) &&
-        (!zone || r.zoneId === zone) &&
-        (!name || r.instanceName === name) &&
-        (!tagged || tagged.has(r.instanceId)),
-    );
   const page = paginate(p, matching, pageLimits(100));
-  return { Instances: { Instance: page.items.map((r) => instanceBody(ctx, r)) }, ...pageFields(page) };
+  const settled = page.items.map((r) => ctx.state.instance(r.instanceId, ctx.now) as InstanceRecord);
+  return { Instances: { Instance: settled.map((r) => instanceBody(ctx, r)) }, ...pageFields(page) };
 };
 
 function transitionInstance(

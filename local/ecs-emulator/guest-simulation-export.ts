@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PackQueue } from './guest-simulation-pack.js';
 import type { InstanceRecord } from './records.js';
 import type { EcsState } from './state.js';
 
@@ -9,7 +10,8 @@ import type { EcsState } from './state.js';
  * so its steps are done from its parameter block against the disk's folder, really over HTTP. The
  * disk is found by serial number among those attached, "onlined" read-only (a mount event with
  * `ro`, and nothing in its folder written), the work list fetched, every requested path walked,
- * files hashed and PUT to their signed URLs, the manifest written in the Linux script's record
+ * small files sent in packs through the `K` URLs (the cancel marker asked before each) and the
+ * others hashed and PUT to their own signed URLs, the manifest written in the Linux script's record
  * format and PUT, the cancel marker honoured, the `ECSB` lines printed, the disk offlined.
  */
 
@@ -72,6 +74,8 @@ class ExportRun {
   private readonly records: Buffer[] = [];
   private readonly seen = new Set<string>();
   private urls: string[] = [];
+  private packs = new PackQueue({ fileBytes: 0, bytes: 0, files: 0 }, []);
+  private blobs = 0;
   private files = 0;
   private bytes = 0;
   private skipped = 0;
@@ -95,8 +99,14 @@ class ExportRun {
       .filter((l) => l.startsWith('P '))
       .map((l) => Buffer.from(l.slice(2), 'base64').toString('utf8'));
     this.urls = lines.filter((l) => l.startsWith('U ')).map((l) => l.slice(2));
+    const limit = (name: string) => Number(this.p[name] ?? 0);
+    this.packs = new PackQueue(
+      { fileBytes: limit('PackFileBytes'), bytes: limit('PackBytes'), files: limit('PackFiles') },
+      lines.filter((l) => l.startsWith('K ')).map((l) => l.slice(2)),
+    );
     this.bringOnline(this.p['DiskSerial'] ?? '');
     for (const p of wanted) await this.exportPath(p);
+    await this.sendPack();
     if (await this.canceled(true)) throw new Stop('canceled', 7);
     await this.put(this.p['ManifestUrl'] ?? '', Buffer.concat(this.records)).catch((err: Error) => {
       throw new Stop(`the manifest upload failed: ${err.message}`, 6);
@@ -198,18 +208,45 @@ class ExportRun {
     if (this.files >= maxFiles) return this.skipFalse(rel, `over the limit of ${maxFiles} files per export`);
     if (this.bytes + st.size > maxBytes)
       return this.skipFalse(rel, `over the limit of ${maxBytes} bytes per export`);
+    const fields = `${st.size}\t${st.mode & 0o200 ? '644' : '444'}\t${OWNER}\t${mtime}`;
+    if (this.packs.takes(st.size) && this.packs.full(st.size)) await this.sendPack();
+    // Asked again: the pack just sent may have used the last pack URL.
+    if (this.packs.takes(st.size)) {
+      this.packs.add({ rel, host: this.host(rel), size: st.size, fields });
+      this.files += 1;
+      this.bytes += st.size;
+      return false;
+    }
     if (await this.canceled(false)) throw new Stop('canceled', 7);
     const bytes = fs.readFileSync(this.host(rel));
     const sum = createHash('sha256').update(bytes).digest('hex');
-    const blob = this.files;
+    const blob = this.blobs;
     await this.put(this.urls[blob] ?? '', bytes).catch((err: Error) => {
       throw new Stop(`an upload failed: ${err.message}`, 6);
     });
-    const mode = st.mode & 0o200 ? '644' : '444';
-    this.emit(`f\t${st.size}\t${mode}\t${OWNER}\t${mtime}\t${sum}\t${blob}`, rel, '');
+    this.emit(`f\t${fields}\t${sum}\t${blob}`, rel, '');
+    this.blobs += 1;
     this.files += 1;
     this.bytes += st.size;
     return false;
+  }
+
+  /** Send-Pack: the cancel marker asked, then one PUT of the pack, then its files' records. */
+  private async sendPack(): Promise<void> {
+    if (this.packs.empty) return;
+    if (await this.canceled(true)) throw new Stop('canceled', 7);
+    const { body, placed } = this.packs.build();
+    await this.put(this.packs.url, body).catch((err: Error) => {
+      throw new Stop(`a pack upload failed: ${err.message}`, 6);
+    });
+    for (const f of placed) {
+      if ('why' in f) {
+        this.skip(f.rel, `cannot be read: ${oneLine(f.why).slice(0, 200)}`);
+        this.files -= 1;
+        this.bytes -= f.size;
+      } else this.emit(`f\t${f.fields}\t${f.sha256}\tp${this.packs.sent}@${f.offset}`, f.rel, '');
+    }
+    this.packs.next();
   }
 
   /** A link's target in the volume's terms, or null when it leaves the volume (as Get-LinkTarget decides). */

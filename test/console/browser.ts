@@ -110,3 +110,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Screenshot and axe scan of the screen as it is now; the serious findings go in `scans` by name. */
+export async function capture(page: Page, scans: Record<string, string[]>, name: string): Promise<void> {
+  await screenshot(page, name);
+  scans[name] = serious(await axeScan(page)).map((f) => `${f.id}: ${f.help} (${f.nodes})`);
+}
+
+/** Follows a header link and waits for its screen's heading. */
+export async function nav(page: Page, label: string): Promise<void> {
+  await page.getByRole('link', { name: label }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}
+
+/** Opens the console at `hash` (`#/rules`), signing in when the tab has no token yet. */
+export async function openConsole(page: Page, apiUrl: string, token: string, hash = ''): Promise<void> {
+  await page.goto(`${apiUrl}/console${hash}`);
+  const field = page.getByLabel('API token');
+  const main = page.getByRole('heading', { level: 1 });
+  await field.or(main).first().waitFor();
+  if (await field.isVisible()) {
+    await field.fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+}

@@ -10,7 +10,7 @@ import {
   startTestCloud,
   type TestCloud,
 } from '../e2e/support.js';
-import { axeScan, openBrowser, screenshot, serious, type Browser } from './browser.js';
+import { capture as captureScreen, nav as goTo, openBrowser, type Browser } from './browser.js';
 
 /**
  * The console screens for the features issues #13 and #14 added to the API: a locked backup, a
@@ -55,14 +55,8 @@ describe('the console catches up with the API', { timeout: 3 * E2E_TIMEOUT_MS },
     await cloud?.dispose();
   });
 
-  const capture = async (name: string) => {
-    await screenshot(browser.page, name);
-    scans[name] = serious(await axeScan(browser.page)).map((f) => `${f.id}: ${f.help} (${f.nodes})`);
-  };
-  const nav = async (label: string) => {
-    await browser.page.getByRole('link', { name: label }).click();
-    await browser.page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
+  const capture = (name: string) => captureScreen(browser.page, scans, name);
+  const nav = (label: string) => goTo(browser.page, label);
 
   it('shows the lock, keeps delete disabled with the reason, and starts a clone-instance restore', async () => {
     const { page } = browser;

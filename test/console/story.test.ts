@@ -16,7 +16,14 @@ import {
   until,
   type TestCloud,
 } from '../e2e/support.js';
-import { axeScan, openBrowser, screenshot, SCREENSHOT_DIR, serious, type Browser } from './browser.js';
+import {
+  capture as captureScreen,
+  nav as goTo,
+  openBrowser,
+  openConsole,
+  SCREENSHOT_DIR,
+  type Browser,
+} from './browser.js';
 
 const ZONE = 'Asia/Shanghai';
 /** The whole story is one test; a slow shared machine needs room for several jobs to finish. */
@@ -56,15 +63,8 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     console.log(`console screenshots: ${SCREENSHOT_DIR}`);
   });
 
-  /** Screenshot and axe scan of the screen as it is now. */
-  const capture = async (name: string) => {
-    await screenshot(browser.page, name);
-    scans[name] = serious(await axeScan(browser.page)).map((f) => `${f.id}: ${f.help} (${f.nodes})`);
-  };
-  const nav = async (label: string) => {
-    await browser.page.getByRole('link', { name: label }).click();
-    await browser.page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
+  const capture = (name: string) => captureScreen(browser.page, scans, name);
+  const nav = (label: string) => goTo(browser.page, label);
   const jobRow = (type: string, status: string) =>
     browser.page.locator(`tr[data-type="${type}"][data-status="${status}"]`);
 
@@ -272,11 +272,7 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     const point = await pointOf(cloud, backup);
 
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.goto(`${cloud.apiUrl}/console#/protected`);
-    if (await page.getByLabel('API token').isVisible()) {
-      await page.getByLabel('API token').fill(cloud.apiToken);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-    }
+    await openConsole(page, cloud.apiUrl, cloud.apiToken, '#/protected');
     await page.locator('tr', { hasText: source }).getByRole('button', { name: 'Backups' }).click();
     await page.getByRole('button', { name: 'Export', exact: true }).click();
     await page.getByLabel('Paths to export, one a line').fill('/var/www\n/etc/hostname');
@@ -401,11 +397,7 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     const { page } = browser;
     const { instanceId: win } = await addWindowsInstance(cloud);
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.goto(`${cloud.apiUrl}/console#/add`);
-    if (await page.getByLabel('API token').isVisible()) {
-      await page.getByLabel('API token').fill(cloud.apiToken);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-    }
+    await openConsole(page, cloud.apiUrl, cloud.apiToken, '#/add');
     await page.evaluate(() => ((globalThis as { marker?: number }).marker = 3));
 
     // The wizard on a Windows instance: VSS writers instead of the Linux freeze and scripts.
@@ -498,11 +490,7 @@ describe('the operator console in a real browser', { timeout: STORY_TIMEOUT_MS }
     const { page } = browser;
     // More instances than one page holds (20).
     await cloud.emulator.admin.bulkSeed({ instances: 20, snapshots: 0 });
-    await page.goto(`${cloud.apiUrl}/console#/add`);
-    if (await page.getByLabel('API token').isVisible()) {
-      await page.getByLabel('API token').fill(cloud.apiToken);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-    }
+    await openConsole(page, cloud.apiUrl, cloud.apiToken, '#/add');
     const rows = page.locator('tbody tr');
     await expect.poll(() => rows.count()).toBe(20);
     const firstOf = async () => (await rows.first().locator('strong').textContent())!;

@@ -135,6 +135,23 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const got = await store.exports.getMany(wanted);
         expect(ids(got)).toEqual(wanted);
       });
+
+      it('existing names the ids that have a row, past one batch read, and nothing for none', async () => {
+        const items = Array.from({ length: 250 }, (_, n) =>
+          aPlan({ id: seq('plan-', n), createdAt: T0 + n }),
+        );
+        await store.plans.createMany(items);
+        const asked = [...items.filter((_, n) => n % 3 === 0).map((p) => p.id), 'plan-gone', 'plan-gone'];
+        const found = await store.plans.existing(asked);
+        expect([...found].sort()).toEqual(
+          items
+            .filter((_, n) => n % 3 === 0)
+            .map((p) => p.id)
+            .sort(),
+        );
+        expect(found.has('plan-gone')).toBe(false);
+        expect((await store.plans.existing([])).size).toBe(0);
+      });
     });
 
     describe('conditional update', () => {

@@ -1,29 +1,30 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupPoint } from '../../lib/domain/model.js';
+import { parseManifest } from '../../lib/domain/export.js';
+import { PACK_FILE_BYTES } from '../../lib/usecases/export/packs.js';
 import {
-  addLinuxInstance,
-  E2E_TIMEOUT_MS,
-  finished,
-  planBody,
-  pointOf,
-  protect,
-  startTestCloud,
-  type TestCloud,
-  until,
-} from './support.js';
+  backupOf,
+  cancelDuringHeldUpload,
+  downloadArchive,
+  downloadFile,
+  exportJobCount,
+  objectsOf,
+  raw,
+  refuser,
+  sha,
+} from './export-support.js';
+import { addLinuxInstance, E2E_TIMEOUT_MS, finished, startTestCloud, type TestCloud } from './support.js';
 
 /**
  * Export from a Windows backup on the local cloud: the job sends the PowerShell export script, the
  * emulator simulates it from its parameter block (PowerShell cannot run here) against the folder of
  * the temporary disk, really uploading over HTTP to the signed URLs. Paths go in as `C:\...`, browse
  * and download take either form, and every downloaded byte is compared with what the disk held at
- * backup time.
+ * backup time. Small files travel in packs, as the script sends them.
  */
-
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 const TEXT: Record<string, string> = {
   'Windows/win.ini': '; for 16-bit app support\r\n[fonts]\r\n',
@@ -33,25 +34,20 @@ const TEXT: Record<string, string> = {
   'Users/Public/Documents/sub/deep.txt': 'deep\r\n',
   'inetpub/wwwroot/index.html': '<h1>iis</h1>',
 };
-const BINARY = randomBytes(300_000);
+/** Exactly the pack file size: the smallest file that gets an object of its own. */
+const BINARY = randomBytes(PACK_FILE_BYTES);
+/** A directory of many small files (empty ones too), which go up in one pack. */
+const MANY = Array.from(
+  { length: 600 },
+  (_, i) => [`Users/Public/Many/f${i}.dat`, randomBytes((i * 37) % 5000)] as const,
+);
 
 let cloud: TestCloud;
 let instanceId: string;
 let systemDiskId: string;
 let point: BackupPoint;
 
-async function raw(p: string): Promise<Response> {
-  return fetch(`${cloud.apiUrl}/api/v1${p}`, {
-    headers: { authorization: `Bearer ${cloud.apiToken}` },
-    redirect: 'manual',
-  });
-}
-
-async function download(id: string, p: string): Promise<Buffer> {
-  const answer = await raw(`/exports/${id}/download?path=${encodeURIComponent(p)}`);
-  expect([p, answer.status]).toEqual([p, 302]);
-  return Buffer.from(await (await fetch(answer.headers.get('location')!)).arrayBuffer());
-}
+const download = (id: string, p: string) => downloadFile(cloud, id, p);
 
 beforeAll(async () => {
   cloud = await startTestCloud({ timers: false });
@@ -75,10 +71,9 @@ beforeAll(async () => {
   const tree = await cloud.emulator.admin.treePath({ diskId: systemDiskId });
   fs.symlinkSync('report.txt', path.join(tree, 'Users/Public/Documents/latest.txt'));
   fs.symlinkSync('/etc', path.join(tree, 'Users/Public/Documents/elsewhere'));
-  const { jobId } = await protect(cloud, instanceId, planBody());
-  const job = await finished(cloud, jobId!);
-  expect(job.status, job.reason ?? '').toBe('COMPLETE');
-  point = await pointOf(cloud, job);
+  fs.mkdirSync(path.join(tree, 'Users/Public/Many'));
+  for (const [rel, bytes] of MANY) fs.writeFileSync(path.join(tree, rel), bytes);
+  point = await backupOf(cloud, instanceId);
   // The live disk moves on; the export must hand back the backup's bytes.
   await cloud.emulator.admin.writeFile({ diskId: systemDiskId, path: 'Windows/win.ini', content: 'changed' });
   await cloud.emulator.admin.removeFile({ diskId: systemDiskId, path: 'Users/Public/Documents/report.txt' });
@@ -94,13 +89,21 @@ describe('Windows export', () => {
       const disksBefore = (await cloud.emulator.admin.stats()).disks;
       const started = await cloud.api.post<{ export: { id: string; paths: string[] } }>(
         `/backups/${point.id}/exports`,
-        { paths: ['C:\\Users\\Public\\Documents', 'C:\\Windows\\win.ini', 'C:\\missing.txt'] },
+        {
+          paths: [
+            'C:\\Users\\Public\\Documents',
+            'C:\\Windows\\win.ini',
+            'C:\\missing.txt',
+            'C:\\Users\\Public\\Many',
+          ],
+        },
       );
       expect(started.status, JSON.stringify(started.body)).toBe(202);
       expect(started.body.export.paths).toEqual([
         '/Users/Public/Documents',
         '/Windows/win.ini',
         '/missing.txt',
+        '/Users/Public/Many',
       ]);
       const id = started.body.export.id;
       const job = await finished(cloud, id, 90_000);
@@ -111,6 +114,7 @@ describe('Windows export', () => {
           .filter(([rel]) => rel.startsWith('Users/') || rel === 'Windows/win.ini')
           .map(([rel, c]) => [rel, Buffer.from(c)] as [string, Buffer]),
         ['Users/Public/Documents/photo.bin', BINARY],
+        ...MANY.map(([rel, b]) => [rel, b] as [string, Buffer]),
       ];
       const wantBytes = want.reduce((n, [, b]) => n + b.length, 0);
       // The guest command was the PowerShell script, and it read the disk read-only.
@@ -131,6 +135,29 @@ describe('Windows export', () => {
       );
       expect(view.body.progress).toMatchObject({ files: want.length, bytes: wantBytes });
       expect(view.body.skipped).toBe(2);
+
+      // The small files went up in one pack, each at its place in it; only the file of the pack
+      // file size has an object of its own.
+      expect(await objectsOf(cloud, id, 'packs')).toEqual([`exports/${id}/packs/0`]);
+      expect(await objectsOf(cloud, id, 'blobs')).toEqual([`exports/${id}/blobs/0`]);
+      const manifest = parseManifest(
+        (await cloud.deps.objectStore!.get(`exports/${id}/manifest`))!.toString('utf8'),
+      );
+      const files = manifest.entries.filter((e) => e.type === 'file');
+      expect(files.filter((e) => e.pack).length).toBe(want.length - 1);
+      expect(files.find((e) => e.path.endsWith('/photo.bin'))).toMatchObject({
+        blob: 0,
+        sha256: sha(BINARY),
+      });
+      const packed = files.filter((e) => e.pack).sort((a, b) => a.pack!.offset - b.pack!.offset);
+      const pack = (await cloud.deps.objectStore!.get(`exports/${id}/packs/0`))!;
+      expect(pack.length).toBe(wantBytes - BINARY.length);
+      let offset = 0;
+      for (const e of packed) {
+        expect([e.path, e.pack]).toEqual([e.path, { index: 0, offset }]);
+        expect([e.path, sha(pack.subarray(offset, offset + e.size))]).toEqual([e.path, e.sha256]);
+        offset += e.size;
+      }
 
       type Entry = { name: string; type: string; sha256: string | null; target: string | null };
       const docs = await cloud.api.get<{ items: Entry[] }>(
@@ -155,11 +182,19 @@ describe('Windows export', () => {
         `/exports/${id}/files?path=${encodeURIComponent('C:\\')}`,
       );
       expect(root.body.items.map((e) => e.name)).toEqual(['Users', 'Windows']);
+      const many = await cloud.api.get<{ items: Entry[] }>(
+        `/exports/${id}/files?path=${encodeURIComponent('C:\\Users\\Public\\Many')}&limit=1000`,
+      );
+      expect(many.body.items.length).toBe(MANY.length);
 
       for (const [rel, bytes] of want) {
         const windowsPath = `C:\\${rel.replace(/\//g, '\\')}`;
         expect([rel, sha(await download(id, windowsPath))]).toEqual([rel, sha(bytes)]);
       }
+      // The whole export: the packed files come out of the archive byte for byte, under `/` paths.
+      const { files: archived } = await downloadArchive(cloud, id);
+      expect([...archived.keys()].sort()).toEqual(want.map(([rel]) => rel).sort());
+      for (const [rel, bytes] of want) expect([rel, sha(archived.get(rel)!)]).toEqual([rel, sha(bytes)]);
       expect(sha(await download(id, '\\Windows\\win.ini'))).toBe(sha(TEXT['Windows/win.ini']!));
       expect(sha(await download(id, '/Users/Public/Documents/photo.bin'))).toBe(sha(BINARY));
       // Names match in any case, as on NTFS.
@@ -168,7 +203,7 @@ describe('Windows export', () => {
         `/exports/${id}/files?path=${encodeURIComponent('c:\\users\\PUBLIC\\documents')}`,
       );
       expect(anyCase.body.items).toEqual(docs.body.items);
-      const dir = await raw(`/exports/${id}/download?path=${encodeURIComponent('C:\\Users')}`);
+      const dir = await raw(cloud, `/exports/${id}/download?path=${encodeURIComponent('C:\\Users')}`);
       expect([dir.status, await dir.text()]).toEqual([400, expect.stringMatching(/"path"/)]);
 
       expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
@@ -180,36 +215,10 @@ describe('Windows export', () => {
   it(
     'cancel in the middle of an upload: the script stops at the marker, CANCELED, no object left, no disk left',
     async () => {
-      const disksBefore = (await cloud.emulator.admin.stats()).disks;
-      const hold = cloud.uploadHolds.hold((key) => /^exports\/[^/]+\/blobs\//.test(key));
-      try {
-        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
-          paths: ['C:\\Users'],
-        });
-        const id = started.body.export.id;
-        await until('an upload of the export to be held', async () => hold.held() > 0, 90_000);
-        expect((await cloud.api.post(`/exports/${id}/cancel`)).status).toBe(202);
-        await until(
-          'the cancel marker',
-          async () => (await cloud.deps.objectStore!.get(`exports/${id}/cancel`)) !== undefined,
-          30_000,
-        );
-        expect((await cloud.deps.store.jobs.get(id))!.status).toBe('CANCELING');
-        hold.release();
-        const job = await finished(cloud, id, 90_000);
-        expect(job.status, job.reason ?? '').toBe('CANCELED');
-        const invokeId = (job.state as { invokeId?: string }).invokeId!;
-        const [invocation] = await cloud.deps.ecs.describeInvocationResults([invokeId]);
-        expect([invocation!.status, invocation!.output]).toEqual([
-          'Failed',
-          'ECSB export_error=canceled\r\n',
-        ]);
-        expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
-        expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
-        expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
-      } finally {
-        hold.release();
-      }
+      const job = await cancelDuringHeldUpload(cloud, point, ['C:\\Users']);
+      const invokeId = (job.state as { invokeId?: string }).invokeId!;
+      const [invocation] = await cloud.deps.ecs.describeInvocationResults([invokeId]);
+      expect([invocation!.status, invocation!.output]).toEqual(['Failed', 'ECSB export_error=canceled\r\n']);
     },
     E2E_TIMEOUT_MS,
   );
@@ -232,6 +241,16 @@ describe('Windows export', () => {
         const manifest = (await cloud.deps.objectStore!.get(`exports/${job.id}/manifest`))!.toString('utf8');
         expect(manifest.split('over the limit of 2 files per export').length - 1).toBe(3);
         expect(manifest).toContain('a link that leads off the volume is not exported');
+        // The two that fit are small: they went up in one pack.
+        expect(
+          parseManifest(manifest)
+            .entries.filter((e) => e.type === 'file')
+            .map((e) => e.pack),
+        ).toEqual([
+          { index: 0, offset: 0 },
+          { index: 0, offset: Buffer.byteLength(TEXT['Users/Public/Documents/a name — ünïcode.txt']!) },
+        ]);
+        expect(await objectsOf(cloud, job.id, 'packs')).toEqual([`exports/${job.id}/packs/0`]);
       } finally {
         cloud.deps.settings = settings;
       }
@@ -247,10 +266,7 @@ describe('Windows export', () => {
         path: 'Windows/System32/drivers/etc/hosts',
         encoding: 'base64',
       });
-      const { jobId } = await protect(cloud, 'i-demowin01', planBody());
-      const backup = await finished(cloud, jobId!);
-      expect(backup.status, backup.reason ?? '').toBe('COMPLETE');
-      const demo = await pointOf(cloud, backup);
+      const demo = await backupOf(cloud, 'i-demowin01');
       const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${demo.id}/exports`, {
         paths: ['C:\\Windows\\System32\\drivers\\etc\\hosts'],
       });
@@ -267,11 +283,9 @@ describe('Windows export', () => {
   it(
     'refuses bad Windows paths and a Linux reader with the field and the reason, and starts nothing',
     async () => {
-      const jobsBefore = (await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length;
-      const bad = async (body: unknown, match: RegExp) => {
-        const answer = await cloud.api.post(`/backups/${point.id}/exports`, body);
-        expect([answer.status, JSON.stringify(answer.body)]).toEqual([400, expect.stringMatching(match)]);
-      };
+      const jobsBefore = await exportJobCount(cloud);
+      const refuse = refuser(cloud, point);
+      const bad = (body: unknown, match: RegExp) => refuse(body, 400, match);
       await bad({ paths: ['Users\\a.txt'] }, /paths\[0\].*absolute/);
       await bad({ paths: ['C:Users'] }, /paths\[0\].*absolute/);
       await bad({ paths: ['C:\\Users\\..\\Windows'] }, /paths\[0\].*\.\./);
@@ -286,9 +300,7 @@ describe('Windows export', () => {
         { paths: ['C:\\Windows'], targetInstanceId: linux.instanceId },
         /"targetInstanceId".*runs linux.*windows instance/,
       );
-      expect((await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length).toBe(
-        jobsBefore,
-      );
+      expect(await exportJobCount(cloud)).toBe(jobsBefore);
     },
     E2E_TIMEOUT_MS,
   );

@@ -1,29 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupPoint } from '../../lib/domain/model.js';
 import {
-  addLinuxInstance,
-  E2E_TIMEOUT_MS,
-  finished,
-  planBody,
-  pointOf,
-  protect,
-  startTestCloud,
-  type TestCloud,
-  until,
-} from './support.js';
+  backupOf,
+  cancelDuringHeldUpload,
+  downloadArchive,
+  exportJobCount,
+  raw as rawOf,
+  refuser,
+  sha,
+} from './export-support.js';
+import { addLinuxInstance, E2E_TIMEOUT_MS, finished, startTestCloud, type TestCloud } from './support.js';
 
 /**
  * Export on the local cloud: the real export script runs in the emulator's guest sandbox, mounts a
  * disk made from the backup read-only and uploads over loopback HTTP through signed URLs; every
  * downloaded byte is compared with what the disk held at backup time.
  */
-
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 const FILES: Record<string, string> = {
   'etc/hostname': 'app\n',
@@ -46,21 +40,13 @@ beforeAll(async () => {
       { type: 'data', category: 'cloud_essd', sizeGiB: 20, files: { 'srv/data.txt': 'x' } },
     ],
   }));
-  const { jobId } = await protect(cloud, instanceId, planBody());
-  const job = await finished(cloud, jobId!);
-  expect(job.status, job.reason ?? '').toBe('COMPLETE');
-  point = await pointOf(cloud, job);
+  point = await backupOf(cloud, instanceId);
 }, E2E_TIMEOUT_MS);
 afterAll(async () => {
   await cloud?.dispose();
 });
 
-async function raw(path: string): Promise<Response> {
-  return fetch(`${cloud.apiUrl}/api/v1${path}`, {
-    headers: { authorization: `Bearer ${cloud.apiToken}` },
-    redirect: 'manual',
-  });
-}
+const raw = (p: string) => rawOf(cloud, p);
 
 describe('export', () => {
   it(
@@ -109,29 +95,9 @@ describe('export', () => {
         );
       }
       // The whole export: one tar.gz that GNU tar unpacks to the exported tree, byte for byte.
-      const whole = await raw(`/exports/${id}/download`);
-      expect(whole.status).toBe(302);
-      const archive = await fetch(whole.headers.get('location')!);
-      expect(archive.headers.get('content-disposition')).toBe(
-        `attachment; filename="export-${id}.tar.gz"; filename*=UTF-8''export-${id}.tar.gz`,
-      );
-      const bytes = Buffer.from(await archive.arrayBuffer());
-      expect(Number(archive.headers.get('content-length'))).toBe(bytes.length);
-      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsb-archive-'));
-      try {
-        fs.writeFileSync(path.join(out, 'all.tar.gz'), bytes);
-        fs.mkdirSync(path.join(out, 'x'));
-        execFileSync('tar', ['-xzf', path.join(out, 'all.tar.gz'), '-C', path.join(out, 'x')]);
-        const files = (fs.readdirSync(path.join(out, 'x'), { recursive: true }) as string[])
-          .filter((f) => fs.statSync(path.join(out, 'x', f)).isFile())
-          .sort();
-        expect(files).toEqual(want.map(([rel]) => rel).sort());
-        for (const [rel, content] of want) {
-          expect([rel, sha(fs.readFileSync(path.join(out, 'x', rel)))]).toEqual([rel, sha(content)]);
-        }
-      } finally {
-        fs.rmSync(out, { recursive: true, force: true });
-      }
+      const { bytes, files } = await downloadArchive(cloud, id);
+      expect([...files.keys()].sort()).toEqual(want.map(([rel]) => rel).sort());
+      for (const [rel, content] of want) expect([rel, sha(files.get(rel)!)]).toEqual([rel, sha(content)]);
       // Made once: a second request hands out the same archive, here as a link for a browser.
       const link = await cloud.api.get<{ url: string; filename: string; expiresAt: string }>(
         `/exports/${id}/download?as=link`,
@@ -187,35 +153,11 @@ describe('export', () => {
   it(
     'cancel in the middle of an upload (held): CANCELED, no object and no unfinished upload left, no disk left',
     async () => {
-      const disksBefore = (await cloud.emulator.admin.stats()).disks;
-      const hold = cloud.uploadHolds.hold((key) => /^exports\/[^/]+\/(blobs|packs)\//.test(key));
-      try {
-        const started = await cloud.api.post<{ export: { id: string } }>(`/backups/${point.id}/exports`, {
-          paths: ['/var/www'],
-        });
-        const id = started.body.export.id;
-        await until('an upload of the export to be held', async () => hold.held() > 0, 90_000);
-        expect((await cloud.api.post(`/exports/${id}/cancel`)).status).toBe(202);
-        // The job asks the script to stop (the cancel marker) and waits for it; only then the upload goes on.
-        await until(
-          'the cancel marker',
-          async () => (await cloud.deps.objectStore!.get(`exports/${id}/cancel`)) !== undefined,
-          30_000,
-        );
-        expect((await cloud.deps.store.jobs.get(id))!.status).toBe('CANCELING');
-        hold.release();
-        const job = await finished(cloud, id, 90_000);
-        expect(job.status, job.reason ?? '').toBe('CANCELED');
-        expect(await cloud.deps.objectStore!.list(`exports/${id}/`)).toEqual([]);
-        // Nothing half-written either: the folder of the export is gone or empty.
-        const folder = path.join(cloud.dataDir, 'objects', 'data', 'exports', id);
-        const left = fs.existsSync(folder) ? (fs.readdirSync(folder, { recursive: true }) as string[]) : [];
-        expect(left.filter((f) => fs.statSync(path.join(folder, f)).isFile())).toEqual([]);
-        expect((await cloud.emulator.admin.stats()).disks).toBe(disksBefore);
-        expect((await cloud.deps.store.points.get(point.id))!.inUseBy).toEqual([]);
-      } finally {
-        hold.release();
-      }
+      const { id } = await cancelDuringHeldUpload(cloud, point, ['/var/www']);
+      // Nothing half-written either: the folder of the export is gone or empty.
+      const folder = path.join(cloud.dataDir, 'objects', 'data', 'exports', id);
+      const left = fs.existsSync(folder) ? (fs.readdirSync(folder, { recursive: true }) as string[]) : [];
+      expect(left.filter((f) => fs.statSync(path.join(folder, f)).isFile())).toEqual([]);
     },
     E2E_TIMEOUT_MS,
   );
@@ -223,11 +165,8 @@ describe('export', () => {
   it(
     'refuses bad input with the field and the reason, and starts nothing',
     async () => {
-      const jobsBefore = (await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length;
-      const bad = async (body: unknown, status: number, match: RegExp) => {
-        const answer = await cloud.api.post(`/backups/${point.id}/exports`, body);
-        expect([answer.status, JSON.stringify(answer.body)]).toEqual([status, expect.stringMatching(match)]);
-      };
+      const jobsBefore = await exportJobCount(cloud);
+      const bad = refuser(cloud, point);
       await bad({ paths: ['var/www'] }, 400, /paths\[0\].*absolute/);
       await bad({ paths: ['/var/../etc'] }, 400, /paths\[0\].*\.\./);
       await bad({ paths: ['/a\u0000b'] }, 400, /paths\[0\].*NUL/);
@@ -259,9 +198,7 @@ describe('export', () => {
         409,
         expect.stringMatching(/DELETING/),
       ]);
-      expect((await cloud.deps.store.jobs.list({ type: 'export' }, { limit: 1000 })).items.length).toBe(
-        jobsBefore,
-      );
+      expect(await exportJobCount(cloud)).toBe(jobsBefore);
       expect(diskIds).toHaveLength(2);
     },
     E2E_TIMEOUT_MS,

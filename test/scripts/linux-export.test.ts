@@ -8,13 +8,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFsObjectStore, type FsObjectStore } from '../../lib/adapters/fs-object-store/index.js';
 import { serveSignedObject } from '../../lib/adapters/fs-object-store/serve.js';
-import { ExportTree, parseManifest } from '../../lib/domain/export.js';
+import { execFileSync } from 'node:child_process';
+import { ExportTree, parseManifest, type ExportEntry } from '../../lib/domain/export.js';
+import { hashPack, packedFiles, packsUsed } from '../../lib/usecases/export/pack-hashes.js';
 import { readExportOutput, renderLinuxExportScript, renderWorkList } from '../../lib/guest/render-export.js';
 
 /**
  * The export script under real bash, uploading over HTTP through signed URLs to the folder store.
  * `mount` and `umount` are test doubles that put a prepared tree (the "disk") at the mount point
- * and log how they were called; everything else (find, stat, sha256sum, curl) is the real tool.
+ * and log how they were called; everything else (find, awk, tar, sha256sum, curl) is the real tool,
+ * unless a test puts its own in front of it.
  */
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -82,11 +85,25 @@ interface Packing {
   files: number;
 }
 
+/** Tools a run finds before the machine's: name → a script, or the path of a program to run instead. */
+type Tools = Record<string, string>;
+
+async function toolDir(id: string, tools: Tools): Promise<string> {
+  const bin = path.join(dir, `tools-${id}`);
+  await fs.mkdir(bin, { recursive: true });
+  for (const [name, body] of Object.entries(tools)) {
+    if (body.startsWith('/')) await fs.symlink(body, path.join(bin, name));
+    else await fs.writeFile(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  }
+  return bin;
+}
+
 async function runExport(
   id: string,
   paths: string[],
   limits = { maxFiles: 10_000, maxBytes: 1e12 },
   packing?: Packing,
+  tools: Tools = {},
 ) {
   const later = Date.now() + 600_000;
   const prefix = `exports/${id}`;
@@ -112,7 +129,7 @@ async function runExport(
   });
   await fs.mkdir(path.join(dir, 'mnt'), { recursive: true });
   const child = spawn('/bin/bash', ['-c', script], {
-    env: { PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+    env: { PATH: `${await toolDir(id, tools)}:${path.join(dir, 'bin')}:${process.env.PATH}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -126,6 +143,34 @@ async function runExport(
     summary: readExportOutput(out),
     manifest: manifestBytes ? parseManifest(manifestBytes.toString('utf8')) : null,
   };
+}
+
+/**
+ * Every file of `files` is in the store byte-exact where the manifest says: a file sent alone with
+ * the instance's sha256, a packed one (no sha256 from the instance) hashed by the job from its pack.
+ */
+async function expectExported(id: string, files: ExportEntry[]): Promise<void> {
+  const hashed = new Map<ExportEntry, string>();
+  for (let k = 0; k < packsUsed(files); k += 1) {
+    const result = await hashPack(store, id, files, k);
+    if (!result.ok) throw new Error(result.reason);
+    packedFiles(files, k).forEach((f, n) => hashed.set(f, result.sums[n]!));
+  }
+  for (const f of files) {
+    const original = await fs.readFile(path.join(disk, f.path));
+    const stored = f.pack
+      ? (await store.get(`exports/${id}/packs/${f.pack.index}`))!.subarray(
+          f.pack.offset,
+          f.pack.offset + f.size,
+        )
+      : (await store.get(`exports/${id}/blobs/${f.blob}`))!;
+    const sum = f.pack ? [null, hashed.get(f)] : [f.sha256, sha(original)];
+    expect([f.path, sha(stored), ...sum]).toEqual([
+      f.path,
+      sha(original),
+      ...(f.pack ? [null, sha(original)] : [sha(original), sha(original)]),
+    ]);
+  }
 }
 
 describe('linux export script', { timeout: 60_000 }, () => {
@@ -203,16 +248,111 @@ describe('linux export script', { timeout: 60_000 }, () => {
     const big = files.find((f) => f.path === '/srv/small/big')!;
     expect([big.pack, typeof big.blob]).toEqual([undefined, 'number']);
     expect(files.filter((f) => f.blob !== null).length).toBe(32 - packed.length);
-    for (const f of files) {
-      const original = await fs.readFile(path.join(disk, f.path));
-      const stored = f.pack
-        ? (await store.get(`exports/e4/packs/${f.pack.index}`))!.subarray(
-            f.pack.offset,
-            f.pack.offset + f.size,
-          )
-        : (await store.get(`exports/e4/blobs/${f.blob}`))!;
-      expect([f.path, sha(stored), f.sha256]).toEqual([f.path, sha(original), sha(original)]);
+    await expectExported('e4', files);
+    // GNU tar wrote the packs: tar lists each one's files by their paths, in the manifest's order.
+    for (const index of [0, 1]) {
+      const pack = (await store.get(`exports/e4/packs/${index}`))!;
+      const listed = execFileSync('tar', ['-t'], { input: pack, encoding: 'utf8' }).trim().split('\n');
+      expect(listed).toEqual(packedFiles(files, index).map((f) => `.${f.path}`));
     }
+  });
+
+  it('packs and sends names of any length and any byte, each at its offset', async () => {
+    const long = `srv/odd/${'d'.repeat(60)}/${'n'.repeat(90)}`;
+    const names = [
+      long,
+      'srv/odd/new\nline',
+      'srv/odd/back\\slash',
+      'srv/odd/-dash',
+      'srv/odd/tab\tand space',
+    ];
+    for (const [i, name] of names.entries()) {
+      await write(name, randomBytes(10 + i));
+      await write(`${name}.big`, randomBytes(1500 + i));
+    }
+    const packing = { urls: 4, fileBytes: 1000, bytes: 1e6, files: 100 };
+    const run = await runExport('e5', ['/srv/odd'], { maxFiles: 10_000, maxBytes: 1e12 }, packing);
+    expect(run.code, run.out).toBe(0);
+    const files = run.manifest!.entries.filter((e) => e.type === 'file');
+    expect(files.map((f) => f.path).sort()).toEqual(names.flatMap((n) => [`/${n}`, `/${n}.big`]).sort());
+    expect(files.filter((f) => f.pack)).toHaveLength(names.length);
+    await expectExported('e5', files);
+  });
+
+  it('sends a pack again, whole, when its first sending fails', async () => {
+    // curl fails the first pack upload it is asked for (a stream from stdin), then works as curl.
+    const real = execFileSync('bash', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+    const flag = path.join(dir, 'e10-failed-once');
+    const curl = `for a in "$@"; do [ "$a" = - ] && [ ! -e '${flag}' ] && touch '${flag}' && cat >/dev/null && exit 7; done\nexec ${real} "$@"`;
+    const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
+    const run = await runExport('e10', ['/srv/small'], { maxFiles: 10_000, maxBytes: 1e12 }, packing, {
+      curl,
+    });
+    expect(run.code, run.out).toBe(0);
+    expect(await fs.stat(flag)).toBeTruthy();
+    await expectExported(
+      'e10',
+      run.manifest!.entries.filter((e) => e.type === 'file'),
+    );
+  });
+
+  it('stops before a pack when the cancel marker appears: no pack, no manifest', async () => {
+    await store.put('exports/e11/cancel', 'canceled');
+    const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
+    const run = await runExport('e11', ['/srv/small'], { maxFiles: 10_000, maxBytes: 1e12 }, packing);
+    expect([run.code, run.summary.export_error]).toEqual([7, 'canceled']);
+    expect(run.manifest).toBeNull();
+    expect(await store.list('exports/e11/packs/')).toEqual([]);
+  });
+
+  it('packs the bare bytes one after the other where tar is not GNU tar', async () => {
+    const tools = { tar: 'echo "bsdtar 3.7.2 - libarchive 3.7.2"; exit 1' };
+    const packing = { urls: 2, fileBytes: 1000, bytes: 4000, files: 8 };
+    const run = await runExport('e6', ['/srv/small'], { maxFiles: 10_000, maxBytes: 1e12 }, packing, tools);
+    expect(run.code, run.out).toBe(0);
+    const files = run.manifest!.entries.filter((e) => e.type === 'file');
+    expect(Math.min(...packedFiles(files, 0).map((f) => f.pack!.offset))).toBe(0);
+    await expectExported('e6', files);
+  });
+
+  it('runs the same under gawk as under mawk', async () => {
+    const gawk = execFileSync('bash', ['-c', 'command -v gawk || true'], { encoding: 'utf8' }).trim();
+    const mawk = execFileSync('bash', ['-c', 'command -v mawk || true'], { encoding: 'utf8' }).trim();
+    // Both are installed where the tests run (.ci/run installs gawk; Debian's awk is mawk).
+    expect([gawk, mawk]).toEqual([expect.stringMatching(/gawk$/), expect.stringMatching(/mawk$/)]);
+    const packing = { urls: 4, fileBytes: 1000, bytes: 1e6, files: 100 };
+    const manifests = [];
+    for (const [id, awk] of [
+      ['e7', gawk],
+      ['e8', mawk],
+    ] as const) {
+      const run = await runExport(
+        id,
+        ['/srv/odd', '/srv/small'],
+        { maxFiles: 10_000, maxBytes: 1e12 },
+        packing,
+        { awk, gawk: awk },
+      );
+      expect(run.code, run.out).toBe(0);
+      await expectExported(
+        id,
+        run.manifest!.entries.filter((e) => e.type === 'file'),
+      );
+      manifests.push(run.manifest!);
+    }
+    expect(manifests[0]).toEqual(manifests[1]);
+  });
+
+  it('refuses to start where no awk reads NUL-separated records', async () => {
+    const run = await runExport('e9', ['/srv/small'], undefined, undefined, {
+      awk: 'exit 2',
+      gawk: 'exit 2',
+    });
+    expect([run.code, run.summary.export_error]).toEqual([
+      8,
+      "this instance's awk cannot read NUL-separated records: install gawk",
+    ]);
+    expect(run.manifest).toBeNull();
   });
 
   it('stops at the file limit and lists what it left out', async () => {

@@ -132,10 +132,11 @@ export class FsObjectStore implements ObjectStore {
     }
     const slice = range ? { start: range.start, end: range.start + range.length - 1 } : {};
     // A zero-length range reads nothing: a stream whose end precedes its start would read one byte.
+    // Reads are of 1 MiB: at the default 64 KiB, reading a large object cost several times its hashing.
     const body =
       range?.length === 0
         ? (await handle.close(), Readable.from([]))
-        : createReadStream('', { fd: handle, autoClose: true, ...slice });
+        : createReadStream('', { fd: handle, autoClose: true, highWaterMark: 1 << 20, ...slice });
     return {
       body,
       size: range ? range.length : stat.size,

@@ -164,6 +164,18 @@ export abstract class SqliteCollection<T extends Versioned> {
     });
   }
 
+  async existing(ids: string[]): Promise<Set<string>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Set();
+    const found = this.sql
+      .get(
+        `SELECT ${this.table.primaryKey} FROM ${this.table.name} WHERE ${this.table.primaryKey} IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck(true)
+      .all(JSON.stringify(unique)) as string[];
+    return new Set(found);
+  }
+
   async update(item: T, expectedVersion: number): Promise<WriteResult<T>> {
     const stored = { ...item, version: expectedVersion + 1 };
     const key = this.keyOf(item);

@@ -75,20 +75,35 @@ export class TablestoreTable<T extends Versioned> {
     });
   }
 
-  /** BatchGetRow in chunks of 100; rows failing with a retryable code are asked again. */
+  /** Which of the ids have a row: the batch read asks for the version column only, no document. */
+  async existing(ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    await this.batchRead([...new Set(ids)], ['version'], (id, row) => {
+      if ((row.attributes?.length ?? 0) > 0) out.add(id);
+    });
+    return out;
+  }
+
   protected async fetch(ids: string[]): Promise<Map<string, T>> {
     const out = new Map<string, T>();
+    await this.batchRead(ids, ['doc', 'version'], (id, row) => {
+      const item = this.parse(row);
+      if (item !== undefined) out.set(id, item);
+    });
+    return out;
+  }
+
+  /** BatchGetRow in chunks of 100; rows failing with a retryable code are asked again. */
+  private async batchRead(
+    ids: string[],
+    columnsToGet: string[],
+    onRow: (id: string, row: { attributes?: TableStore.AttributesOutput | null }) => void,
+  ): Promise<void> {
     for (let i = 0; i < ids.length; i += BATCH_GET_ROWS) {
       await this.ctx.client.retryRows(ids.slice(i, i + BATCH_GET_ROWS), async (chunk) => {
         const res = await this.ctx.client.read((sdk) =>
           sdk.batchGetRow({
-            tables: [
-              {
-                tableName: this.tableName,
-                primaryKey: chunk.map((id) => this.pk(id)),
-                columnsToGet: ['doc', 'version'],
-              },
-            ],
+            tables: [{ tableName: this.tableName, primaryKey: chunk.map((id) => this.pk(id)), columnsToGet }],
           }),
         );
         const rows = res.tables[0] ?? [];
@@ -105,12 +120,10 @@ export class TablestoreTable<T extends Versioned> {
             }
             return { row: id, retry: true };
           }
-          const item = this.parse(r);
-          if (item !== undefined) out.set(id, item);
+          onRow(id, r);
           return { row: id, retry: false };
         });
       });
     }
-    return out;
   }
 }

@@ -9,6 +9,7 @@ import { claimStep, enterClaim } from '../restore/restore-kind.js';
 import { archiveExport } from './archive.js';
 import { prepareStep, runGuestStep, waitGuestStep } from './guest-steps.js';
 import { guestCommand, uploadedObjects } from './held.js';
+import { hashPacksStep } from './pack-hashes.js';
 import { exportParams, exportState, type ExportState } from './state.js';
 
 const DAY_MS = 86_400_000;
@@ -42,7 +43,10 @@ async function attached(ctx: StepContext, job: Job, device: string | null): Prom
   return next<ExportState>(ctx, job, 'prepare', { device }, 72);
 }
 
-/** The files are in the store: the temporary disk goes, then the archive is made (archive.ts). */
+/**
+ * The files are in the store: the temporary disk goes, then packed files are hashed
+ * (pack-hashes.ts) and the archive is made (archive.ts).
+ */
 async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
   const st = exportState(job);
   const removal = await removeDisk(ctx, st.diskId ?? '', job.id);
@@ -58,7 +62,7 @@ async function removeDiskStep(ctx: StepContext, job: Job): Promise<StepResult> {
     ...(st.skipped ? [`${st.skipped} entries skipped (listed in the export)`] : []),
     removal.note ?? `disk ${st.diskId} deleted`,
   ].join('; ');
-  return next<ExportState>(ctx, job, 'archive', { outcome: reason }, 95);
+  return next<ExportState>(ctx, job, 'hash-packs', { outcome: reason }, 90);
 }
 
 /** The whole-export archive is in the store: the export completes and its TTL starts. */
@@ -82,8 +86,9 @@ function tooLate(): CancelDecision {
 
 /**
  * An export job: start → claim → create-disk → wait-disk → attach → wait-attach → prepare (work list
- * and signed URLs into the store) → run-guest → wait-guest (manifest read) → remove-disk → archive
- * (the whole export as one tar.gz) → COMPLETE.
+ * and signed URLs into the store) → run-guest → wait-guest (manifest read) → remove-disk →
+ * hash-packs (packed files hashed from the store, one pack a step) → archive (the whole export as one
+ * tar.gz) → COMPLETE.
  * Failure and cancel stop the script, delete what it uploaded, detach and delete the disk and
  * release the backup, in that order.
  */
@@ -101,8 +106,9 @@ export const exportKind: JobKind = {
     'run-guest': runGuestStep,
     'wait-guest': waitGuestStep,
     'remove-disk': removeDiskStep,
+    'hash-packs': hashPacksStep,
     archive: archiveStep,
   },
-  cancel: { 'remove-disk': tooLate, archive: tooLate },
+  cancel: { 'remove-disk': tooLate, 'hash-packs': tooLate, archive: tooLate },
   holds: [guestCommand, uploadedObjects, createdDisk, pointClaim],
 };

@@ -68,7 +68,12 @@ async function renderScript(ctx: StepContext, job: Job): Promise<string> {
   const p = exportParams(job);
   if (p.os === 'windows') {
     const diskSerial = (st.diskId ?? '').replace(/^d-/, '');
-    return renderWindowsExportScript({ ...common, diskSerial, sourceDrive: p.drive ?? '' });
+    return renderWindowsExportScript({
+      ...common,
+      diskSerial,
+      sourceDrive: p.drive ?? '',
+      pack: { fileBytes: PACK_FILE_BYTES, bytes: PACK_BYTES, files: PACK_FILES },
+    });
   }
   return renderLinuxExportScript({
     ...common,

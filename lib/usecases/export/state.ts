@@ -29,6 +29,8 @@ export interface ExportState extends RecoveryState {
   invokeId?: string;
   progress?: ExportProgress;
   skipped?: number;
+  /** Packs whose files are hashed (pack-hashes.ts). */
+  hashedPacks?: number;
   /** What the export did (files, skipped entries, the disk's removal), its reason once COMPLETE. */
   outcome?: string;
   /** The exported files are deleted then (a completed export). */
@@ -59,5 +61,7 @@ export const exportKeys = (jobId: string) => {
     /** Small files, many to an object (see packs.ts). */
     packs: `${prefix}packs/`,
     pack: (n: number) => `${prefix}packs/${n}`,
+    /** The sha256 of pack n's files, one a line in the order of their bytes (pack-hashes.ts). */
+    packSums: (n: number) => `${prefix}sums/${n}`,
   };
 };

@@ -1,6 +1,7 @@
 import type { Plan, ProtectedInstance } from '../../domain/model.js';
 import { newPlan, type PlanPatch } from '../../domain/plan.js';
 import { rulePlanName, type ProtectionRule } from '../../domain/protection-rule.js';
+import type { Subscription } from '../../domain/notifications.js';
 import type { Deps } from '../deps.js';
 import { deletePlan, updatePlan } from '../management/plans.js';
 import { scheduleNow } from '../management/plan-jobs.js';
@@ -11,7 +12,8 @@ import { raiseEvent } from '../notify/raise-event.js';
  * them never leaves an instance with two plans:
  *
  * - protect: the protected-instance row is claimed first (create-if-absent, naming the plan id it
- *   will get and the rule), then the plan is created under that id. A crash in between leaves a row
+ *   will get and the rule), then the plan is created under that id; a batch of new protections
+ *   takes each step for all of them at once. A crash in between leaves a row
  *   pointing at no plan, and the next tick creates that very plan (`ensurePlan`).
  * - rebind (a higher rule wins an instance another rule holds): the old plan is deleted first, then
  *   the row is moved to the new rule and plan id, then the plan is created.
@@ -24,8 +26,13 @@ import { raiseEvent } from '../notify/raise-event.js';
 
 export type ApplyOutcome = 'changed' | 'unchanged' | 'raced';
 
+/** A reconciliation's dependencies: one protecting 10,000 instances reads the subscriptions once, not per event. */
+export interface ApplyDeps extends Deps {
+  subscriptions(): Promise<Subscription[]>;
+}
+
 async function raiseChange(
-  deps: Deps,
+  deps: ApplyDeps,
   eventId: string,
   row: ProtectedInstance,
   change: 'protected' | 'unprotected' | 'released',
@@ -33,14 +40,18 @@ async function raiseChange(
   planId: string | null,
 ): Promise<void> {
   const at = deps.clock.now();
-  await raiseEvent(deps, {
-    id: eventId,
-    type: 'protection.changed',
-    at,
-    scope: { instanceId: row.instanceId, planId },
-    subject: row.instanceId,
-    data: { instanceId: row.instanceId, change, planId, at, by: `rule:${ruleId}` },
-  });
+  await raiseEvent(
+    deps,
+    {
+      id: eventId,
+      type: 'protection.changed',
+      at,
+      scope: { instanceId: row.instanceId, planId },
+      subject: row.instanceId,
+      data: { instanceId: row.instanceId, change, planId, at, by: `rule:${ruleId}` },
+    },
+    await deps.subscriptions(),
+  );
 }
 
 /** The plan body of a rule as a plan change: every field set, so the plan ends equal to the rule's. */
@@ -57,15 +68,25 @@ function planPatchOf(rule: ProtectionRule, instanceId: string): PlanPatch {
   };
 }
 
+/** The plan a rule makes for one instance, under the id its protected-instance row names. */
+function rulePlanFor(rule: ProtectionRule, instanceId: string, planId: string, now: number): Plan {
+  return newPlan(
+    { ...rule.plan, name: rulePlanName(rule, instanceId), instanceId, disks: rule.disks },
+    { next: () => planId },
+    now,
+    Math.random,
+  );
+}
+
 /**
- * An instance the rule owns and matches: its plan exists and is at the rule's revision. `plan` is
- * what the reading found under the row's plan id (undefined: missing).
+ * An instance the rule owns and matches: its plan exists and is at the rule's revision. `planFound`
+ * says whether the reading found a plan under the row's plan id.
  */
 export async function ensurePlan(
-  deps: Deps,
+  deps: ApplyDeps,
   rule: ProtectionRule,
   row: ProtectedInstance,
-  plan: Plan | undefined,
+  planFound: boolean,
 ): Promise<ApplyOutcome> {
   const now = deps.clock.now();
   let current = row;
@@ -79,20 +100,9 @@ export async function ensurePlan(
     current = moved.value;
   }
   const planId = current.planId as string;
-  if (plan === undefined) {
+  if (!planFound) {
     await raiseChange(deps, `${row.instanceId}/protected/${planId}`, current, 'protected', rule.id, planId);
-    const fresh = newPlan(
-      {
-        ...rule.plan,
-        name: rulePlanName(rule, row.instanceId),
-        instanceId: row.instanceId,
-        disks: rule.disks,
-      },
-      { next: () => planId },
-      now,
-      Math.random,
-    );
-    const created = await deps.store.plans.create(fresh);
+    const created = await deps.store.plans.create(rulePlanFor(rule, row.instanceId, planId, now));
     if (created.ok) await scheduleNow(deps, created.value);
     if (current.ruleRevision === rule.revision) return 'changed';
     await deps.store.instances.update(
@@ -118,29 +128,48 @@ export async function ensurePlan(
   return bumped.ok ? 'changed' : 'raced';
 }
 
-export async function protectByRule(
-  deps: Deps,
-  rule: ProtectionRule,
-  instanceId: string,
-): Promise<ApplyOutcome> {
+/**
+ * Protects instances that have no row yet, with the writes of one protection in the same order but
+ * each step for the whole batch at once: the rows claimed in one write, then the events, then the
+ * plans in one write (one SQLite transaction, or Tablestore batch writes, instead of two per
+ * instance). A crash in between leaves claimed rows without plans, which the next tick completes
+ * (`ensurePlan`). A row that exists by then (protected by hand, or by a tick running at the same
+ * time) is left to the next tick to decide again.
+ */
+export async function protectManyByRule(
+  deps: ApplyDeps,
+  batch: { rule: ProtectionRule; instanceId: string }[],
+): Promise<ApplyOutcome[]> {
   const now = deps.clock.now();
-  const claimed = await deps.store.instances.create({
-    instanceId,
-    disks: rule.disks,
-    planId: deps.ids.next('plan-'),
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-    ruleId: rule.id,
-    ruleRevision: rule.revision,
-  });
-  // Protected meanwhile (by hand, or by a tick running at the same time): the next tick decides again.
-  if (!claimed.ok) return 'raced';
-  return ensurePlan(deps, rule, claimed.value, undefined);
+  const claimed = await deps.store.instances.createMany(
+    batch.map(({ rule, instanceId }) => ({
+      instanceId,
+      disks: rule.disks,
+      planId: deps.ids.next('plan-'),
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+      ruleId: rule.id,
+      ruleRevision: rule.revision,
+    })),
+  );
+  const plans: Plan[] = [];
+  for (const [n, result] of claimed.entries()) {
+    if (!result.ok) continue;
+    const { rule } = batch[n] as { rule: ProtectionRule };
+    const row = result.value;
+    const planId = row.planId as string;
+    await raiseChange(deps, `${row.instanceId}/protected/${planId}`, row, 'protected', rule.id, planId);
+    plans.push(rulePlanFor(rule, row.instanceId, planId, now));
+  }
+  for (const created of await deps.store.plans.createMany(plans)) {
+    if (created.ok) await scheduleNow(deps, created.value);
+  }
+  return claimed.map((c) => (c.ok ? 'changed' : 'raced'));
 }
 
 export async function rebindToRule(
-  deps: Deps,
+  deps: ApplyDeps,
   rule: ProtectionRule,
   row: ProtectedInstance,
 ): Promise<ApplyOutcome> {
@@ -161,12 +190,12 @@ export async function rebindToRule(
     fresh.version,
   );
   if (!moved.ok) return 'raced';
-  await ensurePlan(deps, rule, moved.value, undefined);
+  await ensurePlan(deps, rule, moved.value, false);
   return 'changed';
 }
 
 export async function releaseFromRule(
-  deps: Deps,
+  deps: ApplyDeps,
   row: ProtectedInstance,
   removePlan: boolean,
 ): Promise<ApplyOutcome> {

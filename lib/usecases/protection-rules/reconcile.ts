@@ -1,4 +1,5 @@
-import type { Plan, ProtectedInstance } from '../../domain/model.js';
+import type { ProtectedInstance } from '../../domain/model.js';
+import type { Subscription } from '../../domain/notifications.js';
 import {
   decideReconciliation,
   ruleMatches,
@@ -9,23 +10,32 @@ import {
 } from '../../domain/protection-rule.js';
 import type { EcsInstance } from '../../ports/ecs.js';
 import type { Deps } from '../deps.js';
-import { ensurePlan, protectByRule, rebindToRule, releaseFromRule, type ApplyOutcome } from './apply.js';
+import { allSubscriptions } from '../notify/raise-event.js';
+import {
+  ensurePlan,
+  protectManyByRule,
+  rebindToRule,
+  releaseFromRule,
+  type ApplyDeps,
+  type ApplyOutcome,
+} from './apply.js';
 import { allRules } from './rules.js';
 
 /**
  * Tag-based protection, run by the scheduler function after each tick (every minute in the cloud,
  * every SCHEDULER_TICK_SECONDS locally). One reconciliation reads ECS once per distinct tag filter
- * (100 instances a call), reads the protected-instance rows and plans it needs, decides in the
- * domain (`decideReconciliation`) and carries the actions out. It acts only on a complete reading:
- * if any ECS listing fails, nothing changes this time, so an instance is never released because
- * ECS did not answer.
+ * (100 instances a call), reads the protected-instance rows and which of their plans exist, decides
+ * in the domain (`decideReconciliation`) and carries the actions out, new protections in batches.
+ * It acts only on a complete reading: if any ECS listing fails, nothing changes this time, so an
+ * instance is never released because ECS did not answer.
  */
 
 export interface FleetReading {
   rules: ProtectionRule[];
   matches: Map<string, FleetInstance[]>;
   protections: Map<string, ProtectedInstance>;
-  plans: Map<string, Plan>;
+  /** Ids of the rule-made plans that exist: only their presence is needed, not their documents. */
+  plans: Set<string>;
   /** DescribeInstances listings made (one per distinct tag filter and zone). */
   listings: number;
 }
@@ -46,6 +56,8 @@ export interface ReconcileReport {
 /** Writes in flight at once; each action is a few store writes. */
 const CONCURRENCY = 8;
 const ROW_PAGE = 1000;
+/** New protections written together: their rows in one write, then their plans in one. */
+const PROTECT_BATCH = 500;
 
 function fleetInstance(i: EcsInstance): FleetInstance {
   return { instanceId: i.instanceId, zoneId: i.zoneId, osType: i.osType, tags: i.tags };
@@ -107,19 +119,19 @@ export async function readFleet(deps: Deps): Promise<FleetReading> {
   const planIds = [...protections.values()].flatMap((r) =>
     r.ruleId !== undefined && r.planId !== null ? [r.planId] : [],
   );
-  const plans = new Map((await deps.store.plans.getMany(planIds)).map((p) => [p.id, p]));
+  const plans = await deps.store.plans.existing(planIds);
   return { rules, matches, protections, plans, listings: listings.size };
 }
 
-async function apply(deps: Deps, reading: FleetReading, action: RuleAction): Promise<ApplyOutcome> {
+type OneAction = Exclude<RuleAction, { kind: 'protect' }>;
+
+async function apply(deps: ApplyDeps, reading: FleetReading, action: OneAction): Promise<ApplyOutcome> {
   const rule = reading.rules.find((r) => r.id === action.ruleId);
   const row = reading.protections.get(action.instanceId);
   switch (action.kind) {
-    case 'protect':
-      return rule === undefined ? 'unchanged' : protectByRule(deps, rule, action.instanceId);
     case 'keep':
       if (rule === undefined || row === undefined) return 'unchanged';
-      return ensurePlan(deps, rule, row, row.planId === null ? undefined : reading.plans.get(row.planId));
+      return ensurePlan(deps, rule, row, row.planId !== null && reading.plans.has(row.planId));
     case 'rebind':
       return rule === undefined || row === undefined ? 'unchanged' : rebindToRule(deps, rule, row);
     case 'release':
@@ -137,6 +149,34 @@ async function inParallel<T>(items: T[], fn: (item: T) => Promise<void>): Promis
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(CONCURRENCY, items.length)) }, worker));
+}
+
+/** The protect actions, PROTECT_BATCH at a time; a batch that fails is retried whole by the next tick. */
+async function protectInBatches(
+  deps: ApplyDeps,
+  reading: FleetReading,
+  actions: RuleAction[],
+  report: ReconcileReport,
+): Promise<void> {
+  const protects = actions.flatMap((a) => {
+    const rule = a.kind === 'protect' ? reading.rules.find((r) => r.id === a.ruleId) : undefined;
+    return rule === undefined ? [] : [{ rule, instanceId: a.instanceId }];
+  });
+  for (let i = 0; i < protects.length; i += PROTECT_BATCH) {
+    const batch = protects.slice(i, i + PROTECT_BATCH);
+    try {
+      for (const outcome of await protectManyByRule(deps, batch)) {
+        if (outcome === 'changed') report.protected += 1;
+        else report.raced += 1;
+      }
+    } catch (err) {
+      report.failed += batch.length;
+      deps.log.error('protecting a batch of instances failed; the next tick retries it', {
+        instances: batch.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
 }
 
 /** Writes each rule's status; removes a DELETING rule that holds no instance any more. */
@@ -188,7 +228,7 @@ export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileRep
         rules: rules.filter((r) => r.state === 'ACTIVE'),
         matches: new Map(),
         protections: new Map(),
-        plans: new Map(),
+        plans: new Set(),
         listings: 0,
       },
       null,
@@ -200,13 +240,17 @@ export async function reconcileProtectionRules(deps: Deps): Promise<ReconcileRep
   report.rules = reading.rules.length;
   const decision = decideReconciliation(reading);
   report.matched = new Set([...reading.matches.values()].flatMap((l) => l.map((i) => i.instanceId))).size;
-  await inParallel(decision.actions, async (action) => {
+  // Read when the first event is raised: a steady tick raises none and reads nothing.
+  let subscriptions: Promise<Subscription[]> | undefined;
+  const applyDeps: ApplyDeps = { ...deps, subscriptions: () => (subscriptions ??= allSubscriptions(deps)) };
+  await protectInBatches(applyDeps, reading, decision.actions, report);
+  const rest = decision.actions.filter((a): a is OneAction => a.kind !== 'protect');
+  await inParallel(rest, async (action) => {
     try {
-      const outcome = await apply(deps, reading, action);
+      const outcome = await apply(applyDeps, reading, action);
       if (outcome === 'raced') report.raced += 1;
       else if (outcome === 'changed') {
-        if (action.kind === 'protect') report.protected += 1;
-        else if (action.kind === 'rebind') report.rebound += 1;
+        if (action.kind === 'rebind') report.rebound += 1;
         else if (action.kind === 'release') report.released += 1;
         else report.updated += 1;
       }

@@ -8,6 +8,7 @@ import {
   normalizeExportPath,
   parentOf,
   parseManifest,
+  renderManifest,
   type ExportEntry,
 } from '../../../lib/domain/export.js';
 
@@ -101,9 +102,22 @@ describe('parseManifest', () => {
     );
   });
 
-  it('turns Windows separators into slashes', () => {
+  it('turns Windows separators into slashes, and keeps a backslash in a Linux name', () => {
     const m = parseManifest(rec(['f', '1', '644', 'SYSTEM', '1', '-', '0'], '\\Users\\a.txt'));
     expect(m.entries[0]!.path).toBe('/Users/a.txt');
+    const linux = parseManifest(rec(['f', '1', '644', 'root', '1', '-', '0'], '/srv/back\\slash'));
+    expect(linux.entries[0]!.path).toBe('/srv/back\\slash');
+  });
+
+  it('writes a manifest back that reads to the same values', () => {
+    const text =
+      rec(['d', '0', '755', 'root:root', '1700000000', '-', '-'], '/etc') +
+      rec(['f', '12', '640', 'www:adm', '1700000000.5', 'ab'.repeat(32), '3'], '/etc/a b\tc\nd') +
+      rec(['f', '2', '600', 'root:root', '1', '-', 'p1@512'], '/etc/packed') +
+      rec(['l', '6', '777', 'root:root', '1700000000', '-', '-'], '/etc/link', '/etc/a') +
+      rec(['x', '-', '-', '-', '-', '-', '-'], '/dev/sda', 'a device file is not exported');
+    const once = parseManifest(text);
+    expect(parseManifest(renderManifest(once))).toEqual(once);
   });
 
   it('refuses a manifest cut short', () => {

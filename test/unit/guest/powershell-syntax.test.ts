@@ -52,6 +52,7 @@ describe('Windows guest scripts parse as PowerShell', () => {
       maxFiles: 10,
       maxBytes: 1e9,
       sourceDrive: 'C',
+      pack: { fileBytes: 1048576, bytes: 67108864, files: 8192 },
     });
     expect(syntaxErrors(script)).toEqual([]);
   });

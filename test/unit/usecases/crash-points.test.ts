@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFsObjectStore } from '../../../lib/adapters/fs-object-store/index.js';
 import { requestExport } from '../../../lib/usecases/export/requests.js';
 import { exportKeys, type ExportState } from '../../../lib/usecases/export/state.js';
+import { parseManifest } from '../../../lib/domain/export.js';
 import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts.js';
@@ -170,13 +172,17 @@ async function uploadAsGuest(store: ReturnType<typeof exportStore>, jobId: strin
   await store.put(exportKeys(jobId).manifest, manifest);
 }
 
-/** An export of that one file of 5 bytes, complete: its one disk deleted and the point released. */
-async function expectOneFileExported(h: Harness, job: Job): Promise<ExportState> {
+/** An export of every file uploaded, complete: its one disk deleted and the point released. */
+async function expectExported(
+  h: Harness,
+  job: Job,
+  all: { files: number; bytes: number },
+): Promise<ExportState> {
   expect(job.status, job.reason ?? '').toBe('COMPLETE');
   const st = job.state as ExportState;
   expect(h.ecs.createdDisks).toBe(1);
   expect(h.ecs.disks.has(st.diskId!)).toBe(false);
-  expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
+  expect(st.progress).toEqual({ ...all, totalFiles: all.files, totalBytes: all.bytes });
   expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
   return st;
 }
@@ -421,6 +427,8 @@ describe('copy to another region at every crash point', () => {
   });
 });
 
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
 describe('export at every crash point', () => {
   it('export', async () => {
     await crashEverywhere({
@@ -429,24 +437,26 @@ describe('export at every crash point', () => {
         const target = h.ecs.addInstance().instanceId;
         const store = exportStore(h);
         const job = ok(await requestExport(h.deps, pointId, { paths: ['/etc'], targetInstanceId: target }));
-        await uploadAsGuest(
-          store,
-          job.id,
-          'd\t0\t755\troot:root\t1\t-\t-\0/etc\0\0f\t5\t644\troot:root\t1\tabc\t0\0/etc/a\0\0',
+        // What the guest uploads (the fake ECS runs no script): one file alone, two in a pack of
+        // bare bytes (hashed by the job), and the manifest.
+        await store.put(exportKeys(job.id).blob(0), 'hello');
+        await store.put(exportKeys(job.id).pack(0), 'abcde');
+        await store.put(
+          exportKeys(job.id).manifest,
+          'd\t0\t755\troot:root\t1\t-\t-\0/etc\0\0f\t5\t644\troot:root\t1\tabc\t0\0/etc/a\0\0' +
+            'f\t2\t644\troot:root\t1\t-\tp0@0\0/etc/b\0\0f\t3\t644\troot:root\t1\t-\tp0@2\0/etc/c\0\0',
         );
         return job.id;
       },
       writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
       async check(h, job) {
-        await expectOneFileExported(h, job);
-        // The work list, the file, the manifest, and the archive the last step made.
-        expect((await h.deps.objectStore!.list(exportKeys(job.id).prefix)).map((o) => o.key).sort()).toEqual(
-          [
-            exportKeys(job.id).archive,
-            exportKeys(job.id).blob(0),
-            exportKeys(job.id).manifest,
-            exportKeys(job.id).work,
-          ].sort(),
+        await expectExported(h, job, { files: 3, bytes: 10 });
+        const keys = exportKeys(job.id);
+        const manifest = parseManifest((await h.deps.objectStore!.get(keys.manifest))!.toString('utf8'));
+        expect(manifest.entries.filter((e) => e.pack).map((e) => e.sha256)).toEqual([sha('ab'), sha('cde')]);
+        // The work list, the files, the pack's hashes, the manifest, and the archive the last step made.
+        expect((await h.deps.objectStore!.list(keys.prefix)).map((o) => o.key).sort()).toEqual(
+          [keys.archive, keys.blob(0), keys.pack(0), keys.packSums(0), keys.manifest, keys.work].sort(),
         );
       },
     });
@@ -477,7 +487,7 @@ describe('Windows export at every crash point', () => {
       },
       writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
       async check(h, job) {
-        const st = await expectOneFileExported(h, job);
+        const st = await expectExported(h, job, { files: 1, bytes: 5 });
         expect(job.params).toMatchObject({ paths: ['/inetpub'], os: 'windows', drive: 'C' });
         const exports = sent.filter((c) => c.content.includes('$WorkUrl = '));
         expect(exports.length).toBeGreaterThan(0);

@@ -94,9 +94,10 @@ describe('the export archive step', () => {
     const ctx = { deps: { objectStore: store } } as unknown as StepContext;
     await archiveExport(ctx, { id } as Job);
 
-    // Random bytes do not compress: what the writer took tracks what was read, a few chunks behind.
+    // Random bytes do not compress: what the writer took tracks what was read, a few chunks (the
+    // store reads 1 MiB at a time) behind, far less than the 20 MB file.
     expect(seen.read).toBeGreaterThanOrEqual(BIG);
-    expect(seen.maxLead).toBeLessThan(2 * 1024 * 1024);
+    expect(seen.maxLead).toBeLessThan(6 * 1024 * 1024);
     const out = path.join(dir, 'x');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(dir, 'all.tar.gz'), Buffer.concat(seen.archive));

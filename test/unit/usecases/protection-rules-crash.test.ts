@@ -4,6 +4,7 @@ import type { Deps } from '../../../lib/usecases/deps.js';
 import { reconcileProtectionRules } from '../../../lib/usecases/protection-rules/reconcile.js';
 import { createRule } from '../../../lib/usecases/protection-rules/rules.js';
 import { harness, type Harness } from './harness.js';
+import { rulePlan } from './rule-fixtures.js';
 
 /**
  * Reconciliation dies after each of its writes (every store write and queue send it makes, in a
@@ -11,22 +12,6 @@ import { harness, type Harness } from './harness.js';
  * work. Whatever the point, no instance ends with two plans, no plan is left without its instance,
  * and every instance ends as the rules say. The points reached are checked against a clean run.
  */
-
-const planBody = {
-  schedule: { startAt: '2026-03-01T09:00:00Z', every: { value: 1, unit: 'days' as const } },
-  retention: { value: 7, unit: 'days' as const },
-  longTerm: [],
-  consistency: {
-    applicationConsistent: false,
-    fsFreeze: true,
-    windowsWriters: true,
-    timeoutSeconds: 30,
-    onPreScriptFailure: 'continue' as const,
-    onAgentUnavailable: 'continue' as const,
-  },
-  timeZone: 'UTC',
-  keepLatest: true,
-};
 
 class Died extends Error {}
 
@@ -76,21 +61,28 @@ afterEach(async () => {
 
 /**
  * Three instances protected by rule `low` (onUnmatch remove); then a higher rule claims the first,
- * the third loses its tag, and a fourth gains it. Returns the ids.
+ * the third loses its tag, and a fourth and a fifth gain it (protected together, in one batch).
+ * Returns the ids.
  */
 async function scenario() {
   h = harness();
   const tag = (id: string, tags: Record<string, string>) => {
     h!.ecs.instances.get(id)!.tags = Object.entries(tags).map(([key, value]) => ({ key, value }));
   };
-  const ids = [0, 1, 2, 3].map(() => h!.ecs.addInstance().instanceId) as [string, string, string, string];
+  const ids = [0, 1, 2, 3, 4].map(() => h!.ecs.addInstance().instanceId) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   for (const id of ids.slice(0, 3)) tag(id, { env: 'prod' });
   const low = await createRule(h.deps, {
     name: 'low',
     priority: 1,
     match: { tags: { env: 'prod' } },
     disks: 'all',
-    plan: planBody,
+    plan: rulePlan,
     onUnmatch: 'remove',
   });
   if (!low.ok) throw new Error('rule refused');
@@ -100,13 +92,14 @@ async function scenario() {
     priority: 9,
     match: { tags: { app: 'web' } },
     disks: 'all',
-    plan: planBody,
+    plan: rulePlan,
     onUnmatch: 'keep',
   });
   if (!high.ok) throw new Error('rule refused');
   tag(ids[0], { env: 'prod', app: 'web' });
   tag(ids[2], {});
   tag(ids[3], { env: 'prod' });
+  tag(ids[4], { env: 'prod' });
   return { ids, low: low.value.id, high: high.value.id };
 }
 
@@ -115,14 +108,14 @@ async function allPlans(deps: Deps): Promise<Plan[]> {
 }
 
 async function expectConverged(deps: Deps, s: Awaited<ReturnType<typeof scenario>>): Promise<void> {
-  const [web, db, gone, late] = s.ids;
-  const owners = await Promise.all([web, db, gone, late].map((id) => deps.store.instances.get(id)));
-  expect(owners.map((o) => o?.ruleId ?? null)).toEqual([s.high, s.low, null, s.low]);
+  const [web, db, gone, late, later] = s.ids;
+  const owners = await Promise.all([web, db, gone, late, later].map((id) => deps.store.instances.get(id)));
+  expect(owners.map((o) => o?.ruleId ?? null)).toEqual([s.high, s.low, null, s.low, s.low]);
   expect(owners[2]).toBeUndefined();
   const plans = await allPlans(deps);
   // One plan per protected instance, the one its row names, and no plan of anyone else.
-  expect(plans.map((p) => p.instanceId).sort()).toEqual([web, db, late].sort());
-  for (const row of [owners[0], owners[1], owners[3]]) {
+  expect(plans.map((p) => p.instanceId).sort()).toEqual([web, db, late, later].sort());
+  for (const row of [owners[0], owners[1], owners[3], owners[4]]) {
     expect(plans.find((p) => p.instanceId === row?.instanceId)?.id).toBe(row?.planId);
   }
 }
@@ -133,7 +126,7 @@ describe('reconciliation crashed after each write', () => {
     const clean = await scenario();
     const counting = dyingAfter(h!.deps, Number.POSITIVE_INFINITY);
     const report = await reconcileProtectionRules(counting.deps);
-    expect(report).toMatchObject({ protected: 1, rebound: 1, released: 1, failed: 0 });
+    expect(report).toMatchObject({ protected: 2, rebound: 1, released: 1, failed: 0 });
     await expectConverged(h!.deps, clean);
     const points = counting.writes();
     expect(points).toBeGreaterThan(8);
