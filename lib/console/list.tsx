@@ -5,7 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Page } from './api.js';
-import { Empty, ErrorText, Loading, useAction } from './ui.js';
+import { Confirm, Empty, ErrorText, Loading, useAction } from './ui.js';
 
 export interface Paged<T> {
   items: T[] | null;
@@ -179,5 +179,40 @@ export function Notice({ state }: { state: { message: string | null; error: unkn
       ) : null}
       <ErrorText error={state.error} />
     </>
+  );
+}
+
+/**
+ * A row's deletion, asked first: shown while `row` is set. Cancelling or confirming closes it
+ * (`onClose`); confirming then runs `onConfirm` with the row.
+ */
+export function ConfirmDelete<T>({
+  row,
+  title,
+  confirmLabel,
+  onClose,
+  onConfirm,
+  children,
+}: {
+  row: T | null;
+  title(row: T): string;
+  confirmLabel: string;
+  onClose(): void;
+  onConfirm(row: T): void;
+  children: ComponentChildren;
+}) {
+  if (row === null) return null;
+  return (
+    <Confirm
+      title={title(row)}
+      confirmLabel={confirmLabel}
+      onCancel={onClose}
+      onConfirm={() => {
+        onClose();
+        onConfirm(row);
+      }}
+    >
+      {children}
+    </Confirm>
   );
 }

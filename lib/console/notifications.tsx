@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, query, type Page } from './api.js';
-import { PagedTable, usePaged, useListActions, Notice } from './list.js';
-import { Confirm, described, ErrorText, Field, Time, useAction } from './ui.js';
+import { api, query, type Page } from './api.js';
+import { errorUnder, FormActions, useApiForm } from './forms.js';
+import { ConfirmDelete, PagedTable, usePaged, useListActions, Notice } from './list.js';
+import { described, Field, Time } from './ui.js';
 
 /** The API's event types (domain/notifications.ts); the server refuses any other by name. */
 const EVENTS = [
@@ -98,21 +99,18 @@ export function Notifications() {
         )}
       />
       {shown ? <Deliveries subscription={shown} /> : null}
-      {deleting ? (
-        <Confirm
-          title={`Delete subscription ${deleting.id}?`}
-          confirmLabel="Delete subscription"
-          onCancel={() => setDeleting(null)}
-          onConfirm={() => {
-            const s = deleting;
-            setDeleting(null);
-            if (shown?.id === s.id) setShown(null);
-            void act(`Subscription ${s.id} deleted.`, () => api('DELETE', `/subscriptions/${s.id}`));
-          }}
-        >
-          <p>No more events are sent to it.</p>
-        </Confirm>
-      ) : null}
+      <ConfirmDelete
+        row={deleting}
+        title={(s) => `Delete subscription ${s.id}?`}
+        confirmLabel="Delete subscription"
+        onClose={() => setDeleting(null)}
+        onConfirm={(s) => {
+          if (shown?.id === s.id) setShown(null);
+          void act(`Subscription ${s.id} deleted.`, () => api('DELETE', `/subscriptions/${s.id}`));
+        }}
+      >
+        <p>No more events are sent to it.</p>
+      </ConfirmDelete>
     </section>
   );
 }
@@ -166,28 +164,14 @@ function SubscriptionForm({ onClose }: { onClose(created?: { id: string; secret:
   const [kind, setKind] = useState<'url' | 'mnsTopic'>('url');
   const [target, setTarget] = useState('');
   const [events, setEvents] = useState<string[]>(['job.failed']);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [run, state] = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    setErrors({});
-    void run(async () => {
-      try {
-        onClose(
-          await api<{ id: string; secret: string }>('POST', '/subscriptions', {
-            [kind]: target.trim(),
-            events,
-          }),
-        );
-      } catch (err) {
-        if (err instanceof ApiError) setErrors(err.fieldErrors());
-        throw err;
-      }
-    });
-  };
-  const eventsError = errors.events ?? Object.entries(errors).find(([k]) => k.startsWith('events'))?.[1];
+  const { errors, state, submit } = useApiForm();
+  const send = async () =>
+    onClose(
+      await api<{ id: string; secret: string }>('POST', '/subscriptions', { [kind]: target.trim(), events }),
+    );
+  const eventsError = errorUnder(errors, 'events');
   return (
-    <form class="panel" onSubmit={submit} noValidate aria-label="Create subscription">
+    <form class="panel" onSubmit={submit(send)} noValidate aria-label="Create subscription">
       <h2>Create subscription</h2>
       <Field id="sub-kind" label="Send to">
         <select
@@ -231,15 +215,7 @@ function SubscriptionForm({ onClose }: { onClose(created?: { id: string; secret:
           </p>
         ) : null}
       </fieldset>
-      <ErrorText error={state.error} />
-      <div class="actions">
-        <button type="button" onClick={() => onClose()}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={state.busy}>
-          Subscribe
-        </button>
-      </div>
+      <FormActions state={state} submitLabel="Subscribe" onCancel={() => onClose()} />
     </form>
   );
 }

@@ -1,9 +1,9 @@
-import { checkDescription, checkName } from './actions-snapshots.js';
+import { checkDescription, checkName } from './snapshot-names.js';
 import type { Handler } from './context.js';
 import { EcsApiError, notFound } from './errors.js';
 import { validateTagsForWrite } from './params.js';
 import type { SnapshotRecord } from './records.js';
-import { newId } from './state.js';
+import { newId } from './ecs-format.js';
 
 /**
  * CopySnapshot (API 2014-05-26): the request goes to the source region (`RegionId`), the copy is

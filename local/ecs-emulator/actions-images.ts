@@ -1,8 +1,9 @@
 import { checkRegion, dryRun, tagList, type Body, type Ctx, type Handler } from './context.js';
 import { EcsApiError, missingParameter, notFound } from './errors.js';
-import { pageFields, paginate, validateTagsForWrite } from './params.js';
+import { pageFields, pageLimits, paginate, validateTagsForWrite } from './params.js';
 import type { OsType } from './types.js';
-import { iso, newId, type EcsState } from './state.js';
+import { iso, newId } from './ecs-format.js';
+import type { EcsState } from './state.js';
 
 /**
  * Custom images: CreateImage from a system-disk snapshot (and data-disk snapshots as its disk
@@ -211,12 +212,7 @@ const describeImages: Handler = (ctx) => {
             tags.every((t) => t.key in r.tags && (t.value === undefined || r.tags[t.key] === t.value)),
         );
   matching.reverse();
-  const page = paginate(p, matching, {
-    pageSizeMax: 100,
-    pageSizeDefault: 10,
-    maxResultsMax: 100,
-    maxResultsDefault: 10,
-  });
+  const page = paginate(p, matching, pageLimits(100));
   return {
     RegionId: ctx.state.settings.regionId,
     Images: { Image: page.items.map((r) => imageBody(ctx, r)) },

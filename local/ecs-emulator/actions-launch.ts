@@ -1,11 +1,13 @@
 import { imageStatus, requireImage } from './actions-images.js';
-import { instanceBody, requireInstance } from './actions-inventory.js';
+import { instanceBody } from './actions-instances.js';
+import { requireInstance } from './preconditions.js';
 import { checkRegion, dryRun, type Ctx, type Handler } from './context.js';
 import { EcsApiError, missingParameter, notFound } from './errors.js';
 import { validateTagsForWrite } from './params.js';
 import type { DiskRecord, InstanceRecord, MountRecord } from './records.js';
 import { INSTANCE_TYPES, instanceTypesOf, securityGroups, vSwitches } from './network.js';
-import { ESSD_FAMILY, newId } from './state.js';
+import { ESSD_FAMILY } from './disk-categories.js';
+import { newId } from './ecs-format.js';
 
 /**
  * RunInstances from a custom image (one instance a call here) and DescribeInstanceAttribute. The new

@@ -1,5 +1,5 @@
 import type { Ctx, Handler } from './context.js';
-import { inventoryActions } from './actions-inventory.js';
+import { instanceActions } from './actions-instances.js';
 import type { EcsState } from './state.js';
 
 /**
@@ -32,7 +32,7 @@ function capped(ctx: Ctx, inner: Handler): ReturnType<Handler> {
   return inner({ ...ctx, state });
 }
 
-const describeInstances = inventoryActions.DescribeInstances as Handler;
+const describeInstances = instanceActions.DescribeInstances as Handler;
 
 export const tagFilterCapActions: Record<string, Handler> = {
   DescribeInstances: (ctx) => capped(ctx, describeInstances),

@@ -1,7 +1,7 @@
 import { checkRegion, type Handler, type Ctx } from './context.js';
 import { EcsApiError, missingParameter } from './errors.js';
 import { validateTagsForWrite } from './params.js';
-import type { TaggedType } from './state.js';
+import type { TaggedType } from './tag-index.js';
 
 const TYPES: Record<string, TaggedType> = {
   instance: 'instance',

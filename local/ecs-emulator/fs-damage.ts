@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { EcsApiError, notFound } from './errors.js';
+import { attachedDiskAt } from './guest-devices.js';
 import type { InstanceRecord } from './records.js';
 import type { EcsState } from './state.js';
 
@@ -59,19 +60,8 @@ export function corruptSnapshot(
 
 /** The guest's `fsck -n <device>`: "exit\nmessage\n" as the other guest calls answer. */
 export function guestFsck(state: EcsState, inst: InstanceRecord, device: string): string {
-  const base = device.replace(/^\/dev\/(xvd|vd)([a-z])\d*$/, '$2');
-  const disk = state
-    .disksOf(inst.instanceId, Date.now())
-    .find(
-      (d) =>
-        d.instanceId === inst.instanceId &&
-        d.status === 'In_use' &&
-        !d.pending &&
-        d.device?.slice(-1) === base,
-    );
-  if (!disk || base === device) {
-    return `8\nfsck.ext4: No such file or directory while trying to open ${device}\n`;
-  }
+  const disk = attachedDiskAt(state, inst, device, Date.now());
+  if (!disk) return `8\nfsck.ext4: No such file or directory while trying to open ${device}\n`;
   const damage = readDamage(state.trees.diskDir(disk.diskId));
   if (damage)
     return `4\n${device}: ${damage}\n${device}: ********** WARNING: Filesystem still has errors **********\n`;

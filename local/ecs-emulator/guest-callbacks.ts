@@ -3,6 +3,7 @@ import { safeJoin } from './files.js';
 import type { InstanceRecord, MountRecord } from './records.js';
 import type { EcsState } from './state.js';
 import { guestFsck } from './fs-damage.js';
+import { attachedDiskAt } from './guest-devices.js';
 
 const FREEZABLE = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'ntfs']);
 
@@ -151,32 +152,26 @@ export class GuestCallbacks {
     const device = form['device'] ?? '';
     const target = normalizeMountPoint(form['target'] ?? '');
     const options = form['options'] || 'rw';
-    const fail = (message: string, code = 32): string => {
+    const now = Date.now();
+    const logMount = (error?: string): void => {
       this.state.mountLog.push({
         instanceId: inst.instanceId,
         action: 'mount',
         device,
         mountPoint: target,
         options,
-        at: Date.now(),
-        ok: false,
-        error: message,
+        at: now,
+        ok: error === undefined,
+        ...(error !== undefined ? { error } : {}),
         ...(invokeId ? { invokeId } : {}),
       });
+    };
+    const fail = (message: string, code = 32): string => {
+      logMount(message);
       return `${code}\n${message}\n`;
     };
-    const now = Date.now();
-    const base = device.replace(/^\/dev\/(xvd|vd)([a-z])\d*$/, '$2');
-    const disk = this.state
-      .disksOf(inst.instanceId, now)
-      .find(
-        (d) =>
-          d.instanceId === inst.instanceId &&
-          d.status === 'In_use' &&
-          !d.pending &&
-          d.device?.slice(-1) === base,
-      );
-    if (!disk || base === device) return fail(`mount: ${target}: special device ${device} does not exist.`);
+    const disk = attachedDiskAt(this.state, inst, device, now);
+    if (!disk) return fail(`mount: ${target}: special device ${device} does not exist.`);
     if (inst.mounts.some((m) => m.mountPoint === target))
       return fail(`mount: ${target}: ${device} already mounted or mount point busy.`);
     if (disk.type === 'system' || inst.mounts.some((m) => m.diskId === disk.diskId && !m.dynamic)) {
@@ -198,16 +193,7 @@ export class GuestCallbacks {
     inst.mounts.push(mount);
     this.state.putInstance(inst);
     this.refresh(inst, invokeId);
-    this.state.mountLog.push({
-      instanceId: inst.instanceId,
-      action: 'mount',
-      device,
-      mountPoint: target,
-      options,
-      at: now,
-      ok: true,
-      ...(invokeId ? { invokeId } : {}),
-    });
+    logMount();
     const ro = options.split(',').includes('ro') ? 'ro' : 'rw';
     return `0\n\nbind ${disk.diskId} ${ro}\n`;
   }

@@ -1,6 +1,6 @@
 import { checkRegion, type Ctx, type Handler } from './context.js';
 import { EcsApiError, missingParameter } from './errors.js';
-import { pageFields, paginate } from './params.js';
+import { pageFields, pageLimits, paginate } from './params.js';
 import type { EcsState } from './state.js';
 
 /**
@@ -106,12 +106,7 @@ const describeVSwitches: Handler = (ctx: Ctx) => {
       CidrBlock: `172.16.${(z.charCodeAt(z.length - 1) % 200) + 1}.0/24`,
       VSwitchName: `emulator-${z}`,
     }));
-  const page = paginate(p, all, {
-    pageSizeMax: 50,
-    pageSizeDefault: 10,
-    maxResultsMax: 50,
-    maxResultsDefault: 10,
-  });
+  const page = paginate(p, all, pageLimits(50));
   return { VSwitches: { VSwitch: page.items }, ...pageFields(page) };
 };
 

@@ -1,5 +1,13 @@
 import { EcsApiError, invalidParameter, missingParameter } from './errors.js';
 
+/** A repeated parameter (`Name.N`) within the count ECS allows for it. */
+function atMost<T>(name: string, values: T[], max: number | undefined): T[] {
+  if (max !== undefined && values.length > max) {
+    throw new EcsApiError(`InvalidParameter.${name}`, `The number of ${name}.N must not exceed ${max}.`, 400);
+  }
+  return values;
+}
+
 /** Flat request parameters as the SDK sends them (`DiskId.1`, `Tag.1.Key`, `InstanceIds` as JSON). */
 export class Params {
   constructor(readonly raw: Record<string, string>) {}
@@ -48,14 +56,7 @@ export class Params {
     }
     out.sort((a, b) => a[0] - b[0]);
     const values = out.map((e) => e[1]);
-    if (max !== undefined && values.length > max) {
-      throw new EcsApiError(
-        `InvalidParameter.${name}`,
-        `The number of ${name}.N must not exceed ${max}.`,
-        400,
-      );
-    }
-    return values;
+    return atMost(name, values, max);
   }
 
   /** `Name.N.Field` objects, e.g. `Tag.N.Key/Value`, `Disk.N.DiskId/SnapshotId`. */
@@ -73,14 +74,7 @@ export class Params {
       byIndex.set(idx, obj);
     }
     const values = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
-    if (max !== undefined && values.length > max) {
-      throw new EcsApiError(
-        `InvalidParameter.${name}`,
-        `The number of ${name}.N must not exceed ${max}.`,
-        400,
-      );
-    }
-    return values;
+    return atMost(name, values, max);
   }
 
   /** A JSON array of strings (`InstanceIds`, `DiskIds`, `SnapshotIds`). */
@@ -153,21 +147,27 @@ export interface Page<T> {
   nextToken?: string;
 }
 
+export interface PageLimits {
+  pageSizeMax: number;
+  pageSizeDefault: number;
+  maxResultsMax: number;
+  maxResultsDefault: number;
+  tokenOnly?: boolean;
+}
+
+/** Pages of 10 unless asked otherwise and of `max` at the most, in either style: most Describe actions. */
+export const pageLimits = (max: number): PageLimits => ({
+  pageSizeMax: max,
+  pageSizeDefault: 10,
+  maxResultsMax: max,
+  maxResultsDefault: 10,
+});
+
 /**
  * Both paging styles ECS offers: `PageNumber/PageSize` and `NextToken/MaxResults`.
  * The token is an opaque offset; a token from another listing is refused as ECS does.
  */
-export function paginate<T>(
-  p: Params,
-  all: T[],
-  limits: {
-    pageSizeMax: number;
-    pageSizeDefault: number;
-    maxResultsMax: number;
-    maxResultsDefault: number;
-    tokenOnly?: boolean;
-  },
-): Page<T> {
+export function paginate<T>(p: Params, all: T[], limits: PageLimits): Page<T> {
   const tokenStyle =
     limits.tokenOnly || p.str('NextToken') !== undefined || p.str('MaxResults') !== undefined;
   if (tokenStyle) {

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DiskRecord, InstanceRecord, MountRecord } from './records.js';
-import { ESSD_FAMILY, newId, type EcsState } from './state.js';
+import { ESSD_FAMILY } from './disk-categories.js';
+import { newId } from './ecs-format.js';
+import type { EcsState } from './state.js';
 import type { SeedConfig, SeedDisk, SeedInstance, SeedMount } from './types.js';
 import { DEFAULT_SECURITY_GROUP, vSwitchOf } from './network.js';
 

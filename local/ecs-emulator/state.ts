@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Kind, Persistence } from './persist.js';
 import type {
   DiskRecord,
@@ -11,8 +10,9 @@ import type {
 } from './records.js';
 import type { TreeStore } from './files.js';
 import type { FreezeEvent, MountEvent } from './types.js';
-
-export type TaggedType = 'instance' | 'disk' | 'snapshot' | 'snapshotgroup';
+import { addToIndex, Ordered, removeFromIndex } from './ordered.js';
+import { snapshotDurationMs, snapshotView } from './snapshot-progress.js';
+import { TagIndex, type TaggedType } from './tag-index.js';
 
 export interface Settings {
   regionId: string;
@@ -29,65 +29,6 @@ export interface Settings {
   agentDeliveryTimeoutMs: number;
 }
 
-export const ESSD_FAMILY = new Set(['cloud_essd', 'cloud_auto', 'cloud_essd_entry']);
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-export function newId(prefix: string, length = 20): string {
-  const bytes = randomBytes(length);
-  let s = prefix;
-  for (let i = 0; i < length; i++) s += ALPHABET[(bytes[i] as number) % ALPHABET.length];
-  return s;
-}
-
-const isoCache = new Map<number, string>();
-
-/** ECS time format (no milliseconds); memoised because listings format the same times again and again. */
-export function iso(t: number): string {
-  const second = Math.floor(t / 1000);
-  let s = isoCache.get(second);
-  if (s === undefined) {
-    if (isoCache.size > 200_000) isoCache.clear();
-    s = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    isoCache.set(second, s);
-  }
-  return s;
-}
-
-/** Records in creation order with a cached newest-first array for listings. */
-class Ordered<T> {
-  readonly byId = new Map<string, T>();
-  private cache: T[] | null = null;
-
-  set(id: string, value: T): void {
-    if (!this.byId.has(id)) this.cache = null;
-    this.byId.set(id, value);
-  }
-
-  delete(id: string): void {
-    if (this.byId.delete(id)) this.cache = null;
-  }
-
-  get(id: string): T | undefined {
-    return this.byId.get(id);
-  }
-
-  get size(): number {
-    return this.byId.size;
-  }
-
-  newestFirst(): T[] {
-    if (this.cache === null) this.cache = [...this.byId.values()].reverse();
-    return this.cache;
-  }
-}
-
-function addToIndex(index: Map<string, Set<string>>, key: string, id: string): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(id);
-}
-
 /** A disk being attached or detached is listed under the instance, as ECS shows it. */
 function owners(d: DiskRecord): string[] {
   const out: string[] = [];
@@ -95,13 +36,6 @@ function owners(d: DiskRecord): string[] {
   const next = d.pending?.then.instanceId;
   if (next && next !== d.instanceId) out.push(next);
   return out;
-}
-
-function removeFromIndex(index: Map<string, Set<string>>, key: string, id: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(id);
-  if (set.size === 0) index.delete(key);
 }
 
 /**
@@ -121,7 +55,7 @@ export class EcsState {
   readonly groupsByInstance = new Map<string, Set<string>>();
   /** Disks created from a snapshot (they block DeleteSnapshot without Force). */
   readonly disksBySourceSnapshot = new Map<string, Set<string>>();
-  private readonly tagIndex = new Map<string, Set<string>>();
+  private readonly tagIndex = new TagIndex();
 
   readonly freezeLog: FreezeEvent[] = [];
   readonly mountLog: MountEvent[] = [];
@@ -175,12 +109,6 @@ export class EcsState {
 
   // ---- tags and secondary indexes ----
 
-  private tagKeys(type: TaggedType, tags: Record<string, string>): string[] {
-    const keys: string[] = [];
-    for (const [k, v] of Object.entries(tags)) keys.push(`${type}\u0000${k}`, `${type}\u0000${k}\u0000${v}`);
-    return keys;
-  }
-
   /**
    * Records are mutated in place, so what was indexed is remembered separately and replaced
    * as a whole on every put.
@@ -198,7 +126,7 @@ export class EcsState {
     const key = `${type}:${id}`;
     const prev = this.indexed.get(key);
     if (prev) {
-      for (const k of prev.tagKeys) removeFromIndex(this.tagIndex, k, id);
+      this.tagIndex.remove(prev.tagKeys, id);
       if (type === 'disk') {
         for (const o of prev.owners) removeFromIndex(this.disksByInstance, o, id);
         if (prev.source) removeFromIndex(this.disksBySourceSnapshot, prev.source, id);
@@ -211,8 +139,7 @@ export class EcsState {
       this.indexed.delete(key);
       return;
     }
-    const tagKeys = this.tagKeys(type, next.tags);
-    for (const k of tagKeys) addToIndex(this.tagIndex, k, id);
+    const tagKeys = this.tagIndex.add(type, id, next.tags);
     if (type === 'disk') {
       for (const o of next.owners) addToIndex(this.disksByInstance, o, id);
       if (next.source) addToIndex(this.disksBySourceSnapshot, next.source, id);
@@ -227,21 +154,7 @@ export class EcsState {
     type: TaggedType,
     tags: { key: string; value: string | undefined }[],
   ): ReadonlySet<string> | null {
-    if (tags.length === 0) return null;
-    const sets = tags
-      .map((t) =>
-        this.tagIndex.get(
-          t.value === undefined ? `${type}\u0000${t.key}` : `${type}\u0000${t.key}\u0000${t.value}`,
-        ),
-      )
-      .sort((a, b) => (a?.size ?? 0) - (b?.size ?? 0));
-    const [smallest, ...rest] = sets;
-    if (!smallest || rest.some((s) => !s)) return new Set();
-    // One tag: the index set itself, so a filter matching 100,000 snapshots costs nothing to build.
-    if (rest.length === 0) return smallest;
-    const result = new Set<string>();
-    for (const id of smallest) if (rest.every((s) => (s as Set<string>).has(id))) result.add(id);
-    return result;
+    return this.tagIndex.idsWithTags(type, tags);
   }
 
   // ---- puts (index maintenance + persistence) ----
@@ -381,20 +294,7 @@ export class EcsState {
   }
 
   snapshotView(s: SnapshotRecord, now: number): SnapshotView {
-    if (s.completedAt !== null && now >= s.completedAt)
-      return { status: 'accomplished', progress: 100, remainSeconds: 0 };
-    const elapsed = now - s.createdAt;
-    const progress =
-      s.durationMs <= 0 ? 100 : Math.max(0, Math.min(100, Math.floor((elapsed * 100) / s.durationMs)));
-    if (s.failAtPercent !== null && progress >= s.failAtPercent) {
-      return { status: 'failed', progress: s.failAtPercent, remainSeconds: 0 };
-    }
-    if (progress >= 100) return { status: 'accomplished', progress: 100, remainSeconds: 0 };
-    return {
-      status: 'progressing',
-      progress,
-      remainSeconds: Math.max(1, Math.ceil((s.durationMs - elapsed) / 1000)),
-    };
+    return snapshotView(s, now);
   }
 
   groupStatus(g: SnapshotGroupRecord, now: number): 'progressing' | 'accomplished' | 'failed' {
@@ -410,12 +310,7 @@ export class EcsState {
   }
 
   snapshotDurationMs(dataBytes: number): number {
-    const { snapshotSpeedBytesPerSec: speed, snapshotBaseMs: base } = this.settings;
-    const spread = this.settings.snapshotSpreadMs ?? 0;
-    const scale = this.settings.timeScale ?? 1;
-    const transfer = !Number.isFinite(speed) || speed <= 0 ? 0 : Math.ceil((dataBytes * 1000) / speed);
-    const simulated = Math.max(0, base) + transfer + (spread > 0 ? Math.random() * spread : 0);
-    return Math.ceil(simulated / scale);
+    return snapshotDurationMs(this.settings, dataBytes);
   }
 
   guestDevice(device: string | null): string | null {

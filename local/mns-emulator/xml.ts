@@ -109,12 +109,13 @@ export interface XmlFields {
   [key: string]: XmlValue | undefined;
 }
 
-function fields(obj: XmlFields): string {
+/** The elements of `obj` without a root; arrays repeat their key. */
+export function xmlFields(obj: XmlFields): string {
   let out = '';
   for (const [key, value] of Object.entries(obj)) {
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) out += `<${key}>${fields(item)}</${key}>`;
-    else if (typeof value === 'object') out += `<${key}>${fields(value)}</${key}>`;
+    if (Array.isArray(value)) for (const item of value) out += `<${key}>${xmlFields(item)}</${key}>`;
+    else if (typeof value === 'object') out += `<${key}>${xmlFields(value)}</${key}>`;
     else out += `<${key}>${escapeXml(String(value))}</${key}>`;
   }
   return out;
@@ -122,5 +123,5 @@ function fields(obj: XmlFields): string {
 
 /** `<?xml ...?><root xmlns="...">fields</root>`; arrays repeat their key. */
 export function toXml(root: string, obj: XmlFields): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="http://mns.aliyuncs.com/doc/v1/">${fields(obj)}</${root}>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="http://mns.aliyuncs.com/doc/v1/">${xmlFields(obj)}</${root}>`;
 }

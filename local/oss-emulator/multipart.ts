@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { childText, parseXml } from '../mns-emulator/xml.js';
-import { readBody, sendXml, toXml } from './http.js';
 import { md5Etag, OssFault, type Bucket, type Upload } from './model.js';
+import { readBody, sendXml, toXml, type ObjectHandler, type OssEndpoint } from './wire.js';
 
 /** Every part but the last must be at least 100 KB (OSS: CompleteMultipartUpload, EntityTooSmall). */
 const MIN_PART_BYTES = 100 * 1024;
@@ -54,19 +54,19 @@ function complete(bucket: Bucket, upload: Upload, uploadId: string, xml: string)
   return etag;
 }
 
+/** Whether an object request belongs to a multipart upload rather than to the object itself. */
+export function isMultipartRequest(method: string, query: URLSearchParams): boolean {
+  const uploadId = query.get('uploadId');
+  if (method === 'POST') return query.has('uploads') || uploadId !== null;
+  return (method === 'PUT' || method === 'GET' || method === 'DELETE') && uploadId !== null;
+}
+
 /**
- * The multipart calls on an object: initiate (`POST ?uploads`), upload part (`PUT ?partNumber&uploadId`),
- * list parts (`GET ?uploadId`, paged by `part-number-marker`), complete (`POST ?uploadId`) and abort
- * (`DELETE ?uploadId`). Returns false for any other request. `beforePut` holds a part upload.
+ * The multipart calls on an object: initiate (`POST ?uploads`), upload part (`PUT ?partNumber&uploadId`,
+ * held like a PutObject), list parts (`GET ?uploadId`, paged by `part-number-marker`), complete
+ * (`POST ?uploadId`) and abort (`DELETE ?uploadId`).
  */
-export async function uploadRequest(
-  bucket: Bucket,
-  req: IncomingMessage,
-  res: ServerResponse,
-  objectKey: string,
-  query: URLSearchParams,
-  beforePut: () => Promise<void>,
-): Promise<boolean> {
+export const multipartRequest: ObjectHandler = async ({ bucket, holds }, req, res, objectKey, query) => {
   const method = req.method ?? 'GET';
   const uploadId = query.get('uploadId');
   if (method === 'POST' && query.has('uploads')) {
@@ -75,12 +75,13 @@ export async function uploadRequest(
     bucket.uploads.set(id, { key: objectKey, contentType, initiated: new Date(), parts: new Map() });
     const body = { Bucket: bucket.name, Key: objectKey, UploadId: id };
     sendXml(res, 200, toXml('InitiateMultipartUploadResult', body));
-    return true;
+    return;
   }
-  if (uploadId === null) return false;
+  if (uploadId === null)
+    throw new OssFault('MethodNotAllowed', 405, `${method} is not supported on an object.`);
   const upload = uploadOf(bucket, uploadId, objectKey);
   if (method === 'PUT') {
-    await beforePut();
+    await holds.wait(objectKey);
     const body = await readBody(req);
     const partNumber = Number(query.get('partNumber'));
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
@@ -92,7 +93,7 @@ export async function uploadRequest(
     upload.parts.set(partNumber, { body, etag });
     res.writeHead(200, { etag, 'content-length': 0 });
     res.end();
-    return true;
+    return;
   }
   if (method === 'GET') {
     const marker = Number(query.get('part-number-marker') ?? 0);
@@ -119,13 +120,13 @@ export async function uploadRequest(
       }),
     });
     sendXml(res, 200, body);
-    return true;
+    return;
   }
   if (method === 'DELETE') {
     bucket.uploads.delete(uploadId);
     res.writeHead(204);
     res.end();
-    return true;
+    return;
   }
   if (method === 'POST') {
     const etag = complete(bucket, upload, uploadId, (await readBody(req)).toString('utf8'));
@@ -136,13 +137,17 @@ export async function uploadRequest(
       ETag: etag,
     };
     sendXml(res, 200, toXml('CompleteMultipartUploadResult', body));
-    return true;
+    return;
   }
-  return false;
-}
+  throw new OssFault('MethodNotAllowed', 405, `${method} is not supported on an object.`);
+};
 
 /** ListMultipartUploads (`GET /?uploads`), paged by `key-marker` and `upload-id-marker`. */
-export function bucketUploadsRequest(bucket: Bucket, res: ServerResponse, query: URLSearchParams): void {
+export function listMultipartUploads(
+  { bucket }: OssEndpoint,
+  res: ServerResponse,
+  query: URLSearchParams,
+): void {
   const prefix = query.get('prefix') ?? '';
   const keyMarker = query.get('key-marker') ?? '';
   const idMarker = query.get('upload-id-marker') ?? '';

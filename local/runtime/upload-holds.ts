@@ -1,5 +1,5 @@
 /**
- * Holds uploads to the local object store, as the OSS emulator's `holdUploads` does for OSS: an
+ * Holds uploads to the local object store or to the OSS emulator (its `holdUploads`): an
  * upload whose key matches waits, before a byte is stored, until the hold is released. How a test
  * lands a cancel in the middle of an export's uploads.
  */

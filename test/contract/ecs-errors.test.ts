@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
 import {
   EcsAuthError,
   EcsBusyError,
@@ -15,7 +12,8 @@ import {
   EcsUnsupportedError,
   type Ecs,
 } from '../../lib/ports/ecs.js';
-import { startEcsEmulator, type EcsEmulator } from '../../local/ecs-emulator/index.js';
+import type { EcsEmulator } from '../../local/ecs-emulator/index.js';
+import { adapterFor, caught, startEmulatorIn, type EmulatorFixture } from './support/ecs-fixtures.js';
 
 /**
  * Pins the typed error the ECS adapter (official SDK) gives for every error code the emulator can
@@ -132,14 +130,12 @@ const DOCUMENTED_CODES: [string, number, ErrorClass, boolean][] = [
   ['InvalidDataDiskSnapshotId.NotFound', 404, EcsNotFoundError, false],
 ];
 
-let dataDir: string;
+let fixture: EmulatorFixture;
 let emu: EcsEmulator;
 let ecs: Ecs;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join('/var/tmp', 'ecsb-errors-'));
-  emu = await startEcsEmulator({
-    dataDir,
+  fixture = await startEmulatorIn('ecsb-errors-', {
     seed: {
       instances: [
         {
@@ -154,37 +150,18 @@ beforeAll(async () => {
     },
     asyncOperationMs: 50,
   });
-  ecs = createEcsAdapter({
-    endpoint: emu.endpoint,
-    protocol: 'http',
-    regionId: emu.regionId,
-    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
-    defaultRatePerSecond: 1000,
-    // One attempt: the answer itself is under test, not the retry loop.
-    maxAttempts: 1,
-    baseDelayMs: 1,
-    maxDelayMs: 2,
-  });
+  emu = fixture.emu;
+  // One attempt: the answer itself is under test, not the retry loop.
+  ecs = adapterFor(emu, { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 });
 });
 
 afterAll(async () => {
-  await emu?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 beforeEach(async () => {
   await emu.admin.clearFaults();
 });
-
-async function caught(p: Promise<unknown>): Promise<EcsError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(EcsError);
-    return err as EcsError;
-  }
-  throw new Error('expected an EcsError');
-}
 
 describe('ECS adapter: every error code becomes its typed error', () => {
   it.each([...EMULATOR_CODES, ...DOCUMENTED_CODES])(
@@ -254,11 +231,8 @@ describe('ECS adapter: every error code becomes its typed error', () => {
   });
 
   it('reports no answer as unreachable and retryable', async () => {
-    const closed = createEcsAdapter({
+    const closed = adapterFor(emu, {
       endpoint: '127.0.0.1:1',
-      protocol: 'http',
-      regionId: emu.regionId,
-      credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
       maxAttempts: 1,
       baseDelayMs: 1,
       maxDelayMs: 2,

@@ -1,29 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEcsAdapter, regionalEndpoint } from '../../lib/adapters/ecs/index.js';
-import {
-  EcsBusyError,
-  EcsError,
-  EcsUnsupportedError,
-  EcsNotFoundError,
-  type Ecs,
-} from '../../lib/ports/ecs.js';
-import { startEcsEmulator, type EcsEmulator } from '../../local/ecs-emulator/index.js';
+import { regionalEndpoint } from '../../lib/adapters/ecs/index.js';
+import { EcsBusyError, EcsUnsupportedError, EcsNotFoundError, type Ecs } from '../../lib/ports/ecs.js';
+import type { EcsEmulator } from '../../local/ecs-emulator/index.js';
+import { adapterFor, caught, startEmulatorIn, until, type EmulatorFixture } from './support/ecs-fixtures.js';
 
 /** The ECS adapter's region views and CopySnapshot, through the official SDK against the emulator. */
 
 const SHANGHAI = 'cn-shanghai';
 const OURS = { key: 'ecs-backup:managed-by', value: 'ecs-backup' };
 
-let dataDir: string;
+let fixture: EmulatorFixture;
 let emu: EcsEmulator;
 let ecs: Ecs;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join('/var/tmp', 'ecsb-regions-'));
-  emu = await startEcsEmulator({
-    dataDir,
+  fixture = await startEmulatorIn('ecsb-regions-', {
     seed: {
       instances: [
         {
@@ -42,41 +33,14 @@ beforeAll(async () => {
     snapshotBaseMs: 300,
     asyncOperationMs: 50,
   });
+  emu = fixture.emu;
   await emu.admin.inRegion(SHANGHAI).addInstance({ instanceId: 'i-rgdst01' });
-  ecs = createEcsAdapter({
-    endpoint: emu.endpoint,
-    protocol: 'http',
-    regionId: emu.regionId,
-    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
-    defaultRatePerSecond: 1000,
-    maxAttempts: 1,
-  });
+  ecs = adapterFor(emu, { maxAttempts: 1 });
 });
 
 afterAll(async () => {
-  await emu?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await fixture?.close();
 });
-
-async function caught(p: Promise<unknown>): Promise<EcsError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(EcsError);
-    return err as EcsError;
-  }
-  throw new Error('expected an EcsError');
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ECS adapter: regions', () => {
   it('a region view reads and writes that region only', async () => {

@@ -1,11 +1,14 @@
 import * as EcsModels from '@alicloud/ecs20140526';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
-import { startEcsEmulator, type EcsEmulator } from '../../local/ecs-emulator/index.js';
-import { ecsSdkClient, type EcsSdkClient } from '../support/ecs-sdk.js';
+import type { EcsEmulator } from '../../local/ecs-emulator/index.js';
+import type { EcsSdkClient } from '../support/ecs-sdk.js';
+import {
+  describePagesByTag,
+  seedTagged,
+  sorted,
+  startTagFleet,
+  type TagFleet,
+} from './support/ecs-fixtures.js';
 
 /**
  * Past the tag-filter cap of DescribeInstances (1,000 instances with the tags), the adapter lists
@@ -13,65 +16,37 @@ import { ecsSdkClient, type EcsSdkClient } from '../support/ecs-sdk.js';
  * caps the filter as ECS documents it, through the adapter and the official typed SDK.
  */
 
+let fleet: TagFleet;
 let emu: EcsEmulator;
-let dir: string;
 let sdk: EcsSdkClient;
 let prodH: string[] = [];
 let prodI: string[] = [];
 let staging: string[] = [];
 
-const newAdapter = () =>
-  createEcsAdapter({
-    endpoint: emu.url,
-    regionId: emu.regionId,
-    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
-    defaultRatePerSecond: 100_000,
-    burst: 1000,
-  });
-
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-tagcap-'));
-  emu = await startEcsEmulator({ dataDir: dir, seed: { zones: ['cn-hangzhou-h', 'cn-hangzhou-i'] } });
-  sdk = ecsSdkClient(emu);
-  const seed = (instances: number, zoneId: string, tags: Record<string, string>) =>
-    emu.admin.bulkSeed({ instances, snapshots: 0, disksPerInstance: 1, zoneId, tags });
-  prodH = (await seed(1100, 'cn-hangzhou-h', { env: 'prod' })).instanceIds;
-  await seed(150, 'cn-hangzhou-h', { env: 'dev' });
-  prodI = (await seed(100, 'cn-hangzhou-i', { env: 'prod' })).instanceIds;
-  staging = (await seed(2500, 'cn-hangzhou-h', { env: 'staging' })).instanceIds;
+  fleet = await startTagFleet('ecsb-tagcap-');
+  ({ emu, sdk } = fleet);
+  prodH = await seedTagged(emu, 1100, 'cn-hangzhou-h', { env: 'prod' });
+  await seedTagged(emu, 150, 'cn-hangzhou-h', { env: 'dev' });
+  prodI = await seedTagged(emu, 100, 'cn-hangzhou-i', { env: 'prod' });
+  staging = await seedTagged(emu, 2500, 'cn-hangzhou-h', { env: 'staging' });
 }, 120_000);
 
 afterAll(async () => {
-  await emu?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fleet?.close();
 });
 
 beforeEach(async () => {
   await emu.admin.clearCalls();
 });
 
-const sorted = (ids: string[]) => [...ids].sort();
 const calls = async () => (await emu.admin.stats()).callsByAction;
 
 describe('tag filter beyond the DescribeInstances cap', () => {
   it('the official SDK sees the cap: a tag filter matching 1,200 pages through 1,000 and TotalCount 1,000', async () => {
-    const seen: string[] = [];
-    let nextToken: string | undefined;
-    const totals: number[] = [];
-    do {
-      const res = await sdk.describeInstances(
-        new EcsModels.DescribeInstancesRequest({
-          regionId: emu.regionId,
-          tag: [new EcsModels.DescribeInstancesRequestTag({ key: 'env', value: 'prod' })],
-          maxResults: 100,
-          ...(nextToken === undefined ? {} : { nextToken }),
-        }),
-      );
-      totals.push(res.body?.totalCount ?? -1);
-      seen.push(...(res.body?.instances?.instance ?? []).map((i) => i.instanceId ?? ''));
-      nextToken = res.body?.nextToken || undefined;
-    } while (nextToken !== undefined);
-    expect(new Set(totals)).toEqual(new Set([1000]));
+    const pages = await describePagesByTag(fleet, { key: 'env', value: 'prod' });
+    const seen = pages.flatMap((p) => p.ids);
+    expect(new Set(pages.map((p) => p.totalCount))).toEqual(new Set([1000]));
     expect(new Set(seen).size).toBe(1000);
     const prod = new Set([...prodH, ...prodI]);
     expect(seen.every((id) => prod.has(id))).toBe(true);
@@ -102,7 +77,7 @@ describe('tag filter beyond the DescribeInstances cap', () => {
   });
 
   it('the adapter finds all 1,200: one capped call, then ListTagResources and DescribeInstances by ids', async () => {
-    const fresh = newAdapter();
+    const fresh = fleet.adapter();
     const found = await fresh.describeInstancesByTags([{ key: 'env', value: 'prod' }]);
     expect(sorted(found.map((i) => i.instanceId))).toEqual(sorted([...prodH, ...prodI]));
     expect(found.every((i) => i.tags.some((t) => t.key === 'env' && t.value === 'prod'))).toBe(true);
@@ -121,7 +96,7 @@ describe('tag filter beyond the DescribeInstances cap', () => {
   });
 
   it('reads the whole region instead when that is cheaper: 2,500 of 3,850 in 39 calls, not 75', async () => {
-    const fresh = newAdapter();
+    const fresh = fleet.adapter();
     const tag = [{ key: 'env', value: 'staging' }];
     expect(sorted((await fresh.describeInstancesByTags(tag)).map((i) => i.instanceId))).toEqual(
       sorted(staging),
@@ -137,16 +112,15 @@ describe('tag filter beyond the DescribeInstances cap', () => {
   });
 
   it('narrows to one zone past the cap, where a zoned filter alone would not say it was cut', async () => {
-    const zoned = await newAdapter().describeInstancesByTags(
-      [{ key: 'env', value: 'prod' }],
-      'cn-hangzhou-i',
-    );
+    const zoned = await fleet
+      .adapter()
+      .describeInstancesByTags([{ key: 'env', value: 'prod' }], 'cn-hangzhou-i');
     expect(sorted(zoned.map((i) => i.instanceId))).toEqual(sorted(prodI));
     expect(zoned.every((i) => i.zoneId === 'cn-hangzhou-i')).toBe(true);
   });
 
   it('returns to the plain filter once the tagged set falls below the cap', async () => {
-    const fresh = newAdapter();
+    const fresh = fleet.adapter();
     const tag = [{ key: 'env', value: 'prod' }];
     expect((await fresh.describeInstancesByTags(tag)).length).toBe(1200);
     const dropped = prodH.slice(0, 201);

@@ -1,12 +1,14 @@
-import * as EcsModels from '@alicloud/ecs20140526';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEcsAdapter } from '../../lib/adapters/ecs/index.js';
 import type { Ecs } from '../../lib/ports/ecs.js';
-import { startEcsEmulator, type EcsEmulator } from '../../local/ecs-emulator/index.js';
-import { ecsSdkClient, tagInstance, untagInstance, type EcsSdkClient } from '../support/ecs-sdk.js';
+import type { EcsEmulator } from '../../local/ecs-emulator/index.js';
+import { tagInstance, untagInstance, type EcsSdkClient } from '../support/ecs-sdk.js';
+import {
+  describePagesByTag,
+  seedTagged,
+  sorted,
+  startTagFleet,
+  type TagFleet,
+} from './support/ecs-fixtures.js';
 
 /**
  * Instances by tag, as reconciliation reads them: DescribeInstances with `Tag.N.Key/Value` filters,
@@ -14,41 +16,29 @@ import { ecsSdkClient, tagInstance, untagInstance, type EcsSdkClient } from '../
  * emulator answers as ECS does and the adapter pages as it must.
  */
 
+let fleet: TagFleet;
 let emu: EcsEmulator;
-let dir: string;
 let ecs: Ecs;
 let sdk: EcsSdkClient;
 let prod: string[] = [];
 let prodZoneI: string[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ecsb-tags-'));
-  emu = await startEcsEmulator({ dataDir: dir, seed: { zones: ['cn-hangzhou-h', 'cn-hangzhou-i'] } });
-  ecs = createEcsAdapter({
-    endpoint: emu.url,
-    regionId: emu.regionId,
-    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
-    defaultRatePerSecond: 100_000,
-    burst: 1000,
-  });
-  sdk = ecsSdkClient(emu);
-  const seed = (instances: number, zoneId: string, tags: Record<string, string>) =>
-    emu.admin.bulkSeed({ instances, snapshots: 0, disksPerInstance: 1, zoneId, tags });
-  prod = (await seed(230, 'cn-hangzhou-h', { env: 'prod', app: 'web' })).instanceIds;
-  prodZoneI = (await seed(20, 'cn-hangzhou-i', { env: 'prod' })).instanceIds;
-  await seed(300, 'cn-hangzhou-h', { env: 'dev' });
+  fleet = await startTagFleet('ecsb-tags-');
+  ({ emu, sdk } = fleet);
+  ecs = fleet.adapter();
+  prod = await seedTagged(emu, 230, 'cn-hangzhou-h', { env: 'prod', app: 'web' });
+  prodZoneI = await seedTagged(emu, 20, 'cn-hangzhou-i', { env: 'prod' });
+  await seedTagged(emu, 300, 'cn-hangzhou-h', { env: 'dev' });
 }, 60_000);
 
 afterAll(async () => {
-  await emu?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fleet?.close();
 });
 
 beforeEach(async () => {
   await emu.admin.clearCalls();
 });
-
-const sorted = (ids: string[]) => [...ids].sort();
 
 describe('describeInstancesByTags', () => {
   it('reads every match of a tag in pages of 100: 250 of 550 instances in 3 calls', async () => {
@@ -81,25 +71,9 @@ describe('describeInstancesByTags', () => {
   });
 
   it('the official SDK gets the same pages: MaxResults 100 and a NextToken until the last page', async () => {
-    const seen: string[] = [];
-    let nextToken: string | undefined;
-    let pages = 0;
-    do {
-      const res = await sdk.describeInstances(
-        new EcsModels.DescribeInstancesRequest({
-          regionId: emu.regionId,
-          tag: [new EcsModels.DescribeInstancesRequestTag({ key: 'env', value: 'prod' })],
-          maxResults: 100,
-          ...(nextToken === undefined ? {} : { nextToken }),
-        }),
-      );
-      const items = res.body?.instances?.instance ?? [];
-      expect(items.length).toBeLessThanOrEqual(100);
-      seen.push(...items.map((i) => i.instanceId ?? ''));
-      nextToken = res.body?.nextToken || undefined;
-      pages += 1;
-    } while (nextToken !== undefined);
-    expect(pages).toBe(3);
-    expect(sorted(seen)).toEqual(sorted([...prod, ...prodZoneI]));
+    const pages = await describePagesByTag(fleet, { key: 'env', value: 'prod' });
+    for (const page of pages) expect(page.ids.length).toBeLessThanOrEqual(100);
+    expect(pages).toHaveLength(3);
+    expect(sorted(pages.flatMap((p) => p.ids))).toEqual(sorted([...prod, ...prodZoneI]));
   });
 });

@@ -11,8 +11,9 @@ import {
   type LinuxBackupParams,
 } from '../../lib/guest/render.js';
 import { parseGuestResult } from '../../lib/guest/result.js';
-import { EcsError, type Ecs, type InvocationResult, type ScriptType, type Tag } from '../../lib/ports/ecs.js';
+import type { Ecs, InvocationResult, ScriptType, Tag } from '../../lib/ports/ecs.js';
 import { startEcsEmulator, type EcsEmulator, type SeedConfig } from '../../local/ecs-emulator/index.js';
+import { adapterFor, caught, until } from './support/ecs-fixtures.js';
 
 /**
  * The ECS adapter (official SDK) against the local ECS emulator: every port method, batching,
@@ -93,12 +94,7 @@ let attempts: AttemptEvent[] = [];
 let bulk: { instanceIds: string[]; diskIds: string[]; snapshotIds: string[]; snapshotGroupIds: string[] };
 
 function adapter(overrides: Partial<EcsAdapterOptions> = {}): Ecs {
-  return createEcsAdapter({
-    endpoint: emu.endpoint,
-    protocol: 'http',
-    regionId: emu.regionId,
-    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
-    defaultRatePerSecond: 1000,
+  return adapterFor(emu, {
     baseDelayMs: 1,
     maxDelayMs: 5,
     onAttempt: (e) => attempts.push(e),
@@ -108,26 +104,6 @@ function adapter(overrides: Partial<EcsAdapterOptions> = {}): Ecs {
 
 async function callsOf(action: string): Promise<number> {
   return (await emu.admin.calls({ action })).length;
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function expectEcsError(p: Promise<unknown>): Promise<EcsError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(EcsError);
-    return err as EcsError;
-  }
-  throw new Error('expected an EcsError');
 }
 
 const TERMINAL = new Set([
@@ -293,7 +269,7 @@ describe('ECS adapter: snapshot groups', () => {
   });
 
   it('translates a business error and does not retry it', async () => {
-    const err = await expectEcsError(
+    const err = await caught(
       ecs.createSnapshotGroup({
         instanceId: 'i-ctold01',
         diskIds: ['d-ctoldsys', 'd-ctolddata'],
@@ -312,7 +288,7 @@ describe('ECS adapter: snapshot groups', () => {
   });
 
   it('refuses a ClientToken ECS would refuse, before any call', async () => {
-    const err = await expectEcsError(
+    const err = await caught(
       ecs.createSnapshotGroup({
         instanceId: 'i-ctapp01',
         diskIds: [],
@@ -447,7 +423,7 @@ describe('ECS adapter: retries and rate limits', () => {
       status: 400,
     });
 
-    const err = await expectEcsError(adapter({ maxAttempts: 3 }).describeInstances(['i-ctapp01']));
+    const err = await caught(adapter({ maxAttempts: 3 }).describeInstances(['i-ctapp01']));
 
     expect(err).toMatchObject({ code: 'Throttling.User', statusCode: 400, retryable: true });
     expect(await callsOf('DescribeInstances')).toBe(3);
@@ -466,7 +442,7 @@ describe('ECS adapter: retries and rate limits', () => {
         baseDelayMs: 1,
         onAttempt: (e) => attempts.push(e),
       });
-      const err = await expectEcsError(broken.describeInstances());
+      const err = await caught(broken.describeInstances());
       expect(err).toMatchObject({ code: 'NetworkError', statusCode: null, retryable: true });
       expect(attempts.length).toBe(3);
     } finally {

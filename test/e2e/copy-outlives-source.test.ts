@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupPoint, Job } from '../../lib/domain/model.js';
+import type { Job } from '../../lib/domain/model.js';
 import type { CloneState } from '../../lib/usecases/clone/state.js';
 import { copyJobId } from '../../lib/usecases/copy/state.js';
-import {
-  addLinuxInstance,
-  backupNow,
-  E2E_TIMEOUT_MS,
-  finished,
-  planBody,
-  pointOf,
-  protect,
-  startTestCloud,
-  type TestCloud,
-} from './support.js';
+import { backupNow, E2E_TIMEOUT_MS, finished, startTestCloud, type TestCloud } from './support.js';
+import { backupCopiedTo, cloneDiskFromCopy, filesIn } from './copy-support.js';
 
 /**
  * A backup copied to cn-shanghai on the local cloud: the whole instance is cloned there from the
@@ -39,38 +30,26 @@ afterAll(async () => {
   await cloud?.dispose();
 });
 
-async function files(region: string, where: { diskId: string } | { snapshotId: string }) {
-  const listed = await cloud.emulator.admin.inRegion(region).listFiles(where);
-  return listed
-    .map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }))
-    .sort((a, b) => a.path.localeCompare(b.path));
-}
-
 type Shown = { status: string; copies: { regionId: string; status: string; snapshotIds: string[] }[] };
 
 describe('a copy in another region', { timeout: E2E_TIMEOUT_MS }, () => {
   it('clones the whole instance there, and outlives its expired source', async () => {
-    const { instanceId, diskIds } = await addLinuxInstance(cloud);
-    await cloud.emulator.admin.writeFile({
-      diskId: diskIds[1]!,
-      path: 'srv/ledger.csv',
-      content: 'id,sum\n3,30\n',
-    });
-    const { jobId } = await protect(
-      cloud,
+    const {
       instanceId,
-      planBody({ copies: [{ regionId: SH, retention: { value: 30, unit: 'days' } }] }),
-    );
-    const backup = await finished(cloud, jobId!);
-    expect(backup.status, backup.reason ?? '').toBe('COMPLETE');
-    const point: BackupPoint = await pointOf(cloud, backup);
+      dataDiskId: data,
+      backup,
+      point,
+    } = await backupCopiedTo(cloud, SH, { path: 'srv/ledger.csv', content: 'id,sum\n3,30\n' });
     expect((await finished(cloud, copyJobId(backup.id, SH))).status).toBe('COMPLETE');
     const copy = (await cloud.api.get<Shown>(`/backups/${point.id}`)).body.copies[0]!;
     const backedUp = new Map(
       await Promise.all(
         point.snapshots.map(
           async (s, i) =>
-            [copy.snapshotIds[i]!, await files('cn-hangzhou', { snapshotId: s.snapshotId })] as const,
+            [
+              copy.snapshotIds[i]!,
+              await filesIn(cloud, 'cn-hangzhou', { snapshotId: s.snapshotId }),
+            ] as const,
         ),
       ),
     );
@@ -109,7 +88,9 @@ describe('a copy in another region', { timeout: E2E_TIMEOUT_MS }, () => {
     const disks = await sh.describeInstanceDisks(st.newInstanceId!);
     expect(disks.map((d) => d.sourceSnapshotId).sort()).toEqual([...copy.snapshotIds].sort());
     for (const d of disks) {
-      expect(await files(SH, { diskId: d.diskId }), d.diskId).toEqual(backedUp.get(d.sourceSnapshotId!));
+      expect(await filesIn(cloud, SH, { diskId: d.diskId }), d.diskId).toEqual(
+        backedUp.get(d.sourceSnapshotId!),
+      );
     }
     expect(await sh.describeImages([st.imageId!])).toEqual([]);
 
@@ -129,19 +110,9 @@ describe('a copy in another region', { timeout: E2E_TIMEOUT_MS }, () => {
     expect(listed.body.items.find((p) => p.id === point.id)?.status).toBe('COPIES_ONLY');
 
     // Restore from the copy still works, byte for byte.
-    const data = diskIds[1]!;
-    const restore = await cloud.api.post<{ id: string }>(`/backups/${point.id}/restore`, {
-      mode: 'clone-disk',
-      diskId: data,
-      targetInstanceId: TARGET,
-      regionId: SH,
-    });
-    expect(restore.status, JSON.stringify(restore.body)).toBe(202);
-    const restored = await finished(cloud, restore.body.id);
-    expect(restored.status, restored.reason ?? '').toBe('COMPLETE');
-    const newDisk = (restored.state as { diskId: string }).diskId;
+    const newDisk = await cloneDiskFromCopy(cloud, point.id, data, TARGET, SH);
     const index = point.snapshots.findIndex((s) => s.diskId === data);
-    const restoredFiles = await files(SH, { diskId: newDisk });
+    const restoredFiles = await filesIn(cloud, SH, { diskId: newDisk });
     expect(restoredFiles).toEqual(backedUp.get(copy.snapshotIds[index]!));
     expect(restoredFiles).toContainEqual(expect.objectContaining({ path: 'srv/ledger.csv', size: 12 }));
   });

@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupPoint } from '../../lib/domain/model.js';
 import { copyJobId } from '../../lib/usecases/copy/state.js';
 import {
   addLinuxInstance,
   E2E_TIMEOUT_MS,
   finished,
   planBody,
-  pointOf,
-  protect,
   startTestCloud,
   until,
   type TestCloud,
 } from './support.js';
+import { backupCopiedTo, cloneDiskFromCopy, filesIn } from './copy-support.js';
 
 /**
  * Copies to another region on the local cloud (the emulator serves cn-hangzhou and cn-shanghai, each
@@ -47,30 +45,13 @@ type Copy = {
   jobId: string;
 };
 
-async function files(region: string, where: { diskId: string } | { snapshotId: string }) {
-  const listed = await cloud.emulator.admin.inRegion(region).listFiles(where);
-  return listed
-    .map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }))
-    .sort((a, b) => a.path.localeCompare(b.path));
-}
-
 describe('copy to another region', { timeout: E2E_TIMEOUT_MS }, () => {
   it('copies a backup to cn-shanghai, restores a disk from the copy there, and expires the copy on its own', async () => {
-    const { instanceId, diskIds } = await addLinuxInstance(cloud);
-    const data = diskIds[1]!;
-    await cloud.emulator.admin.writeFile({
-      diskId: data,
-      path: 'srv/orders.csv',
-      content: 'id,total\n7,99\n',
-    });
-    const { jobId } = await protect(
-      cloud,
-      instanceId,
-      planBody({ copies: [{ regionId: SH, retention: { value: 30, unit: 'days' } }] }),
-    );
-    const backup = await finished(cloud, jobId!);
-    expect(backup.status, backup.reason ?? '').toBe('COMPLETE');
-    const point: BackupPoint = await pointOf(cloud, backup);
+    const {
+      dataDiskId: data,
+      backup,
+      point,
+    } = await backupCopiedTo(cloud, SH, { path: 'srv/orders.csv', content: 'id,total\n7,99\n' });
 
     const copyJob = await finished(cloud, copyJobId(backup.id, SH));
     expect(copyJob).toMatchObject({ type: 'copy', status: 'COMPLETE', progress: 100 });
@@ -84,29 +65,20 @@ describe('copy to another region', { timeout: E2E_TIMEOUT_MS }, () => {
     expect(copyExpiry).toBeLessThanOrEqual(copyJob.finishedAt!);
     // Each copy holds its source snapshot's tree, byte for byte.
     for (const [i, s] of point.snapshots.entries()) {
-      expect(await files(SH, { snapshotId: copy!.snapshotIds[i]! })).toEqual(
-        await files('cn-hangzhou', { snapshotId: s.snapshotId }),
+      expect(await filesIn(cloud, SH, { snapshotId: copy!.snapshotIds[i]! })).toEqual(
+        await filesIn(cloud, 'cn-hangzhou', { snapshotId: s.snapshotId }),
       );
     }
 
-    const restore = await cloud.api.post<{ id: string }>(`/backups/${point.id}/restore`, {
-      mode: 'clone-disk',
-      diskId: data,
-      targetInstanceId: TARGET,
-      regionId: SH,
-    });
-    expect(restore.status, JSON.stringify(restore.body)).toBe(202);
-    const restored = await finished(cloud, restore.body.id);
-    expect(restored.status, restored.reason ?? '').toBe('COMPLETE');
-    const newDisk = (restored.state as { diskId: string }).diskId;
+    const newDisk = await cloneDiskFromCopy(cloud, point.id, data, TARGET, SH);
     const sh = cloud.deps.ecs.forRegion(SH);
     const [disk] = await sh.describeDisks([newDisk]);
     expect(disk).toMatchObject({ instanceId: TARGET, status: 'In_use' });
     expect(disk!.zoneId.startsWith(`${SH}-`)).toBe(true);
     expect(await cloud.deps.ecs.describeDisks([newDisk])).toEqual([]);
     const dataSnapshot = point.snapshots.find((s) => s.diskId === data)!.snapshotId;
-    const restoredFiles = await files(SH, { diskId: newDisk });
-    expect(restoredFiles).toEqual(await files('cn-hangzhou', { snapshotId: dataSnapshot }));
+    const restoredFiles = await filesIn(cloud, SH, { diskId: newDisk });
+    expect(restoredFiles).toEqual(await filesIn(cloud, 'cn-hangzhou', { snapshotId: dataSnapshot }));
     expect(restoredFiles).toContainEqual(expect.objectContaining({ path: 'srv/orders.csv', size: 14 }));
 
     // A rollback from a copy is refused: ECS cannot roll a disk back from a copy.

@@ -1,44 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isTerminal } from '../../../lib/domain/job.js';
 import { ownershipTags, TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { sweepCloneOrphans } from '../../../lib/usecases/clone/orphans.js';
 import { requestClone } from '../../../lib/usecases/clone/requests.js';
 import type { CloneState } from '../../../lib/usecases/clone/state.js';
-import { copyJobId } from '../../../lib/usecases/copy/state.js';
 import { enforceRetention } from '../../../lib/usecases/retention.js';
-import { harness, jobOf, startBackup, type Harness } from './harness.js';
+import { copiedBackup, OTHER } from './copy-fixtures.js';
+import { finished, harness, type Harness } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
 
-const OTHER = 'cn-other';
-const DAY = 86_400_000;
-
-async function finished(id: string) {
-  await h.drain({ until: async () => isTerminal((await jobOf(h, id)).status) });
-  return jobOf(h, id);
-}
-
-/** A backup copied to OTHER (and a later one, so retention may expire the first). */
-async function copiedBackup() {
-  const { instanceId } = h.ecs.addInstance();
-  const first = await startBackup(h, instanceId, {
-    copies: [{ regionId: OTHER, retention: { value: 90, unit: 'days' } }],
-  });
-  const done = await finished(first.id);
-  expect((await finished(copyJobId(first.id, OTHER))).status).toBe('COMPLETE');
-  h.clock.advance(DAY);
-  await finished((await startBackup(h, instanceId)).id);
-  const pointId = (done.state as { pointId: string }).pointId;
-  return { instanceId, point: (await h.deps.store.points.get(pointId))! };
-}
-
 describe('clone-instance from a copy in another region', () => {
   it('builds the image from the copy there and launches there, also once the source expired', async () => {
     h = harness();
-    const { point } = await copiedBackup();
+    const { point } = await copiedBackup(h);
     const other = h.ecs.forRegion(OTHER);
     other.vSwitches = [{ vSwitchId: 'vsw-other-b', zoneId: 'cn-other-b' }];
 
@@ -87,7 +64,7 @@ describe('clone-instance from a copy in another region', () => {
       securityGroupIds: ['sg-other'],
     });
     if (!answer.ok) throw new Error(JSON.stringify(answer));
-    const done = await finished(answer.value.id);
+    const done = await finished(h, answer.value.id);
 
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
     const st = done.state as CloneState;
@@ -112,7 +89,7 @@ describe('clone-instance from a copy in another region', () => {
 
   it('the leftover sweep looks in the region a clone from a copy launched in', async () => {
     h = harness();
-    const { point } = await copiedBackup();
+    const { point } = await copiedBackup(h);
     const other = h.ecs.forRegion(OTHER);
     other.vSwitches = [{ vSwitchId: 'vsw-other-b', zoneId: 'cn-other-b' }];
     const answer = await requestClone(h.deps, point.id, {
@@ -121,7 +98,7 @@ describe('clone-instance from a copy in another region', () => {
       securityGroupIds: ['sg-other'],
     });
     if (!answer.ok) throw new Error(JSON.stringify(answer));
-    const done = await finished(answer.value.id);
+    const done = await finished(h, answer.value.id);
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
     // What a second launch from a re-sent request would leave: an image carrying the ended job's tag.
     const leftover = await other.createImage({

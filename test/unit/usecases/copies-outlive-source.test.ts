@@ -1,44 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isTerminal } from '../../../lib/domain/job.js';
 import { enforceCopyRetention } from '../../../lib/usecases/copy/copy-retention.js';
-import { copyJobId } from '../../../lib/usecases/copy/state.js';
 import { deleteBackup, getBackup, listBackups } from '../../../lib/usecases/management/backups.js';
 import { requestRestore } from '../../../lib/usecases/restore/requests.js';
 import { enforceRetention } from '../../../lib/usecases/retention.js';
-import { harness, jobOf, startBackup, type Harness } from './harness.js';
+import { copiedBackup, OTHER, DAY } from './copy-fixtures.js';
+import { finished, harness, type Harness } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
 
-const OTHER = 'cn-other';
-const DAY = 86_400_000;
-
-async function finished(id: string) {
-  await h.drain({ until: async () => isTerminal((await jobOf(h, id)).status) });
-  return jobOf(h, id);
-}
-
-/** Two backups of one instance; the first is copied to OTHER for 90 days, and expires after 7. */
-async function sourceWithCopy() {
-  const { instanceId } = h.ecs.addInstance();
-  const first = await startBackup(h, instanceId, {
-    copies: [{ regionId: OTHER, retention: { value: 90, unit: 'days' } }],
-  });
-  const done = await finished(first.id);
-  await finished(copyJobId(first.id, OTHER));
-  h.clock.advance(DAY);
-  expect((await finished((await startBackup(h, instanceId)).id)).status).toBe('COMPLETE');
-  const pointId = (done.state as { pointId: string }).pointId;
-  const point = (await h.deps.store.points.get(pointId))!;
-  return { instanceId, point, copy: point.copies![0]! };
-}
-
 describe('a copy outlives its source', () => {
   it('source expired: the point is COPIES_ONLY, listed and restorable from the copy, then DELETED with its last copy', async () => {
     h = harness();
-    const { instanceId, point, copy } = await sourceWithCopy();
+    const { instanceId, point, copy } = await copiedBackup(h);
     expect(copy).toMatchObject({ status: 'available', regionId: OTHER });
 
     const swept = await enforceRetention(h.deps, point.effectiveExpireAt);
@@ -81,7 +57,7 @@ describe('a copy outlives its source', () => {
       regionId: OTHER,
     });
     if (!answer.ok) throw new Error(JSON.stringify(answer));
-    const restored = await finished(answer.value.id);
+    const restored = await finished(h, answer.value.id);
     expect(restored.status, restored.reason ?? '').toBe('COMPLETE');
     const diskId = (restored.state as { diskId: string }).diskId;
     expect(other.disks.get(diskId)).toMatchObject({
@@ -102,7 +78,7 @@ describe('a copy outlives its source', () => {
 
   it('a copy being read by a restore is not deleted at its expiry until the restore lets go', async () => {
     h = harness();
-    const { point, copy } = await sourceWithCopy();
+    const { point, copy } = await copiedBackup(h);
     await enforceRetention(h.deps, point.effectiveExpireAt);
     const holder = 'job-restore-holding';
     const held = (await h.deps.store.points.get(point.id))!;
@@ -119,7 +95,7 @@ describe('a copy outlives its source', () => {
 
   it('a point without a present copy is DELETED as before', async () => {
     h = harness();
-    const { point } = await sourceWithCopy();
+    const { point } = await copiedBackup(h);
     const p = (await h.deps.store.points.get(point.id))!;
     await h.deps.store.points.update(
       { ...p, copies: p.copies!.map((c) => ({ ...c, status: 'failed' as const, snapshotIds: [] })) },

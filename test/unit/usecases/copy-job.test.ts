@@ -1,41 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isTerminal } from '../../../lib/domain/job.js';
 import { requestCancel } from '../../../lib/usecases/cancel-job.js';
-import { copyJobId } from '../../../lib/usecases/copy/state.js';
 import { enforceCopyRetention } from '../../../lib/usecases/copy/copy-retention.js';
 import { requestRestore } from '../../../lib/usecases/restore/requests.js';
 import { sweepRecovery } from '../../../lib/usecases/mount/expiry.js';
-import { harness, jobOf, startBackup, type Harness } from './harness.js';
+import { backupWithCopy, DAY, OTHER } from './copy-fixtures.js';
+import { finished, harness, jobOf, type Harness } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
 
-const OTHER = 'cn-other';
-const COPIES = [{ regionId: OTHER, retention: { value: 90, unit: 'days' as const } }];
-const DAY = 86_400_000;
-
-async function finished(id: string) {
-  await h.drain({ until: async () => isTerminal((await jobOf(h, id)).status) });
-  return jobOf(h, id);
-}
-
-/** A backup of a fresh instance whose plan copies it to OTHER; answers the backup and copy jobs. */
-async function backupWithCopy() {
-  const { instanceId } = h.ecs.addInstance();
-  const backup = await startBackup(h, instanceId, { copies: COPIES });
-  const done = await finished(backup.id);
-  expect(done.status).toBe('COMPLETE');
-  const pointId = (done.state as { pointId: string }).pointId;
-  return { backup: done, pointId, copyId: copyJobId(backup.id, OTHER) };
-}
-
 describe('copy job', () => {
   it('copies every snapshot of a completed backup, tagged as ours, with its own expiry', async () => {
     h = harness();
-    const { backup, pointId, copyId } = await backupWithCopy();
-    const copy = await finished(copyId);
+    const { backup, pointId, copyId } = await backupWithCopy(h);
+    const copy = await finished(h, copyId);
 
     expect(copy).toMatchObject({
       type: 'copy',
@@ -63,14 +43,10 @@ describe('copy job', () => {
 
   it('makes a failed copy again, within the bounded number of rounds', async () => {
     h = harness();
-    const { instanceId } = h.ecs.addInstance();
-    const backup = await startBackup(h, instanceId, { copies: COPIES });
-    await h.drain({ until: async () => (await jobOf(h, backup.id)).status === 'COMPLETE' });
-    const pointId = ((await jobOf(h, backup.id)).state as { pointId: string }).pointId;
-    const point = (await h.deps.store.points.get(pointId))!;
+    const { pointId, point, copyId } = await backupWithCopy(h);
     h.ecs.failingCopies.set(point.snapshots[1]!.snapshotId, 1);
 
-    const copy = await finished(copyJobId(backup.id, OTHER));
+    const copy = await finished(h, copyId);
 
     expect(copy.status, copy.reason ?? '').toBe('COMPLETE');
     expect(h.ecs.calls.copySnapshot).toBe(point.snapshots.length + 1);
@@ -84,15 +60,11 @@ describe('copy job', () => {
 
   it('fails after the last round, deletes its partial copies, marks the copy failed and keeps the backup', async () => {
     h = harness();
-    const { instanceId } = h.ecs.addInstance();
     h.ecs.describesToComplete = 2;
-    const backup = await startBackup(h, instanceId, { copies: COPIES });
-    await h.drain({ until: async () => (await jobOf(h, backup.id)).status === 'COMPLETE' });
-    const pointId = ((await jobOf(h, backup.id)).state as { pointId: string }).pointId;
-    const point = (await h.deps.store.points.get(pointId))!;
+    const { backup, pointId, point, copyId } = await backupWithCopy(h);
     for (const s of point.snapshots) h.ecs.failingCopies.set(s.snapshotId, 3);
 
-    const copy = await finished(copyJobId(backup.id, OTHER));
+    const copy = await finished(h, copyId);
 
     expect(copy.status).toBe('FAILED');
     expect(copy.reason).toMatch(/copy to cn-other failed 3 times: s-copy\S+ failed at 30%/);
@@ -117,36 +89,27 @@ describe('copy job', () => {
 
   it('a cancel while copying deletes the copies made so far in the target region', async () => {
     h = harness();
-    const { instanceId } = h.ecs.addInstance();
-    const backup = await startBackup(h, instanceId, { copies: COPIES });
-    await h.drain({ until: async () => (await jobOf(h, backup.id)).status === 'COMPLETE' });
+    const { pointId, copyId } = await backupWithCopy(h);
     h.ecs.forRegion(OTHER).describesToComplete = 1000;
-    const copyId = copyJobId(backup.id, OTHER);
     await h.drain({ until: async () => (await jobOf(h, copyId)).step === 'poll' });
     expect(h.ecs.forRegion(OTHER).snapshots.size).toBe(2);
 
     await requestCancel(h.deps, copyId);
-    const copy = await finished(copyId);
+    const copy = await finished(h, copyId);
 
     expect(copy.status).toBe('CANCELED');
     expect(h.ecs.forRegion(OTHER).snapshots.size).toBe(0);
-    const point = (await h.deps.store.points.get(
-      ((await jobOf(h, backup.id)).state as { pointId: string }).pointId,
-    ))!;
+    const point = (await h.deps.store.points.get(pointId))!;
     expect(point.copies?.[0]).toMatchObject({ status: 'failed' });
     expect(point.inUseBy).toEqual([]);
   });
 
   it('does not start when the backup is gone', async () => {
     h = harness();
-    const { instanceId } = h.ecs.addInstance();
-    const backup = await startBackup(h, instanceId, { copies: COPIES });
-    await h.drain({ until: async () => (await jobOf(h, backup.id)).status === 'COMPLETE' });
-    const pointId = ((await jobOf(h, backup.id)).state as { pointId: string }).pointId;
-    const point = (await h.deps.store.points.get(pointId))!;
+    const { point, copyId } = await backupWithCopy(h);
     await h.deps.store.points.update({ ...point, status: 'DELETED' }, point.version);
 
-    const copy = await finished(copyJobId(backup.id, OTHER));
+    const copy = await finished(h, copyId);
 
     expect(copy.status).toBe('FAILED');
     expect(copy.reason).toMatch(/is DELETED: nothing to copy/);
@@ -155,8 +118,8 @@ describe('copy job', () => {
 
   it('retention deletes a copy in its region at its own expiry, not before, and never a foreign snapshot', async () => {
     h = harness();
-    const { pointId, copyId } = await backupWithCopy();
-    await finished(copyId);
+    const { pointId, copyId } = await backupWithCopy(h);
+    await finished(h, copyId);
     const entry = (await h.deps.store.points.get(pointId))!.copies![0]!;
     const other = h.ecs.forRegion(OTHER);
 
@@ -189,7 +152,7 @@ describe('copy job', () => {
 
   it('restores a disk from the copy onto an instance of the copy region; refuses a region without a copy', async () => {
     h = harness();
-    const { pointId, copyId } = await backupWithCopy();
+    const { pointId, copyId } = await backupWithCopy(h);
     const point = (await h.deps.store.points.get(pointId))!;
     const other = h.ecs.forRegion(OTHER);
     const target = other.addInstance().instanceId;
@@ -202,7 +165,7 @@ describe('copy job', () => {
     });
     // The copy job has not run yet: no completed copy there.
     expect(before).toMatchObject({ ok: false, error: 'conflict', field: 'regionId' });
-    await finished(copyId);
+    await finished(h, copyId);
     const entry = (await h.deps.store.points.get(pointId))!.copies![0]!;
 
     const answer = await requestRestore(h.deps, pointId, {
@@ -212,7 +175,7 @@ describe('copy job', () => {
       regionId: OTHER,
     });
     if (!answer.ok) throw new Error(JSON.stringify(answer));
-    const done = await finished(answer.value.id);
+    const done = await finished(h, answer.value.id);
 
     expect(done.status, done.reason ?? '').toBe('COMPLETE');
     const diskId = (done.state as { diskId: string }).diskId;
@@ -239,19 +202,15 @@ describe('copy job', () => {
 
   it('a copy job dead-lettered with its copies made is cleaned up by the sweep of abandoned jobs', async () => {
     h = harness();
-    const { instanceId } = h.ecs.addInstance();
-    const backup = await startBackup(h, instanceId, { copies: COPIES });
-    await h.drain({ until: async () => (await jobOf(h, backup.id)).status === 'COMPLETE' });
-    const pointId = ((await jobOf(h, backup.id)).state as { pointId: string }).pointId;
+    const { pointId, copyId } = await backupWithCopy(h);
     const other = h.ecs.forRegion(OTHER);
     other.describesToComplete = 1000;
-    const copyId = copyJobId(backup.id, OTHER);
     await h.drain({ until: async () => (await jobOf(h, copyId)).step === 'poll' });
     // Every read in the target region breaks the worker: the job is dead-lettered, its clean-up too.
     other.failNext('describeSnapshots', new TypeError('worker bug'), 20);
     other.failNext('findSnapshotsByTag', new TypeError('worker bug'), 20);
 
-    const done = await finished(copyId);
+    const done = await finished(h, copyId);
     expect(done.status).toBe('FAILED');
     expect(other.snapshots.size).toBe(2);
     expect((await h.deps.store.points.get(pointId))!.inUseBy).toEqual([copyId]);

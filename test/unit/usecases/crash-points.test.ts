@@ -13,7 +13,6 @@ import { gzipMember, readLayout } from '../../../lib/usecases/export/archive-str
 import { requestExport } from '../../../lib/usecases/export/requests.js';
 import { exportKeys, type ExportState } from '../../../lib/usecases/export/state.js';
 import { parseManifest } from '../../../lib/domain/export.js';
-import { isTerminal } from '../../../lib/domain/job.js';
 import type { Job } from '../../../lib/domain/model.js';
 import { TAG_JOB } from '../../../lib/usecases/backup/ownership.js';
 import { requestMount, requestUnmount } from '../../../lib/usecases/mount/mounts.js';
@@ -25,7 +24,7 @@ import type { RecoveryState } from '../../../lib/usecases/restore/state.js';
 import { newPlan } from '../../../lib/domain/plan.js';
 import { verifyIfDue } from '../../../lib/usecases/verify/enqueue.js';
 import type { VerifyState } from '../../../lib/usecases/verify/state.js';
-import { crashConsistency, harness, jobOf, startBackup, type Harness } from './harness.js';
+import { crashConsistency, finished, harness, jobOf, startBackup, type Harness } from './harness.js';
 
 /**
  * The worker dies at every point a job can be interrupted: after each write of the job record, and
@@ -112,7 +111,7 @@ async function run(
       if (job.id === jobId) reach({ kind: 'ecs', label: `${job.step}/${method}` });
     },
   };
-  await local.drain({ until: async () => isTerminal((await jobOf(local, jobId)).status) });
+  await finished(local, jobId);
   // Anything the job queued after it finished (nothing should be) runs too.
   await local.drain();
   return { points, crashed, job: await jobOf(local, jobId), h: local };
@@ -176,8 +175,7 @@ async function backedUp(
 ) {
   const { instanceId, diskIds } = h.ecs.addInstance(options);
   const job = await startBackup(h, instanceId);
-  await h.drain({ until: async () => isTerminal((await jobOf(h, job.id)).status) });
-  const pointId = ((await jobOf(h, job.id)).state as { pointId?: string }).pointId;
+  const pointId = ((await finished(h, job.id)).state as { pointId?: string }).pointId;
   if (!pointId) throw new Error('the backup recorded no point');
   return { instanceId, diskIds, pointId };
 }
@@ -185,6 +183,44 @@ async function backedUp(
 function ok<T>(answer: { ok: true; value: T } | { ok: false }): T {
   if (!answer.ok) throw new Error(`refused: ${JSON.stringify(answer)}`);
   return answer.value;
+}
+
+/** The job copying the point's backup to cn-other, enqueued as the backup's last step does. */
+async function copyToOther(h: Harness, pointId: string): Promise<Job> {
+  const point = (await h.deps.store.points.get(pointId))!;
+  const [copy] = await enqueueCopies(h.deps, await jobOf(h, point.jobId), point, [
+    { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
+  ]);
+  return copy!;
+}
+
+/** A folder object store for exports, and a small enough file limit that one work list holds all. */
+/** The folder store, and exports of at most three files. */
+function exportStore(h: Harness) {
+  const store = folderStore(h);
+  h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+  return store;
+}
+
+/** What the guest would upload for export `jobId` (the fake ECS runs no script): one file, the manifest. */
+async function uploadAsGuest(store: ReturnType<typeof exportStore>, jobId: string, manifest: string) {
+  await store.put(exportKeys(jobId).blob(0), 'hello');
+  await store.put(exportKeys(jobId).manifest, manifest);
+}
+
+/** An export of every file uploaded, complete: its one disk deleted and the point released. */
+async function expectExported(
+  h: Harness,
+  job: Job,
+  all: { files: number; bytes: number },
+): Promise<ExportState> {
+  expect(job.status, job.reason ?? '').toBe('COMPLETE');
+  const st = job.state as ExportState;
+  expect(h.ecs.createdDisks).toBe(1);
+  expect(h.ecs.disks.has(st.diskId!)).toBe(false);
+  expect(st.progress).toEqual({ ...all, totalFiles: all.files, totalBytes: all.bytes });
+  expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+  return st;
 }
 
 const backupScenario = (
@@ -374,11 +410,8 @@ describe('clone-instance from a copy in another region at every crash point', ()
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h);
-        const point = (await h.deps.store.points.get(pointId))!;
-        const [copy] = await enqueueCopies(h.deps, await jobOf(h, point.jobId), point, [
-          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
-        ]);
-        await h.drain({ until: async () => isTerminal((await jobOf(h, copy!.id)).status) });
+        const copy = await copyToOther(h, pointId);
+        await finished(h, copy.id);
         h.ecs.forRegion('cn-other').vSwitches = [{ vSwitchId: 'vsw-other', zoneId: 'cn-other-a' }];
         const request = { regionId: 'cn-other', vSwitchId: 'vsw-other', securityGroupIds: ['sg-other'] };
         return ok(await requestClone(h.deps, pointId, request)).id;
@@ -404,12 +437,7 @@ describe('copy to another region at every crash point', () => {
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h);
-        const point = (await h.deps.store.points.get(pointId))!;
-        const backup = await jobOf(h, point.jobId);
-        const [job] = await enqueueCopies(h.deps, backup, point, [
-          { regionId: 'cn-other', retention: { value: 30, unit: 'days' } },
-        ]);
-        return job!.id;
+        return (await copyToOther(h, pointId)).id;
       },
       writes: ['copySnapshot'],
       async check(h, job) {
@@ -443,8 +471,7 @@ describe('export at every crash point', () => {
       async setup(h) {
         const { pointId } = await backedUp(h);
         const target = h.ecs.addInstance().instanceId;
-        const store = folderStore(h);
-        h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+        const store = exportStore(h);
         const job = ok(await requestExport(h.deps, pointId, { paths: ['/etc'], targetInstanceId: target }));
         // What the guest uploads (the fake ECS runs no script): one file alone, two in a pack of
         // bare bytes (hashed by the job), and the manifest.
@@ -459,12 +486,7 @@ describe('export at every crash point', () => {
       },
       writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
       async check(h, job) {
-        expect(job.status, job.reason ?? '').toBe('COMPLETE');
-        const st = job.state as ExportState;
-        expect(h.ecs.createdDisks).toBe(1);
-        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
-        expect(st.progress).toEqual({ files: 3, bytes: 10, totalFiles: 3, totalBytes: 10 });
-        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
+        await expectExported(h, job, { files: 3, bytes: 10 });
         const keys = exportKeys(job.id);
         const manifest = parseManifest((await h.deps.objectStore!.get(keys.manifest))!.toString('utf8'));
         expect(manifest.entries.filter((e) => e.pack).map((e) => e.sha256)).toEqual([sha('ab'), sha('cde')]);
@@ -557,8 +579,7 @@ describe('Windows export at every crash point', () => {
     await crashEverywhere({
       async setup(h) {
         const { pointId } = await backedUp(h, { os: 'windows' });
-        const store = folderStore(h);
-        h.deps.settings = { ...h.deps.settings, EXPORT_MAX_FILES: 3 };
+        const store = exportStore(h);
         sent = [];
         const runCommand = h.ecs.runCommand.bind(h.ecs);
         h.ecs.runCommand = async (request) => {
@@ -566,23 +587,18 @@ describe('Windows export at every crash point', () => {
           return runCommand(request);
         };
         const job = ok(await requestExport(h.deps, pointId, { paths: ['C:\\inetpub'] }));
-        // What the guest uploads (the fake ECS runs no script): one file and the manifest, `\` paths.
-        await store.put(exportKeys(job.id).blob(0), 'hello');
-        await store.put(
-          exportKeys(job.id).manifest,
+        // The manifest has the guest's `\` paths.
+        await uploadAsGuest(
+          store,
+          job.id,
           'd\t0\t755\tBUILTIN\\Administrators\t1\t-\t-\0\\inetpub\0\0f\t5\t644\tBUILTIN\\Administrators\t1\tabc\t0\0\\inetpub\\a.txt\0\0',
         );
         return job.id;
       },
       writes: ['createDisk', 'attachDisk', 'runCommand', 'detachDisk', 'deleteDisk'],
       async check(h, job) {
-        expect(job.status, job.reason ?? '').toBe('COMPLETE');
-        const st = job.state as ExportState;
+        const st = await expectExported(h, job, { files: 1, bytes: 5 });
         expect(job.params).toMatchObject({ paths: ['/inetpub'], os: 'windows', drive: 'C' });
-        expect(h.ecs.createdDisks).toBe(1);
-        expect(h.ecs.disks.has(st.diskId!)).toBe(false);
-        expect(st.progress).toEqual({ files: 1, bytes: 5, totalFiles: 1, totalBytes: 5 });
-        expect((await h.deps.store.points.get(st.pointId!))!.inUseBy).toEqual([]);
         const exports = sent.filter((c) => c.content.includes('$WorkUrl = '));
         expect(exports.length).toBeGreaterThan(0);
         for (const c of exports) {
@@ -647,9 +663,7 @@ describe('adopting what a crash kept from the record', () => {
     const lookupsBefore = h.ecs.calls.findSnapshotGroupsByTag ?? 0;
     const createsBefore = h.ecs.calls.createSnapshotGroup ?? 0;
 
-    await h.drain({ until: async () => isTerminal((await jobOf(h!, started.id)).status) });
-
-    const job = await jobOf(h, started.id);
+    const job = await finished(h, started.id);
     expect(job.status).toBe('COMPLETE');
     expect(h.ecs.calls.findSnapshotGroupsByTag ?? 0).toBe(lookupsBefore + 1);
     expect(h.ecs.calls.createSnapshotGroup ?? 0).toBe(createsBefore);

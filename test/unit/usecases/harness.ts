@@ -1,7 +1,7 @@
 import { openEmbeddedQueue } from '../../../lib/adapters/embedded-queue/index.js';
 import { openSqliteStore } from '../../../lib/adapters/sqlite/index.js';
 import { loadSettings } from '../../../lib/config.js';
-import { newJob } from '../../../lib/domain/job.js';
+import { isTerminal, newJob } from '../../../lib/domain/job.js';
 import type { BackupJobParams, ConsistencyOptions, Job } from '../../../lib/domain/model.js';
 import type { Ecs } from '../../../lib/ports/ecs.js';
 import type { Queue } from '../../../lib/ports/queue.js';
@@ -191,6 +191,12 @@ export async function jobOf(h: Pick<Harness<Ecs>, 'deps'>, id: string): Promise<
   const job = await h.deps.store.jobs.get(id);
   if (!job) throw new Error(`no job ${id}`);
   return job;
+}
+
+/** Runs the engine until job `id` has ended, whichever way, and answers the job as it ended. */
+export async function finished(h: Pick<Harness<Ecs>, 'deps' | 'drain'>, id: string): Promise<Job> {
+  await h.drain({ until: async () => isTerminal((await jobOf(h, id)).status) });
+  return jobOf(h, id);
 }
 
 /**
