@@ -30,7 +30,7 @@ async function handleOne(deps: Deps, event: MnsCloudEvent, failures: WorkerResul
   const delivery = decodeDeliveryMessage(body);
   try {
     if (delivery !== null) return await handleDeliveryMessage(deps, delivery);
-    return await handleJobMessage(deps, JOB_KINDS, body, receiveCount);
+    return await handleJobMessage(deps, JOB_KINDS, body, receiveCount, event.data.messageId);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     deps.log.error('job message failed; retrying it alone', { messageId: event.data.messageId, error });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import MnsClient from '@alicloud/mns';
-import OpenApi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { mnsControl } from './support/mns-control.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns-emulator/index.js';
 import { childText, escapeXml, MalformedXmlError, parseXml } from '../../local/mns-emulator/xml.js';
@@ -148,27 +148,7 @@ describe('MNS emulator, through @alicloud/mns', () => {
   it('sets and reports the dead-letter policy through the queue OpenAPI', async () => {
     await sdk.createQueue('src');
     await sdk.createQueue('src-dlq');
-    const Client =
-      (OpenApi as unknown as { default?: typeof OpenApi.default }).default ??
-      (OpenApi as unknown as typeof OpenApi.default);
-    const url = new URL(emulator.endpoint);
-    const control = new Client(new Config({ ...TEST_KEY, endpoint: url.host, protocol: 'http' }));
-    const call = (action: string, query: Record<string, string>) =>
-      control.callApi(
-        new Params({
-          action,
-          version: '2022-01-19',
-          protocol: 'HTTPS',
-          pathname: '/',
-          method: 'POST',
-          authType: 'AK',
-          style: 'RPC',
-          reqBodyType: 'formData',
-          bodyType: 'json',
-        }),
-        new OpenApiRequest({ query }),
-        {} as Parameters<typeof control.callApi>[2],
-      );
+    const call = mnsControl(emulator.endpoint, TEST_KEY);
     await call('SetQueueAttributes', {
       QueueName: 'src',
       DlqPolicy: JSON.stringify({ Enabled: true, DeadLetterTargetQueue: 'src-dlq', MaxReceiveCount: 1 }),

@@ -123,6 +123,21 @@ declare module '@alicloud/mns' {
       topic: string,
       params: { MessageBody: string; MessageTag?: string },
     ): Promise<MnsClient.MnsResponse<{ MessageId: string; MessageBodyMD5: string }>>;
+    /** What every call goes through; `opts` reach `httpx.request` as they are (`agent` included). */
+    request<B = Record<string, unknown> | undefined>(
+      method: string,
+      resource: string,
+      type: string,
+      body: Buffer | string,
+      attentions?: string[],
+      opts?: {
+        headers?: Record<string, string | number>;
+        readTimeout?: number;
+        connectTimeout?: number;
+        timeout?: number;
+        agent?: import('node:http').Agent;
+      },
+    ): Promise<MnsClient.MnsResponse<B>>;
     /** The signed request the typed methods use (the SDK's `subscribe` is empty, so subscriptions go through it). */
     put(resource: string, type: string, body: Buffer | string): Promise<MnsClient.MnsResponse<undefined>>;
   }

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import MnsClient from '@alicloud/mns';
 
 export interface MnsConnection {
@@ -27,9 +29,28 @@ export function accountIdOf(endpoint: string): string | undefined {
  */
 export const MNS_CALL_TIMEOUT_MS = 15_000;
 
+/**
+ * The MNS clients' own keep-alive pools, shared by every client in the process. By default the SDK
+ * sends through `httpx`'s process-wide pool, which the OpenAPI SDKs (ECS, the MNS control API) use
+ * too. `httpx` keeps a request's read timer on its socket and disarms it only when the answer is
+ * read with `httpx.read`; the OpenAPI SDKs read theirs otherwise, so their timer stays armed on a
+ * pooled socket and, when it fires, disarms the timer of the MNS request holding that socket by then,
+ * whose answer is refused as a read timeout on arrival. A receive refused so has already taken its
+ * messages, which then stay invisible for the queue's visibility timeout: a job's next step, lost
+ * for minutes. The MNS SDK reads every answer with `httpx.read`, so in pools of its own it is safe.
+ */
+const AGENTS = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+function agentFor(endpoint: string): http.Agent {
+  return new URL(endpoint).protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
+}
+
 export function newMnsClient(connection: MnsConnection): MnsClient {
   const accountId = connection.accountId ?? accountIdOf(connection.endpoint) ?? 'local';
-  return new MnsClient(accountId, {
+  const client = new MnsClient(accountId, {
     endpoint: connection.endpoint.replace(/\/+$/, ''),
     accessKeyId: connection.accessKeyId,
     accessKeySecret: connection.accessKeySecret,
@@ -37,6 +58,12 @@ export function newMnsClient(connection: MnsConnection): MnsClient {
     readTimeout: MNS_CALL_TIMEOUT_MS,
     connectTimeout: MNS_CALL_TIMEOUT_MS,
   });
+  // Every typed method goes through `request`, whose options reach `httpx` as they are.
+  const agent = agentFor(connection.endpoint);
+  const request = client.request.bind(client);
+  client.request = (method, resource, type, body, attentions, opts) =>
+    request(method, resource, type, body, attentions, { ...opts, agent });
+  return client;
 }
 
 /**

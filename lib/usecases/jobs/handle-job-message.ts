@@ -24,13 +24,16 @@ const MAX_STEPS_PER_DELIVERY = 12;
  * sends itself a delayed message to continue (polls). At-least-once delivery is fine: each step is a
  * conditional write on the job version, so a duplicate either finds the step done or loses the race.
  * A message that keeps failing is dead-lettered after MAX_RECEIVE_COUNT deliveries and its job FAILED.
- * `kinds` are the job kinds this worker runs, passed in by the entry point.
+ * `kinds` are the job kinds this worker runs, passed in by the entry point. `messageId` is the
+ * queue's id of the message, the same on every delivery of it: the job's writes record it, so a
+ * message delivered again is told from a duplicate even where no delivery count comes with it.
  */
 export async function handleJobMessage(
   deps: Deps,
   kinds: JobKinds,
   body: string,
   receiveCount: number,
+  messageId?: string,
 ): Promise<JobMessageOutcome> {
   const message = decodeJobMessage(body);
   if (!message) {
@@ -40,7 +43,7 @@ export async function handleJobMessage(
   }
   const deliveries = Math.max(receiveCount, (message.attempt ?? 0) + 1);
   try {
-    return await advance(deps, kinds, message, receiveCount);
+    return await advance(deps, kinds, message, { receiveCount, messageId });
   } catch (err) {
     if (err instanceof LostRace) {
       return { kind: 'ignored', jobId: message.jobId, why: 'another delivery advanced the job' };
@@ -48,6 +51,59 @@ export async function handleJobMessage(
     if (deliveries < deps.settings.MAX_RECEIVE_COUNT) throw err;
     return deadLetter(deps, kinds, message, err, deliveries);
   }
+}
+
+/** How this delivery came: its count where the queue gives one, the message's id where it is known. */
+interface Delivery {
+  receiveCount: number;
+  messageId: string | undefined;
+}
+
+/** What the engine keeps in a job's state about the message whose delivery wrote it last. */
+interface DeliveryStamp {
+  deliveredBy?: string;
+}
+
+/**
+ * The dependencies of one delivery: every write of the job it names records the message's id, so
+ * that a later delivery of the same message knows the job's latest writes were its own.
+ */
+function stampingWrites(deps: Deps, jobId: string, messageId: string | undefined): Deps {
+  if (messageId === undefined) return deps;
+  const jobs = deps.store.jobs;
+  const update: typeof jobs.update = (item, expectedVersion) =>
+    jobs.update(
+      item.id === jobId ? { ...item, state: { ...item.state, deliveredBy: messageId } } : item,
+      expectedVersion,
+    );
+  return { ...deps, store: replacing(deps.store, 'jobs', replacing(jobs, 'update', update)) };
+}
+
+/** `target` with one member replaced; its other methods still run on `target` itself. */
+function replacing<T extends object, K extends keyof T>(target: T, key: K, value: T[K]): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (prop === key) return value;
+      const member: unknown = Reflect.get(t, prop, t);
+      return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(t) : member;
+    },
+  });
+}
+
+/**
+ * A message whose version the job has left, delivered for the first time, is a duplicate of a chain
+ * that moved on: its successor is in the queue. Delivered again (a count above one, a re-send that
+ * carries its attempt, or the job's latest writes made by this very message), it is the message of
+ * a delivery that died or failed after writing the job and possibly before sending the successor:
+ * it carries on. EventBridge's events carry no delivery count, but they carry the message's id.
+ */
+function isStale(deps: Deps, job: Job, message: JobMessageBody, delivery: Delivery): boolean {
+  if (message.seq === undefined || message.seq === job.version) return false;
+  const again =
+    delivery.receiveCount > 1 ||
+    (message.attempt ?? 0) > 0 ||
+    (delivery.messageId !== undefined && (job.state as DeliveryStamp).deliveredBy === delivery.messageId);
+  return !again && !stalled(deps, job);
 }
 
 function stalled(deps: Deps, job: Job): boolean {
@@ -81,11 +137,12 @@ async function runOne(ctx: StepContext, kind: JobKind, job: Job): Promise<StepRe
 }
 
 async function advance(
-  deps: Deps,
+  unstamped: Deps,
   kinds: JobKinds,
   message: JobMessageBody,
-  receiveCount: number,
+  delivery: Delivery,
 ): Promise<JobMessageOutcome> {
+  const deps = stampingWrites(unstamped, message.jobId, delivery.messageId);
   const job = await deps.store.jobs.get(message.jobId);
   if (!job) {
     await deps.deadLetterQueue.send(encodeJobMessageBody(message));
@@ -97,12 +154,7 @@ async function advance(
     await raiseJobEvent(deps, job);
     return { kind: 'ignored', jobId: job.id, why: `job is ${job.status}` };
   }
-  // A message from an older version, delivered for the first time, is a duplicate of a chain that
-  // moved on: its successor is in the queue. Delivered again, it is the message of a delivery that
-  // died (or failed) after writing the job and possibly before sending the successor: it carries on.
-  if (message.seq !== undefined && message.seq !== job.version && receiveCount <= 1 && !stalled(deps, job)) {
-    return { kind: 'ignored', jobId: job.id, why: 'stale message' };
-  }
+  if (isStale(deps, job, message, delivery)) return { kind: 'ignored', jobId: job.id, why: 'stale message' };
   const kind = kindOf(kinds, job);
   const ctx = jobContext(deps);
   let current = job;
