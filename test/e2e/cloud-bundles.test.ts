@@ -108,7 +108,9 @@ describe('cloud mode: the built bundles on the three emulators', { timeout: E2E_
       instanceId,
       disks: 'all',
       plan: {
-        schedule: { startAt: isoIn(4), every: { value: 1, unit: 'days' } },
+        // Far enough ahead that a slow protect (5.6 s seen on a loaded machine) still finds it inside
+        // the look-ahead, not already past.
+        schedule: { startAt: isoIn(15), every: { value: 1, unit: 'days' } },
         retention: { value: 1, unit: 'days' },
         consistency: { applicationConsistent: false },
       },
