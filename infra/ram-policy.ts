@@ -67,9 +67,16 @@ export const MNS_TOPIC_ACTIONS = ['PublishMessage'] as const;
  * OSS object operations of `lib/adapters/oss`, as RAM names them (OSS API reference, each
  * operation's "Permissions"): PutObject also covers InitiateMultipartUpload, UploadPart,
  * CompleteMultipartUpload and the guest's signed PUTs; GetObject the signed downloads; DeleteObject
- * DeleteMultipleObjects. Granted on the exports prefix only.
+ * DeleteMultipleObjects; ListParts the parts an archive upload holds (on the object, like the
+ * others). Granted on the exports prefix only.
  */
-export const OSS_OBJECT_ACTIONS = ['AbortMultipartUpload', 'DeleteObject', 'GetObject', 'PutObject'] as const;
+export const OSS_OBJECT_ACTIONS = [
+  'AbortMultipartUpload',
+  'DeleteObject',
+  'GetObject',
+  'ListParts',
+  'PutObject',
+] as const;
 
 /** OSS bucket operations of `lib/adapters/oss`: listing what an export left, by its prefix. */
 export const OSS_BUCKET_ACTIONS = ['ListMultipartUploads', 'ListObjects'] as const;

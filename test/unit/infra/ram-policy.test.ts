@@ -61,6 +61,7 @@ describe('RAM policy of the functions', () => {
       uploadPart: 'PutObject',
       completeMultipartUpload: 'PutObject',
       abortMultipartUpload: 'AbortMultipartUpload',
+      listParts: 'ListParts',
       get: 'GetObject',
       // HeadObject is authorized by oss:GetObject.
       head: 'GetObject',
