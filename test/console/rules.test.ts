@@ -66,6 +66,7 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     (await cloud.api.get<{ items: (RuleView & { name: string })[] }>('/protection-rules')).body.items.find(
       (r) => r.name === name,
     );
+  // Focus moves in an effect after the form renders: read it until it lands.
   const focusedId = () => browser.page.evaluate(() => document.activeElement?.id ?? '');
   const previewRow = (instanceId: string) =>
     browser.page.getByRole('region', { name: 'Rule preview' }).locator('tr', { hasText: instanceId });
@@ -76,7 +77,7 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     await page.locator('tr[data-rule="db-rule"]').waitFor();
 
     await page.getByRole('button', { name: 'Create rule' }).click();
-    expect(await focusedId()).toBe('rule-name');
+    await expect.poll(focusedId).toBe('rule-name');
     await page.getByLabel('Rule name').fill('1bad');
     await page.getByLabel('Priority (the larger wins)').fill('40');
     await page.getByLabel('Tags to match, key=value a line').fill('aliyun-x=1');
@@ -95,7 +96,7 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
       expect([id, await page.locator(`#${id}`).getAttribute('aria-invalid')]).toEqual([id, 'true']);
     // The rule's name error is not the plan name's, and the keyboard is left on the first bad field.
     expect(await errorOf('rule-plan-name').count()).toBe(0);
-    expect(await focusedId()).toBe('rule-name');
+    await expect.poll(focusedId).toBe('rule-name');
     await capture('40-rule-form-field-errors');
 
     // The priority is checked once the body is valid: it names the rule that holds it.
@@ -130,7 +131,7 @@ describe('protection rules in the console', { timeout: 3 * E2E_TIMEOUT_MS }, () 
     await page.locator('tr[data-rule="web-rule"]').getByRole('button', { name: 'Edit web-rule' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('form', { name: 'Edit rule web-rule' }).waitFor();
-    expect(await focusedId()).toBe('rule-name');
+    await expect.poll(focusedId).toBe('rule-name');
     expect(await page.getByLabel('Rule name').inputValue()).toBe('web-rule');
     expect(await page.getByLabel('Tags to match, key=value a line').inputValue()).toBe('tier=web');
     expect(await page.locator('#rule-plan-retention').inputValue()).toBe('7');
